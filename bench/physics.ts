@@ -1,0 +1,115 @@
+/**
+ * Physics benchmark (DESIGN.md section 8): the peer's scripted push driven through cairn's API on Push,
+ * success rate over seeded episodes next to control env-steps/s, for several batch sizes, 1 vs 2
+ * workers, a sweep of physics settings, and mujoco-js on the peer scene in the same run.
+ *
+ * Usage: node --import tsx bench/physics.ts [--quick] [--out bench/results/physics-<host>.json]
+ * Env-steps/s = N × timed steps / seconds spent inside env.step (controller time excluded); warm-up excluded.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { makeEnv, type PhysicsConfig } from '../index.ts';
+import { DEFAULT_PHYSICS } from '../engine/physics/config.ts';
+import { RAPIER_BUILD } from '../engine/physics/rapier.ts';
+import { ScriptedPush } from './scripted-push.ts';
+import { gitCommit, machineInfo, median, parseFlags } from './util.ts';
+
+interface PushRun {
+  numEnvs: number;
+  numWorkers: number;
+  physics: PhysicsConfig;
+  episodes: number;
+  successRate: number;
+  envStepsPerSec: number;
+  /** Median over repeats of the timed section, env-steps/s. */
+  repeats: number[];
+}
+
+/** Runs the scripted push: warm-up steps, then `repeats` timed sections of at least minSteps steps and minEpisodes episodes in all. */
+async function runPush(numEnvs: number, numWorkers: number, physics: Partial<PhysicsConfig>, minEpisodes: number, warmSteps: number, repeats: number): Promise<PushRun> {
+  const env = await makeEnv('Push', { numEnvs, numWorkers, seed: 2026, physics });
+  const ctl = new ScriptedPush(numEnvs);
+  const act = new Float32Array(numEnvs * 4);
+  let r = env.reset();
+  const stepOnce = () => {
+    ctl.act(r.obs, r.desiredGoal, env.batch.episodeStep, act);
+    const t0 = performance.now();
+    r = env.step(act);
+    return performance.now() - t0;
+  };
+  for (let t = 0; t < warmSteps; t++) stepOnce();
+  // Restart episodes so every counted episode is whole.
+  r = env.reset();
+  const stepsPerRepeat = 50 * Math.max(1, Math.ceil(minEpisodes / numEnvs / repeats));
+  let episodes = 0, successes = 0;
+  const rates: number[] = [];
+  for (let rep = 0; rep < repeats; rep++) {
+    let ms = 0;
+    for (let t = 0; t < stepsPerRepeat; t++) {
+      ms += stepOnce();
+      for (let i = 0; i < numEnvs; i++) if (r.truncated[i]) { episodes++; successes += r.success[i]; }
+    }
+    rates.push((numEnvs * stepsPerRepeat) / (ms / 1000));
+  }
+  await env.close();
+  return { numEnvs, numWorkers, physics: env.physics, episodes, successRate: successes / episodes, envStepsPerSec: median(rates), repeats: rates.map(Math.round) };
+}
+
+/** Runs the mujoco-js peer in a child process and returns its JSON line. */
+function runMujoco(numEnvs: number, episodes: number): Record<string, unknown> {
+  const res = spawnSync(process.execPath, [new URL('./peers/mujoco-push.mjs', import.meta.url).pathname, String(numEnvs), String(episodes), '1'], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`mujoco-js peer failed: ${res.stderr}`);
+  return JSON.parse(res.stdout.trim().split('\n').pop()!);
+}
+
+const flags = parseFlags(process.argv.slice(2), { quick: 'boolean', out: 'string' });
+const quick = flags.quick === true;
+const minEpisodes = quick ? 64 : 256;
+const repeats = quick ? 2 : 3;
+const warm = quick ? 100 : 300;
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+
+console.log(`cairn physics benchmark (${quick ? 'quick' : 'full'}): ${RAPIER_BUILD}, default physics ${JSON.stringify(DEFAULT_PHYSICS)}`);
+const sizes: PushRun[] = [];
+for (const n of [1, 64, 256, 1024]) {
+  const run = await runPush(n, 1, {}, minEpisodes, warm, repeats);
+  sizes.push(run);
+  console.log(`N=${n} workers=1: ${fmt(run.envStepsPerSec)} env-steps/s, success ${(run.successRate * 100).toFixed(1)}% of ${run.episodes}`);
+}
+const workers: PushRun[] = [];
+for (const w of [1, 2]) {
+  const run = w === 1 ? sizes[sizes.length - 1] : await runPush(1024, w, {}, minEpisodes, warm, repeats);
+  workers.push(run);
+  if (w > 1) console.log(`N=1024 workers=${w}: ${fmt(run.envStepsPerSec)} env-steps/s, success ${(run.successRate * 100).toFixed(1)}% of ${run.episodes}`);
+}
+const sweep: PushRun[] = [];
+for (const physics of [
+  { dt: 0.01, substeps: 4, solverIterations: 4 },
+  { dt: 0.01, substeps: 4, solverIterations: 8 },
+  { dt: 0.005, substeps: 8, solverIterations: 4 },
+  { dt: 0.002, substeps: 20, solverIterations: 4 },
+]) {
+  const run = await runPush(256, 1, physics, minEpisodes, warm, repeats);
+  sweep.push(run);
+  console.log(`sweep N=256 ${JSON.stringify(physics)}: ${fmt(run.envStepsPerSec)} env-steps/s, success ${(run.successRate * 100).toFixed(1)}%`);
+}
+const mujoco = runMujoco(quick ? 16 : 64, quick ? 2 : 4);
+console.log(`mujoco-js N=${mujoco.N}: ${fmt(mujoco.env_steps_per_s as number)} env-steps/s, success ${((mujoco.success_rate as number) * 100).toFixed(1)}% of ${mujoco.episodes}`);
+
+const single = sizes.find((s) => s.numEnvs === 1024)!;
+const summary = {
+  speedupVsMujocoAtN1024: +(single.envStepsPerSec / (mujoco.env_steps_per_s as number)).toFixed(2),
+  twoWorkerScalingAtN1024: +(workers[1].envStepsPerSec / workers[0].envStepsPerSec).toFixed(2),
+  fidelityGate: single.successRate >= 0.9,
+};
+console.log(JSON.stringify(summary));
+const machine = machineInfo();
+const result = {
+  benchmark: 'physics', date: new Date().toISOString(), quick, commit: gitCommit(), machine, rapier: RAPIER_BUILD, node: process.version,
+  task: 'Push', controller: 'shared/peers/controller.mjs scripted push (bench/scripted-push.ts)', sizes, workers, sweep, mujoco, summary,
+};
+const out = typeof flags.out === 'string' ? flags.out : `bench/results/physics-${machine.host}.json`;
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+console.log(`wrote ${out}`);
+

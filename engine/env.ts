@@ -1,0 +1,194 @@
+/**
+ * The vector env: N goal-conditioned Fetch-style envs stepped together, Gymnasium-style, with
+ * same-step autoreset. `step()` and `reset()` return typed-array views of the batch (the same objects
+ * every call, overwritten by the next call); nothing is allocated per step on cairn's side.
+ */
+import { createBatch, type Batch } from './batch.ts';
+import { resolvePhysicsConfig, type PhysicsConfig } from './physics/config.ts';
+import { loadRapier } from './physics/rapier.ts';
+import { goalDistance, SimSlice } from './sim-slice.ts';
+import { getTask } from '../tasks/registry.ts';
+import { sparseReward, type TaskDef } from '../tasks/task.ts';
+import type { WorkerPool } from './workers/worker-pool.ts';
+import { CMD_RESET, CMD_RESET_SEEDED, CMD_STEP } from './workers/protocol.ts';
+
+/** Most envs one vector env may hold (a batch of this size is ~100 MB). */
+export const MAX_ENVS = 65536;
+/** Most worker threads one vector env may use. */
+export const MAX_WORKERS = 64;
+
+/** Options of makeEnv. */
+export interface EnvOptions {
+  /** Number of envs stepped together (default 1). */
+  numEnvs?: number;
+  /** Seed of every episode's sampling (uint32; default 0). */
+  seed?: number;
+  /** Worker threads (default 1 = no workers; > 1 splits envs across worker_threads, Node only). */
+  numWorkers?: number;
+  /** Physics settings over DEFAULT_PHYSICS. */
+  physics?: Partial<PhysicsConfig>;
+}
+
+/** The views returned by reset() and step(); see engine/batch.ts for shapes and meaning. */
+export interface StepResult {
+  /** [N, obsDim] observation; after an episode ended, the first observation of the next one. */
+  obs: Float32Array;
+  /** [N, goalDim] achieved goal of obs. */
+  achievedGoal: Float32Array;
+  /** [N, goalDim] desired goal of obs. */
+  desiredGoal: Float32Array;
+  /** [N] task reward of the transition (−1 or 0). */
+  reward: Float32Array;
+  /** [N] 1 where the episode reached a terminal state (never for Fetch tasks). */
+  terminated: Uint8Array;
+  /** [N] 1 where the episode hit its time limit. */
+  truncated: Uint8Array;
+  /** [N] 1 where the state reached by the transition is a success. */
+  success: Uint8Array;
+  /** [N, obsDim] observation reached by the transition before any autoreset (= obs where not done). */
+  finalObs: Float32Array;
+  /** [N, goalDim] achieved goal of finalObs. */
+  finalAchievedGoal: Float32Array;
+  /** [N, goalDim] desired goal of finalObs. */
+  finalDesiredGoal: Float32Array;
+}
+
+/** Splits [0, n) into k contiguous slices whose sizes differ by at most one. */
+export function splitRange(n: number, k: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let w = 0; w < k; w++) out.push([Math.floor((w * n) / k), Math.floor(((w + 1) * n) / k)]);
+  return out;
+}
+
+function checkInt(name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new Error(`makeEnv: ${name} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
+  return v;
+}
+
+export class VecEnv {
+  readonly task: TaskDef;
+  readonly numEnvs: number;
+  readonly numWorkers: number;
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly goalDim: number;
+  readonly physics: PhysicsConfig;
+  /** Control period, seconds (dt × substeps). */
+  readonly controlDt: number;
+  /** 'same-step': a finished env is reset inside step(); its last observation is in finalObs. */
+  readonly autoresetMode = 'same-step' as const;
+  readonly batch: Batch;
+  private readonly slice: SimSlice | null;
+  private readonly pool: WorkerPool | null;
+  private readonly result: StepResult;
+  private closed = false;
+  private started = false;
+
+  /** Use makeEnv(). */
+  constructor(task: TaskDef, batch: Batch, physics: PhysicsConfig, slice: SimSlice | null, pool: WorkerPool | null) {
+    this.task = task;
+    this.batch = batch;
+    this.physics = physics;
+    this.slice = slice;
+    this.pool = pool;
+    this.numEnvs = batch.numEnvs;
+    this.numWorkers = pool ? pool.numWorkers : 1;
+    this.obsDim = task.obsDim;
+    this.actDim = task.actDim;
+    this.goalDim = task.goalDim;
+    this.controlDt = physics.dt * physics.substeps;
+    const b = batch;
+    this.result = {
+      obs: b.obs, achievedGoal: b.achievedGoal, desiredGoal: b.desiredGoal, reward: b.reward, terminated: b.terminated, truncated: b.truncated,
+      success: b.success, finalObs: b.finalObs, finalAchievedGoal: b.finalAchievedGoal, finalDesiredGoal: b.finalDesiredGoal,
+    };
+  }
+
+  /** Starts a new episode in every env; with a seed, reseeds and restarts every env's episode counter. */
+  reset(opts: { seed?: number } = {}): StepResult {
+    this.checkOpen();
+    const { seed } = opts;
+    if (seed !== undefined) checkInt('seed', seed, 0, 0xffffffff);
+    this.started = true;
+    if (this.slice) this.slice.resetAll(seed);
+    else if (seed === undefined) this.pool!.run(CMD_RESET);
+    else this.pool!.run(CMD_RESET_SEEDED, String(seed));
+    return this.result;
+  }
+
+  /**
+   * Steps every env with actions [N, actDim] in [-1, 1]. Values outside are clipped (±Infinity too, as
+   * Fetch clips); a NaN or a wrong length throws before any env moves.
+   */
+  step(actions: ArrayLike<number>): StepResult {
+    this.checkOpen();
+    if (!this.started) throw new Error('step: call reset() before the first step()');
+    const n = this.numEnvs * this.actDim;
+    if (!actions || typeof actions.length !== 'number' || actions.length !== n) {
+      throw new Error(`step: expected ${n} actions (${this.numEnvs} envs × ${this.actDim}), got ${actions?.length}`);
+    }
+    const a = this.batch.action;
+    for (let k = 0; k < n; k++) {
+      const x = actions[k];
+      if (x !== x || typeof x !== 'number') throw new Error(`step: action[${k}] (env ${Math.floor(k / this.actDim)}, dim ${k % this.actDim}) is ${x}; actions must be numbers`);
+    }
+    for (let k = 0; k < n; k++) {
+      const x = actions[k];
+      a[k] = x > 1 ? 1 : x < -1 ? -1 : x;
+    }
+    if (this.slice) this.slice.step();
+    else this.pool!.run(CMD_STEP);
+    return this.result;
+  }
+
+  /** Fetch's batched reward: for goals [M, goalDim], −1 where ‖achieved − desired‖ > threshold, else 0. */
+  computeReward(achieved: Float32Array, desired: Float32Array, out?: Float32Array): Float32Array {
+    const G = this.goalDim;
+    if (achieved.length !== desired.length || achieved.length % G !== 0) {
+      throw new Error(`computeReward: achieved (${achieved.length}) and desired (${desired.length}) must both hold M × ${G} values`);
+    }
+    const m = achieved.length / G;
+    const r = out ?? new Float32Array(m);
+    if (r.length !== m) throw new Error(`computeReward: out holds ${r.length} values, expected ${m}`);
+    for (let i = 0; i < m; i++) r[i] = sparseReward(goalDistance(achieved, i * G, desired, i * G, G), this.task.distanceThreshold);
+    return r;
+  }
+
+  /** Frees every Rapier object and stops the workers; the env is unusable afterwards. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.slice) this.slice.free();
+    if (this.pool) await this.pool.close();
+  }
+
+  /** The in-thread slice (numWorkers = 1), for tests and tools that poke at the scene. */
+  get localSlice(): SimSlice | null {
+    return this.slice;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('env: used after close()');
+  }
+}
+
+/** Creates a vector env of a registered task, e.g. `await makeEnv('Push', { numEnvs: 1024, seed: 1 })`. */
+export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<VecEnv> {
+  const task = getTask(taskName);
+  if (opts === null || typeof opts !== 'object') throw new Error('makeEnv: options must be an object');
+  const numEnvs = checkInt('numEnvs', opts.numEnvs ?? 1, 1, MAX_ENVS);
+  const numWorkers = checkInt('numWorkers', opts.numWorkers ?? 1, 1, Math.min(MAX_WORKERS, numEnvs));
+  const seed = checkInt('seed', opts.seed ?? 0, 0, 0xffffffff);
+  const physics = resolvePhysicsConfig(opts.physics);
+  const batch = createBatch({ numEnvs, obsDim: task.obsDim, actDim: task.actDim, goalDim: task.goalDim, numPoints: task.pointNames.length }, { shared: numWorkers > 1 });
+  let env: VecEnv;
+  if (numWorkers === 1) {
+    const R = await loadRapier();
+    env = new VecEnv(task, batch, physics, new SimSlice(R, task, batch, 0, numEnvs, seed, physics), null);
+  } else {
+    const { WorkerPool } = await import('./workers/worker-pool.ts');
+    const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics);
+    env = new VecEnv(task, batch, physics, null, pool);
+  }
+  return env;
+}

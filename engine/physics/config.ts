@@ -1,0 +1,25 @@
+/** Physics settings of a Fetch-style scene; one control step lasts dt × substeps seconds. */
+export interface PhysicsConfig {
+  /** Physics timestep, seconds (at most 0.01, ManiSkill's 100 Hz default). */
+  dt: number;
+  /** Physics steps per control step. */
+  substeps: number;
+  /** Rapier solver iterations per physics step. */
+  solverIterations: number;
+  /** Natural frequency of the critically damped palm follower, 1/s (Fetch's weld lag: ~60% of a step covered). */
+  followOmega: number;
+}
+
+/** Chosen with bench/physics.ts: 25 Hz control, dt 0.01 × 4, 4 solver iterations (README explains). */
+export const DEFAULT_PHYSICS: PhysicsConfig = { dt: 0.01, substeps: 4, solverIterations: 4, followOmega: 50 };
+
+/** Merges user settings over the defaults and rejects values that are not finite and positive. */
+export function resolvePhysicsConfig(user: Partial<PhysicsConfig> = {}): PhysicsConfig {
+  const cfg = { ...DEFAULT_PHYSICS, ...user };
+  for (const [k, v] of Object.entries(cfg)) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`physics.${k} must be a finite positive number, got ${v}`);
+  }
+  if (!Number.isInteger(cfg.substeps) || !Number.isInteger(cfg.solverIterations)) throw new Error(`physics.substeps and physics.solverIterations must be integers`);
+  if (cfg.dt > 0.01 + 1e-12) throw new Error(`physics.dt must be at most 0.01 s, got ${cfg.dt}`);
+  return cfg;
+}

@@ -1,0 +1,38 @@
+/**
+ * Geometry of the Fetch-style scene, in the env-local frame of Gymnasium-Robotics Fetch (metres, z up):
+ * a table centred at (1.3, 0.75) with its top at z = 0.40, a 5 cm 2 kg cube, and a two-finger gripper
+ * whose reference point (the grip site, `obs[0:3]`) lies between the fingertips at the tips' height.
+ */
+
+/** [x, y] table centre, metres. */
+export const TABLE_CENTER = [1.3, 0.75] as const;
+/** [x, y, z] table half-extents, metres (FetchPush table0 size). */
+export const TABLE_HALF = [0.25, 0.35, 0.2] as const;
+/** Table top height, metres. */
+export const TABLE_TOP_Z = 0.4;
+/** Cube half-size, metres. */
+export const CUBE_HALF = 0.025;
+/** Cube mass, kg. */
+export const CUBE_MASS = 2;
+/** Cube centre height when resting on the table, metres. */
+export const CUBE_REST_Z = TABLE_TOP_Z + CUBE_HALF;
+/** Friction coefficient of every contact surface (MuJoCo's default 1). */
+export const FRICTION = 1;
+/** [x, y, z] grip site at the start of every episode, metres (Fetch's initial gripper position). */
+export const INITIAL_GRIP = [1.342, 0.749, 0.555] as const;
+/** Palm box centre above the grip site and its half-extents, metres. */
+export const PALM_OFFSET_Z = 0.06;
+export const PALM_HALF = [0.02, 0.03, 0.01] as const;
+/** Finger box centre above the grip site and its half-extents; closed fingers sit at y = ±FINGER_CLOSED_Y. */
+export const FINGER_OFFSET_Z = 0.025;
+export const FINGER_HALF = [0.01, 0.005, 0.025] as const;
+export const FINGER_CLOSED_Y = 0.012;
+/** [min, max] bounds of the grip-site target per axis, metres; the palm cannot sink into the table. */
+export const WORKSPACE_MIN = [0.9, 0.25, TABLE_TOP_Z + 0.005] as const;
+export const WORKSPACE_MAX = [1.7, 1.25, 0.9] as const;
+/** Metres the mocap target moves per unit action per control step (Fetch's 0.05). */
+export const ACTION_SCALE = 0.05;
+/** Spacing of env cells on the world grid, metres. */
+export const CELL_SPACING = 3;
+/** Half-size of each env's floor, metres (kept inside its cell). */
+export const FLOOR_HALF = 1.4;

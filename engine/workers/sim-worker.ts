@@ -1,0 +1,52 @@
+/** A sim worker: owns a SimSlice of a shared batch and runs the commands the main thread posts. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { viewBatch, type BatchLayout } from '../batch.ts';
+import type { PhysicsConfig } from '../physics/config.ts';
+import { loadRapier } from '../physics/rapier.ts';
+import { SimSlice } from '../sim-slice.ts';
+import { getTask } from '../../tasks/registry.ts';
+import {
+  CMD, CMD_CLOSE, CMD_RESET, CMD_RESET_SEEDED, CMD_STEP, DONE, SEQ, STATUS, STATUS_ERROR, STATUS_OK, readMessage, workerControl, writeMessage,
+} from './protocol.ts';
+
+/** What the main thread hands each worker at start. */
+export interface SimWorkerData {
+  memory: WebAssembly.Memory;
+  layout: BatchLayout;
+  control: SharedArrayBuffer;
+  index: number;
+  lo: number;
+  hi: number;
+  taskName: string;
+  seed: number;
+  physics: PhysicsConfig;
+}
+
+const data = workerData as SimWorkerData;
+const ctrl = workerControl(data.control, data.index);
+const R = await loadRapier();
+const batch = viewBatch(data.memory, data.layout);
+const slice = new SimSlice(R, getTask(data.taskName), batch, data.lo, data.hi, data.seed, data.physics);
+parentPort!.postMessage({ ready: true });
+
+let seen = 0;
+for (;;) {
+  Atomics.wait(ctrl.ints, SEQ, seen);
+  seen = Atomics.load(ctrl.ints, SEQ);
+  const cmd = Atomics.load(ctrl.ints, CMD);
+  let status = STATUS_OK;
+  try {
+    if (cmd === CMD_STEP) slice.step();
+    else if (cmd === CMD_RESET) slice.resetAll();
+    else if (cmd === CMD_RESET_SEEDED) slice.resetAll(Number(readMessage(ctrl)));
+    else if (cmd === CMD_CLOSE) slice.free();
+    else throw new Error(`sim worker: unknown command ${cmd}`);
+  } catch (e) {
+    status = STATUS_ERROR;
+    writeMessage(ctrl, `sim worker ${data.index}: ${(e as Error).stack ?? e}`);
+  }
+  Atomics.store(ctrl.ints, STATUS, status);
+  Atomics.store(ctrl.ints, DONE, seen);
+  Atomics.notify(ctrl.ints, DONE);
+  if (cmd === CMD_CLOSE) break;
+}

@@ -1,0 +1,39 @@
+/**
+ * Reach (FetchReach-v4): move the grip site to a goal in the air within 0.15 m of the start, fingers
+ * closed. Observation [10]: grip_pos [3], gripper_state [2], grip_velp [3] (× control dt), gripper_vel [2].
+ */
+import { INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
+import { copy3, S_FINGERS, S_FINGER_VEL, S_GOAL, S_GRIP, S_GRIP_VEL, type TaskDef } from './task.ts';
+
+/** Goal box half-size around the initial grip site, metres (Fetch's target_range). */
+export const REACH_TARGET_RANGE = 0.15;
+
+export const reach: TaskDef = {
+  name: 'Reach',
+  description: 'Move the gripper to a goal position in the air (FetchReach-v4 semantics).',
+  obsDim: 10,
+  actDim: 4,
+  goalDim: 3,
+  hasObject: false,
+  blockGripper: true,
+  maxEpisodeSteps: 50,
+  distanceThreshold: 0.05,
+  pointNames: ['grip', 'goal'],
+  obsLayout: [['grip_pos', 0, 3], ['gripper_state', 3, 5], ['grip_velp', 5, 8], ['gripper_vel', 8, 10]],
+  sampleEpisode(rng, out) {
+    for (let k = 0; k < 3; k++) out.goal[k] = INITIAL_GRIP[k] + rng.uniform(-REACH_TARGET_RANGE, REACH_TARGET_RANGE);
+  },
+  writeObs(s, obs, o, controlDt) {
+    copy3(s, S_GRIP, obs, o);
+    obs[o + 3] = s[S_FINGERS]; obs[o + 4] = s[S_FINGERS + 1];
+    for (let k = 0; k < 3; k++) obs[o + 5 + k] = s[S_GRIP_VEL + k] * controlDt;
+    obs[o + 8] = s[S_FINGER_VEL] * controlDt; obs[o + 9] = s[S_FINGER_VEL + 1] * controlDt;
+  },
+  writeAchievedGoal(s, out, o) {
+    copy3(s, S_GRIP, out, o);
+  },
+  writePoints(s, out, o) {
+    copy3(s, S_GRIP, out, o);
+    copy3(s, S_GOAL, out, o + 3);
+  },
+};
