@@ -11,8 +11,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { makeEnv, type PhysicsConfig } from '../index.ts';
 import { DEFAULT_PHYSICS } from '../engine/physics/config.ts';
 import { RAPIER_BUILD } from '../engine/physics/rapier.ts';
-import { ScriptedPush } from './scripted-push.ts';
-import { gitCommit, machineInfo, median, parseFlags } from './util.ts';
+import { ScriptedPush } from '../tasks/scripted.ts';
+import { parseFlags } from '../engine/cli/args.ts';
+import { gitCommit, machineInfo, median } from './util.ts';
 
 interface PushRun {
   numEnvs: number;

@@ -1,5 +1,7 @@
 /**
- * The peer benchmark's scripted push (shared/peers/controller.mjs) driven through cairn's API: hover
+ * Scripted controllers over a batch, for benchmarks, tests and the CLI's `--policy scripted`.
+ *
+ * ScriptedPush is the peer benchmark's scripted push (shared/peers/controller.mjs) driven through cairn's API: hover
  * 6 cm behind the cube at z = 0.50 for 10 steps, descend to z = Z_PUSH for 8, then drive the grip to
  * goal − 4.5 cm along the push direction fixed at the episode's start; a = clip(10 (target − grip), −1, 1).
  */
@@ -42,4 +44,29 @@ export class ScriptedPush {
 
 function clip1(x: number): number {
   return x > 1 ? 1 : x < -1 ? -1 : x;
+}
+
+/** Scripted reach: a = clip(10 (goal − grip), −1, 1); reads obs [N, 10] and desired goals [N, 3]. */
+export class ScriptedReach {
+  constructor(readonly numEnvs: number) {}
+
+  /** Writes actions [N, 4]. */
+  act(obs: Float32Array, desiredGoal: Float32Array, _episodeStep: Int32Array, out: Float32Array): void {
+    for (let i = 0; i < this.numEnvs; i++) {
+      for (let k = 0; k < 3; k++) out[4 * i + k] = clip1(10 * (desiredGoal[3 * i + k] - obs[i * 10 + k]));
+      out[4 * i + 3] = 0;
+    }
+  }
+}
+
+/** A scripted controller of a batch: writes actions [N, 4] from the returned views. */
+export interface ScriptedController {
+  act(obs: Float32Array, desiredGoal: Float32Array, episodeStep: Int32Array, out: Float32Array): void;
+}
+
+/** The scripted controller for a task name ('Reach' or 'Push'). */
+export function scriptedController(taskName: string, numEnvs: number): ScriptedController {
+  if (taskName === 'Push') return new ScriptedPush(numEnvs);
+  if (taskName === 'Reach') return new ScriptedReach(numEnvs);
+  throw new Error(`no scripted controller for task '${taskName}'`);
 }
