@@ -61,7 +61,7 @@ describe('episode sampling', () => {
   });
 
   it('the scripted push moves the cube to the goal (physics fidelity smoke)', async () => {
-    const { ScriptedPush } = await import('../../bench/scripted-push.ts');
+    const { ScriptedPush } = await import('../../tasks/scripted.ts');
     const N = 32;
     const env = await makeEnv('Push', { numEnvs: N, seed: 123 });
     const ctl = new ScriptedPush(N);
