@@ -13,7 +13,7 @@ import { DEFAULT_PHYSICS } from '../engine/physics/config.ts';
 import { RAPIER_BUILD } from '../engine/physics/rapier.ts';
 import { ScriptedPush } from '../tasks/scripted.ts';
 import { parseFlags } from '../engine/cli/args.ts';
-import { gitCommit, machineInfo, median } from './util.ts';
+import { gitCommit, machineInfo, markdownTable, median, updateReadmeTable } from './util.ts';
 
 interface PushRun {
   numEnvs: number;
@@ -113,4 +113,18 @@ const out = typeof flags.out === 'string' ? flags.out : `bench/results/physics-$
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 console.log(`wrote ${out}`);
+
+if (!quick) {
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const rows: (string | number)[][] = [
+    ...sizes.map((r) => [`cairn Push, ${r.numEnvs} env${r.numEnvs > 1 ? 's' : ''}, 1 thread`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
+    ...workers.slice(1).map((r) => [`cairn Push, ${r.numEnvs} envs, ${r.numWorkers} workers`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
+    ...sweep.map((r) => [`cairn Push, ${r.numEnvs} envs, 1 thread (sweep)`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
+    [`mujoco-js push_mocap, ${mujoco.N} envs, 1 thread`, 'dt 0.002 × 20, Newton', fmt(mujoco.env_steps_per_s as number), pct(mujoco.success_rate as number), mujoco.episodes as number],
+  ];
+  const table = markdownTable(['run', 'physics', 'control env-steps/s', 'scripted push success', 'episodes'], rows);
+  const note = `Measured ${result.date.slice(0, 10)} on ${machine.cpu} (${machine.cores} cores), commit ${result.commit}, \`npm run bench:physics\`. ` +
+    `Single thread at N = 1024 runs ${summary.speedupVsMujocoAtN1024}× mujoco-js; 2 workers run ${summary.twoWorkerScalingAtN1024}× 1 worker.`;
+  if (updateReadmeTable('physics', `${table}\n\n${note}`)) console.log('updated the README table');
+}
 

@@ -1,5 +1,6 @@
 /** Helpers shared by the benchmark scripts: statistics, machine description, git commit. */
 import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
 /** Median of a non-empty list. */
@@ -24,4 +25,19 @@ export function gitCommit(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Replaces the text between `<!-- bench-table:NAME -->` and `<!-- /bench-table:NAME -->` in README.md. */
+export function updateReadmeTable(name: string, markdown: string, readmePath = 'README.md'): boolean {
+  const open = `<!-- bench-table:${name} -->`, close = `<!-- /bench-table:${name} -->`;
+  const text = readFileSync(readmePath, 'utf8');
+  const a = text.indexOf(open), b = text.indexOf(close);
+  if (a < 0 || b < a) return false;
+  writeFileSync(readmePath, text.slice(0, a + open.length) + '\n' + markdown.trim() + '\n' + text.slice(b));
+  return true;
+}
+
+/** Renders rows as a Markdown table with the given header. */
+export function markdownTable(header: string[], rows: (string | number)[][]): string {
+  return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
