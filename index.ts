@@ -4,3 +4,4 @@ export { listTasks, getTask } from './tasks/registry.ts';
 export type { TaskDef } from './tasks/task.ts';
 export { DEFAULT_PHYSICS, type PhysicsConfig } from './engine/physics/config.ts';
 export { createBatch, batchLayout, type Batch, type BatchDims } from './engine/batch.ts';
+export * from './engine/policy/index.ts';

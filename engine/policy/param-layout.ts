@@ -1,0 +1,96 @@
+/**
+ * Flat parameter layout of the Gaussian MLP policy and its value MLP: one Float32Array, no padding.
+ *
+ * Order (offsets in float32 elements, L = hidden.length, sizes obsDim → hidden[0] → … → out):
+ *
+ * | entries                          | shape        | meaning                                       |
+ * |----------------------------------|--------------|-----------------------------------------------|
+ * | policy.{l}.weight, policy.{l}.bias | [out, in], [out] | policy layer l = 0..L, out = actDim at l = L |
+ * | logStd                           | [actDim]     | state-independent log standard deviation      |
+ * | value.{l}.weight, value.{l}.bias | [out, in], [out] | value layer l = 0..L, out = 1 at l = L     |
+ *
+ * Weights are row-major [out, in] (torch's nn.Linear), so y[o] = Σ_i W[o * in + i] x[i] + b[o].
+ * Hidden layers apply tanh (the GPU clamps its argument to ±20 first); output layers are linear.
+ * Pure TypeScript: the WebGPU policy, the float64 reference, a CPU backend and checkpoints share it.
+ */
+
+/** One named tensor of the flat parameter array. */
+export interface ParamEntry {
+  /** Name, torch style: `policy.0.weight`, `policy.0.bias`, `logStd`, `value.2.bias`. */
+  name: string;
+  /** First element, in float32 elements from the start of the array. */
+  offset: number;
+  /** Shape, row-major: [out, in] for weights, [out] for biases and logStd. */
+  shape: number[];
+}
+
+/** One dense layer, with the offsets of its weight and bias. */
+export interface LayerSpec {
+  /** Which network the layer belongs to. */
+  net: 'policy' | 'value';
+  /** Layer index inside its network, 0 = the one reading the observation. */
+  index: number;
+  /** Input width. */
+  inDim: number;
+  /** Output width. */
+  outDim: number;
+  /** Offset of the [outDim, inDim] row-major weight, float32 elements. */
+  weightOffset: number;
+  /** Offset of the [outDim] bias, float32 elements. */
+  biasOffset: number;
+  /** True for hidden layers (tanh), false for the linear output layer. */
+  tanh: boolean;
+}
+
+/** The whole layout: sizes, every entry in order, the layers of both nets and the total size. */
+export interface ParamLayout {
+  obsDim: number;
+  actDim: number;
+  hidden: readonly number[];
+  /** Every tensor in array order; offsets are increasing and contiguous. */
+  entries: ParamEntry[];
+  /** Policy layers, observation → mean action [actDim]. */
+  policyLayers: LayerSpec[];
+  /** Value layers, observation → value [1]. */
+  valueLayers: LayerSpec[];
+  /** Offset of logStd [actDim], float32 elements. */
+  logStdOffset: number;
+  /** Total number of float32 parameters. */
+  size: number;
+}
+
+/** Checks that a size is a positive integer, with a message naming it. */
+function checkDim(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
+}
+
+/** Lays out the parameters of a policy with these sizes (see the table in this file's header). */
+export function paramLayout(obsDim: number, actDim: number, hidden: readonly number[]): ParamLayout {
+  checkDim('obsDim', obsDim);
+  checkDim('actDim', actDim);
+  hidden.forEach((h, i) => checkDim(`hidden[${i}]`, h));
+  const entries: ParamEntry[] = [];
+  let offset = 0;
+  const add = (name: string, shape: number[]): number => {
+    entries.push({ name, offset, shape });
+    const start = offset;
+    offset += shape.reduce((a, b) => a * b, 1);
+    return start;
+  };
+  const net = (name: 'policy' | 'value', outDim: number): LayerSpec[] => {
+    const sizes = [obsDim, ...hidden, outDim];
+    const layers: LayerSpec[] = [];
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const inDim = sizes[l];
+      const out = sizes[l + 1];
+      const weightOffset = add(`${name}.${l}.weight`, [out, inDim]);
+      const biasOffset = add(`${name}.${l}.bias`, [out]);
+      layers.push({ net: name, index: l, inDim, outDim: out, weightOffset, biasOffset, tanh: l + 2 < sizes.length });
+    }
+    return layers;
+  };
+  const policyLayers = net('policy', actDim);
+  const logStdOffset = add('logStd', [actDim]);
+  const valueLayers = net('value', 1);
+  return { obsDim, actDim, hidden: [...hidden], entries, policyLayers, valueLayers, logStdOffset, size: offset };
+}
