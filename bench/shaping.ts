@@ -1,0 +1,133 @@
+/**
+ * Shaping benchmark: ns per env for the WASM kernel and the TypeScript reference on the Push spec at
+ * N = 64, 1024, 16384, single thread. Warm-up excluded; each figure is the median over repetitions.
+ * Writes bench/results/shaping-<host>.json (machine, N, commit).
+ *
+ *   node --import tsx bench/shaping.ts [--quick]
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { createBatch, type Batch } from '../engine/batch.ts';
+import { PUSH_SUBGOALS, ShapingKernel, ShapingReference, type Shaper } from '../engine/shaping/index.ts';
+
+const quick = process.argv.includes('--quick');
+const SIZES = [64, 1024, 16384];
+const REPS = quick ? 5 : 21;
+/** Least time one repetition runs, ms. */
+const REP_MS = quick ? 5 : 20;
+const WARMUP_MS = quick ? 50 : 300;
+
+/** mulberry32. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Push-like states: goal and cube on the table, the grip near the cube; about 1 env in 50 ends per step. */
+function fill(b: Batch, seed: number): void {
+  const r = rng(seed);
+  for (let i = 0; i < b.numEnvs; i++) {
+    const gx = 1.3 + (r() - 0.5) * 0.3, gy = 0.75 + (r() - 0.5) * 0.3;
+    const ox = gx + (r() - 0.5) * 0.2, oy = gy + (r() - 0.5) * 0.2;
+    b.points.set([ox + (r() - 0.5) * 0.2, oy + (r() - 0.5) * 0.2, 0.425 + r() * 0.05, ox, oy, 0.425, gx, gy, 0.425], i * 9);
+    b.reward[i] = r() < 0.2 ? 0 : -1;
+    b.truncated[i] = i % 50 === 7 ? 1 : 0;
+    b.done[i] = b.truncated[i];
+  }
+}
+
+/** Median ns per env of fn() over REPS repetitions, after warm-up. */
+function time(n: number, fn: () => void): number {
+  const t0 = performance.now();
+  let calls = 0;
+  while (performance.now() - t0 < WARMUP_MS) {
+    fn();
+    calls++;
+  }
+  const perCallMs = (performance.now() - t0) / calls;
+  const iters = Math.max(1, Math.ceil(REP_MS / perCallMs));
+  const samples: number[] = [];
+  for (let r = 0; r < REPS; r++) {
+    const s = performance.now();
+    for (let k = 0; k < iters; k++) fn();
+    samples.push(((performance.now() - s) * 1e6) / (iters * n));
+  }
+  samples.sort((a, b) => a - b);
+  return samples[Math.floor(samples.length / 2)];
+}
+
+function commit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+const results = [];
+for (const N of SIZES) {
+  const dims = { numEnvs: N, obsDim: 25, actDim: 4, goalDim: 3, numPoints: 3 };
+  const config = { mode: 'pbrs' as const, gamma: 0.98, weight: 1 };
+  const a = createBatch(dims), b = createBatch(dims);
+  fill(a, N);
+  fill(b, N);
+  const kernel = await ShapingKernel.create(a, PUSH_SUBGOALS, ['grip', 'object', 'goal'], config);
+  const ref: Shaper = ShapingReference.create(b, PUSH_SUBGOALS, ['grip', 'object', 'goal'], config);
+  kernel.reset();
+  ref.reset();
+  const stages = [0, 0, 0];
+  for (const k of a.stage) stages[k]++;
+  const row = {
+    N,
+    /** One step(0, N). */
+    kernelStepNsPerEnv: time(N, () => kernel.step(0, N)),
+    /** What the loop runs per control step: step(0, N) then reset(0, N, onlyDone) with 1 env in 50 done. */
+    kernelStepAndAutoresetNsPerEnv: time(N, () => {
+      kernel.step(0, N);
+      kernel.reset(0, N, true);
+    }),
+    /** reset(0, N, false) (env.reset()). */
+    kernelResetNsPerEnv: time(N, () => kernel.reset(0, N, false)),
+    referenceStepNsPerEnv: time(N, () => ref.step(0, N)),
+    referenceStepAndAutoresetNsPerEnv: time(N, () => {
+      ref.step(0, N);
+      ref.reset(0, N, true);
+    }),
+    stageMix: stages,
+  };
+  kernel.free();
+  results.push(row);
+  console.log(
+    `N=${String(N).padStart(5)}  kernel step ${row.kernelStepNsPerEnv.toFixed(2)} ns/env, step+autoreset ${row.kernelStepAndAutoresetNsPerEnv.toFixed(2)}, ` +
+      `reset ${row.kernelResetNsPerEnv.toFixed(2)} | reference step ${row.referenceStepNsPerEnv.toFixed(2)}, step+autoreset ${row.referenceStepAndAutoresetNsPerEnv.toFixed(2)}  (stages ${stages})`,
+  );
+}
+
+const cpus = os.cpus();
+const out = {
+  bench: 'shaping',
+  spec: 'Push (2 stages, 1 derived point)',
+  mode: 'pbrs (every term is computed in every mode)',
+  threads: 1,
+  machine: { host: os.hostname(), cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, platform: `${os.platform()} ${os.arch()}`, node: process.version, loadavg1m: os.loadavg()[0] },
+  commit: commit(),
+  date: new Date().toISOString(),
+  reps: REPS,
+  quick,
+  results,
+};
+if (!quick) {
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  const file = new URL(`./results/shaping-${os.hostname()}.json`, import.meta.url);
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`wrote ${file.pathname}`);
+}

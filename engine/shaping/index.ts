@@ -1,0 +1,48 @@
+/**
+ * Subgoal decomposition and reward shaping, in place on the batch (DESIGN.md §5).
+ *
+ * A task's subgoal spec (engine/shaping/spec.ts) is an ordered list of K stages over named points. Per env
+ * the shaper keeps a latched stage k (stages completed so far, 0..K): after each transition, while k < K and
+ * every predicate of stage k holds on the new state s', k advances (so several stages can complete at once).
+ * k never decreases inside an episode; at reset it starts from 0 and advances the same way on s0.
+ *
+ * Potential, with d_k the progress distance of stage k and σ_k its scale, w = config.weight:
+ *   Φ(s) = w · (k + 1 − tanh(d_k / σ_k))   for k < K        (in (w·k, w·(k+1)], rising as d_k falls)
+ *   Φ(s) = w · K                           once all K stages hold
+ * so Φ is bounded in [0, w·K] and never drops when a stage completes. Φ is computed in f32 (the stored
+ * `potential`), with 1 − tanh(x) = 2 / (1 + e^{2x}) from a polynomial exp (within 3e-7 relative), and F is
+ * formed in f64 from the stored f32 potentials, so that the stored potentials telescope to f32 rounding of F.
+ * The kernel (assembly/shaping.ts, four envs per f32x4) and the reference (reference.ts) agree bit for bit.
+ *
+ * Terms of a transition s → s', written to rewardTerms [N, 8] at these indices (5..7 are 0):
+ *   0 sparse  the task reward (−1/0)
+ *   1 dense   −w · d_{K−1}(s'): distance of the last stage's progress term (Fetch's dense reward for Reach
+ *             and Push), whatever the stage
+ *   2 pbrs    F = γ Φ(s') − Φ(s), with Φ(s') = 0 when the transition terminated (kept on truncation);
+ *             Σ_t γ^t F_t = γ^T Φ(s_T) − Φ(s_0) over an episode, so the optimal policy is unchanged
+ *             (Ng, Harada & Russell 1999) when γ is the learner's discount
+ *   3 bonus   b · (stages completed by this transition), b = config.bonus ?? w (CALM-style; not potential-based)
+ *   4 gated   −w · d_k(s'): the dense term of the open gate only, the current stage k (0 once k = K; G-RA-style)
+ * shapedReward = reward + terms[mode]  (mode 'sparse': reward). Every term is computed in every mode, so a
+ * run can log what the others would have given.
+ *
+ * Episode accumulators (running episode, plain sums): episodeReturn (Σ reward), episodeShapedReturn
+ * (Σ shapedReward), episodeTermSums [N, 8] (Σ terms), maxStage. When a transition ends the episode
+ * (terminated or truncated) the step also adds that episode to the finished-episode statistics
+ * (episodeStats(): count, successes, Σ returns, Σ term sums, histogram of maxStage), before any reset.
+ *
+ * In the loop, per slice [lo, hi): PHYSICS → READBACK (points, gripperOpening, reward, success, terminated,
+ * truncated, done) → shaper.step(lo, hi) → AUTORESET (new points for done envs) → shaper.reset(lo, hi, true);
+ * env.reset() → shaper.reset(lo, hi, false).
+ */
+export {
+  DEFAULT_SHAPING_CONFIG, MAX_DERIVED, MAX_LEAVES, MAX_POINTS, MAX_STAGES, SHAPING_MODES, validateShapingConfig, validateSubgoalSpec,
+  type AllPredicate, type DerivedPoint, type DistancePredicate, type GripperPredicate, type HeightPredicate, type LeafPredicate,
+  type ProgressTerm, type ShapingConfig, type ShapingMode, type StagePredicate, type SubgoalSpec, type SubgoalStage,
+} from './spec.ts';
+export { DEFAULT_SUBGOALS, PUSH_SUBGOALS, REACH_SUBGOALS } from './specs.ts';
+export { REWARD_TERM_NAMES, summarizeEpisodeStats, type EpisodeStats, type EpisodeSummary } from './stats.ts';
+export { ShapingKernel, loadShapingModule, type ShapingKernelOptions } from './kernel.ts';
+export { ShapingReference } from './reference.ts';
+export type { Shaper } from './shaper.ts';
+export { compileSubgoalSpec, SHAPING_TABLE_OFFSET, MAX_SLOTS, TABLE_BYTES as SHAPING_TABLE_BYTES, type CompiledSpec } from './table.ts';

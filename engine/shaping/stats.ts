@@ -1,0 +1,78 @@
+/**
+ * Statistics of finished episodes (sparse return, shaped return, per-term sums, highest stage reached,
+ * success at the end), accumulated by the shaping step for every env whose episode ended (terminated or
+ * truncated) at that step, before any reset. Kept per thread slot as f64 words; read by summing the slots.
+ */
+import { MAX_REWARD_TERMS } from '../batch.ts';
+import { SHAPING_MODES, type ShapingMode } from './spec.ts';
+import { SL_COUNT, SL_HIST, SL_RETURN, SL_SHAPED, SL_SUCCESS, SL_TERMS, SLOT_STAT_WORDS } from './table.ts';
+
+/** Names of the logged reward terms, by their index in rewardTerms [N, MAX_REWARD_TERMS]; the rest are 0. */
+export const REWARD_TERM_NAMES: readonly ShapingMode[] = SHAPING_MODES;
+
+/** Sums over the finished episodes recorded since the last clear. */
+export interface EpisodeStats {
+  /** Episodes finished (terminated or truncated). */
+  count: number;
+  /** Of those, episodes whose last transition had success = 1. */
+  successCount: number;
+  /** Σ of each episode's sparse return (sum of `reward`). */
+  sumReturn: number;
+  /** Σ of each episode's shaped return (sum of `shapedReward`). */
+  sumShapedReturn: number;
+  /** Σ of each episode's per-term sums, by term name (every term, whatever the mode). */
+  termSums: Record<ShapingMode, number>;
+  /** [K + 1] episodes by highest latched stage: index k = k stages completed. */
+  maxStageCounts: number[];
+}
+
+/** Means and rates of EpisodeStats (NaN where no episode finished). */
+export interface EpisodeSummary {
+  episodes: number;
+  successRate: number;
+  meanReturn: number;
+  meanShapedReturn: number;
+  meanTerms: Record<ShapingMode, number>;
+  /** [K] share of episodes that completed stage k (k = 0 .. K−1). */
+  stageReached: number[];
+}
+
+/** Word offsets of the statistics in one slot (f64). */
+const W_COUNT = SL_COUNT / 8, W_SUCCESS = SL_SUCCESS / 8, W_RETURN = SL_RETURN / 8, W_SHAPED = SL_SHAPED / 8;
+const W_TERMS = SL_TERMS / 8, W_HIST = SL_HIST / 8;
+
+/** Adds one slot's words [SLOT_STAT_WORDS] into `acc` (same shape). */
+export function addSlotWords(acc: Float64Array, words: Float64Array): void {
+  for (let j = 0; j < SLOT_STAT_WORDS; j++) acc[j] += words[j];
+}
+
+/** Reads EpisodeStats from summed slot words, for a spec with numStages stages. */
+export function statsFromWords(words: Float64Array, numStages: number): EpisodeStats {
+  const termSums = {} as Record<ShapingMode, number>;
+  REWARD_TERM_NAMES.forEach((n, j) => (termSums[n] = words[W_TERMS + j]));
+  const maxStageCounts: number[] = [];
+  for (let k = 0; k <= numStages; k++) maxStageCounts.push(words[W_HIST + k]);
+  return {
+    count: words[W_COUNT], successCount: words[W_SUCCESS], sumReturn: words[W_RETURN], sumShapedReturn: words[W_SHAPED], termSums, maxStageCounts,
+  };
+}
+
+/** Means and rates of a stats record. */
+export function summarizeEpisodeStats(s: EpisodeStats): EpisodeSummary {
+  const n = s.count;
+  const meanTerms = {} as Record<ShapingMode, number>;
+  for (const k of REWARD_TERM_NAMES) meanTerms[k] = s.termSums[k] / n;
+  const stageReached: number[] = [];
+  for (let k = 1; k < s.maxStageCounts.length; k++) stageReached.push(s.maxStageCounts.slice(k).reduce((a, b) => a + b, 0) / n);
+  return { episodes: n, successRate: s.successCount / n, meanReturn: s.sumReturn / n, meanShapedReturn: s.sumShapedReturn / n, meanTerms, stageReached };
+}
+
+/** Records one finished episode into slot words (the reference's copy of the kernel's step tail). */
+export function recordEpisode(words: Float64Array, success: number, ret: number, shaped: number, termSums: Float32Array, termsAt: number, maxStage: number): void {
+  words[W_COUNT] += 1;
+  words[W_SUCCESS] += success;
+  words[W_RETURN] += ret;
+  words[W_SHAPED] += shaped;
+  for (let j = 0; j < MAX_REWARD_TERMS; j++) words[W_TERMS + j] += termSums[termsAt + j];
+  words[W_HIST + maxStage] += 1;
+}

@@ -1,0 +1,189 @@
+/**
+ * The shaping table: a validated spec compiled to numbers, plus the config, batch field addresses and
+ * per-thread statistics and scratch, written into the batch memory's reserved scratch where the kernel reads it.
+ *
+ * Flat layout (bytes from the table base, by default SHAPING_TABLE_OFFSET = 14720, so that the 50816-byte table
+ * ends at KERNEL_RESERVED_BYTES = 65536; assembly/lib/shaping-layout.ts holds the same numbers and the kernel
+ * exports SHAPING_LAYOUT_* so the glue can check them):
+ *
+ * | bytes          | content                                                                         |
+ * |----------------|---------------------------------------------------------------------------------|
+ * | 0..28          | i32 magic 'CRNS', version, P (task points), P + D, K (stages), mode, D          |
+ * | 32..92         | u32 byte addresses of 15 batch fields (reward ... done, see TABLE_FIELDS)       |
+ * | 96..120        | f64 gamma, weight, bonus (NaN = same as weight)                                 |
+ * | 128..384       | 8 derived points × 32: i32 from, awayFrom, xy; f32 offset at +16               |
+ * | 384..1664      | 8 stages × 160: i32 numLeaves, progress a, b, xy; f32 sigma at +16;             |
+ * |                |   4 leaves × 32 at +32: i32 kind, a, b, xy; f32 value at +16                    |
+ * | 1664..50816    | 64 slots × 768: f64 count, successCount, sumReturn, sumShapedReturn,           |
+ * |                |   termSums [8], maxStage histogram [9]; v128 staging at +176;                   |
+ * |                |   v128 point scratch [12, 3] (x, y, z of four envs) at +192                     |
+ *
+ * Point indices count the task's points first (batch.points order), then derived points in evaluation order.
+ */
+import { KERNEL_RESERVED_BYTES, MAX_REWARD_TERMS, type BatchLayout } from '../batch.ts';
+import { derivedOrder, MAX_LEAVES, MAX_POINTS, MAX_STAGES, SHAPING_MODES, type LeafPredicate, type ShapingConfig, type SubgoalSpec } from './spec.ts';
+
+export const TABLE_MAGIC = 0x534e5243;
+export const TABLE_VERSION = 1;
+
+export const H_MAGIC = 0, H_VERSION = 4, H_NUM_BASE = 8, H_NUM_POINTS = 12, H_NUM_STAGES = 16, H_MODE = 20, H_NUM_DERIVED = 24;
+/** Batch fields whose addresses the header holds, in order from byte 32. */
+export const TABLE_FIELDS = [
+  'reward', 'shapedReward', 'potential', 'rewardTerms', 'points', 'gripperOpening', 'episodeReturn', 'episodeShapedReturn',
+  'episodeTermSums', 'stage', 'maxStage', 'terminated', 'truncated', 'success', 'done',
+] as const;
+export const PTR_FIRST = 32;
+export const H_GAMMA = 96, H_WEIGHT = 104, H_BONUS = 112;
+export const DERIVED_OFFSET = 128, DERIVED_BYTES = 32, MAX_DERIVED = 8;
+export const STAGES_OFFSET = 384, STAGE_BYTES = 160, ST_LEAVES = 32, LEAF_BYTES = 32;
+export const SLOTS_OFFSET = 1664, SLOT_BYTES = 768, MAX_SLOTS = 64;
+export const SL_COUNT = 0, SL_SUCCESS = 8, SL_RETURN = 16, SL_SHAPED = 24, SL_TERMS = 32, SL_HIST = 96, SL_TMP = 176, SL_POINTS = 192;
+export const TABLE_BYTES = SLOTS_OFFSET + MAX_SLOTS * SLOT_BYTES;
+/** Default byte address of the table in the batch memory: at the top of the reserved bytes (14720 of 65536). */
+export const SHAPING_TABLE_OFFSET = Math.floor((KERNEL_RESERVED_BYTES - TABLE_BYTES) / 64) * 64;
+
+const fround = Math.fround;
+
+export const LEAF_DISTANCE = 1, LEAF_HEIGHT = 2, LEAF_GRIPPER_CLOSED = 3, LEAF_GRIPPER_OPEN = 4;
+
+if (SL_POINTS + MAX_POINTS * 48 !== SLOT_BYTES || SL_HIST + (MAX_STAGES + 1) * 8 > SL_TMP || SL_TMP + 16 !== SL_POINTS || SL_TERMS + MAX_REWARD_TERMS * 8 !== SL_HIST) {
+  throw new Error('shaping table: slot layout constants disagree');
+}
+if (STAGES_OFFSET + MAX_STAGES * STAGE_BYTES !== SLOTS_OFFSET || ST_LEAVES + MAX_LEAVES * LEAF_BYTES !== STAGE_BYTES) {
+  throw new Error('shaping table: stage layout constants disagree');
+}
+if (SHAPING_TABLE_OFFSET < 0) throw new Error(`shaping table: ${TABLE_BYTES} bytes do not fit the ${KERNEL_RESERVED_BYTES} reserved bytes`);
+
+/** One compiled leaf predicate: kind LEAF_*, point indices a and b, xy flag, threshold or level (f32-rounded). */
+export interface CompiledLeaf {
+  kind: number;
+  a: number;
+  b: number;
+  xy: boolean;
+  value: number;
+}
+
+/** A spec with names resolved to point indices and numbers rounded to f32: what kernel and reference evaluate. */
+export interface CompiledSpec {
+  /** P: points the task writes to batch.points per env. */
+  numBase: number;
+  /** Every point name: the task's, then derived points in evaluation order. */
+  pointNames: string[];
+  derived: { from: number; away: number; xy: boolean; offset: number }[];
+  stages: { name: string; leaves: CompiledLeaf[]; progA: number; progB: number; progXY: boolean; sigma: number }[];
+}
+
+/** Resolves a validated spec against the task's point names. */
+export function compileSubgoalSpec(spec: SubgoalSpec, taskPoints: readonly string[]): CompiledSpec {
+  const derivedSpec = spec.points ?? {};
+  const order = derivedOrder(derivedSpec);
+  const names = [...taskPoints, ...order];
+  const at = (n: string): number => {
+    const j = names.indexOf(n);
+    if (j < 0) throw new Error(`subgoals: unknown point '${n}' (known: ${names.join(', ')})`);
+    return j;
+  };
+  const leaf = (p: LeafPredicate): CompiledLeaf => {
+    if (p.kind === 'distance') return { kind: LEAF_DISTANCE, a: at(p.a), b: at(p.b), xy: p.xy ?? false, value: fround(p.below) };
+    if (p.kind === 'height') return { kind: LEAF_HEIGHT, a: at(p.point), b: 0, xy: false, value: fround(p.above) };
+    return { kind: p.state === 'closed' ? LEAF_GRIPPER_CLOSED : LEAF_GRIPPER_OPEN, a: 0, b: 0, xy: false, value: fround(p.threshold) };
+  };
+  return {
+    numBase: taskPoints.length,
+    pointNames: names,
+    derived: order.map((n) => {
+      const d = derivedSpec[n];
+      return { from: at(d.from), away: at(d.awayFrom), xy: d.xy ?? false, offset: fround(d.offset) };
+    }),
+    stages: spec.stages.map((s) => ({
+      name: s.name,
+      leaves: s.predicate.kind === 'all' ? s.predicate.of.map(leaf) : [leaf(s.predicate)],
+      progA: at(s.progress.a),
+      progB: at(s.progress.b),
+      progXY: s.progress.xy ?? false,
+      sigma: fround(s.progress.sigma),
+    })),
+  };
+}
+
+/** Mode number as the kernel reads it (= index of the mode's term in rewardTerms). */
+export function modeIndex(mode: ShapingConfig['mode']): number {
+  return SHAPING_MODES.indexOf(mode);
+}
+
+/** Checks that a table placed at `offset` lies inside the reserved scratch and is 16-byte aligned. */
+export function checkTableOffset(offset: number): void {
+  if (!Number.isInteger(offset) || offset % 16 !== 0 || offset < 0 || offset + TABLE_BYTES > KERNEL_RESERVED_BYTES) {
+    throw new Error(`shaping: table offset must be a multiple of 16 in [0, ${KERNEL_RESERVED_BYTES - TABLE_BYTES}], got ${offset}`);
+  }
+}
+
+/**
+ * Writes the spec part of the table (everything before the config and the slots): header, batch addresses,
+ * derived points and stages. Returns the bytes written so an attaching thread can compare them.
+ */
+export function encodeSpec(c: CompiledSpec, layout: BatchLayout): Uint8Array {
+  const bytes = new Uint8Array(SLOTS_OFFSET);
+  const v = new DataView(bytes.buffer);
+  v.setInt32(H_MAGIC, TABLE_MAGIC, true);
+  v.setInt32(H_VERSION, TABLE_VERSION, true);
+  v.setInt32(H_NUM_BASE, c.numBase, true);
+  v.setInt32(H_NUM_POINTS, c.pointNames.length, true);
+  v.setInt32(H_NUM_STAGES, c.stages.length, true);
+  v.setInt32(H_NUM_DERIVED, c.derived.length, true);
+  TABLE_FIELDS.forEach((f, j) => v.setUint32(PTR_FIRST + 4 * j, layout.offsets[f], true));
+  c.derived.forEach((d, j) => {
+    const e = DERIVED_OFFSET + j * DERIVED_BYTES;
+    v.setInt32(e, d.from, true);
+    v.setInt32(e + 4, d.away, true);
+    v.setInt32(e + 8, d.xy ? 1 : 0, true);
+    v.setFloat32(e + 16, d.offset, true);
+  });
+  c.stages.forEach((s, k) => {
+    const e = STAGES_OFFSET + k * STAGE_BYTES;
+    v.setInt32(e, s.leaves.length, true);
+    v.setInt32(e + 4, s.progA, true);
+    v.setInt32(e + 8, s.progB, true);
+    v.setInt32(e + 12, s.progXY ? 1 : 0, true);
+    v.setFloat32(e + 16, s.sigma, true);
+    s.leaves.forEach((l, j) => {
+      const o = e + ST_LEAVES + j * LEAF_BYTES;
+      v.setInt32(o, l.kind, true);
+      v.setInt32(o + 4, l.a, true);
+      v.setInt32(o + 8, l.b, true);
+      v.setInt32(o + 12, l.xy ? 1 : 0, true);
+      v.setFloat32(o + 16, l.value, true);
+    });
+  });
+  return bytes;
+}
+
+/** Bytes of the encoded spec that the config does not touch (mode and gamma/weight/bonus are skipped). */
+export function specBytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  for (let j = 0; j < SLOTS_OFFSET; j++) {
+    if ((j >= H_MODE && j < H_MODE + 4) || (j >= H_GAMMA && j < H_BONUS + 8)) continue;
+    if (a[j] !== b[j]) return false;
+  }
+  return true;
+}
+
+/** Writes mode, gamma, weight and bonus (NaN when it follows the weight) into the table at `base`. */
+export function writeConfig(memory: WebAssembly.Memory, base: number, config: ShapingConfig): void {
+  const v = new DataView(memory.buffer, base, SLOTS_OFFSET);
+  v.setInt32(H_MODE, modeIndex(config.mode), true);
+  v.setFloat64(H_GAMMA, config.gamma, true);
+  v.setFloat64(H_WEIGHT, config.weight, true);
+  v.setFloat64(H_BONUS, config.bonus ?? NaN, true);
+}
+
+/** Reads the config back from the table at `base`. */
+export function readConfig(memory: WebAssembly.Memory, base: number): ShapingConfig {
+  const v = new DataView(memory.buffer, base, SLOTS_OFFSET);
+  const out: ShapingConfig = { mode: SHAPING_MODES[v.getInt32(H_MODE, true)], gamma: v.getFloat64(H_GAMMA, true), weight: v.getFloat64(H_WEIGHT, true) };
+  const bonus = v.getFloat64(H_BONUS, true);
+  if (!Number.isNaN(bonus)) out.bonus = bonus;
+  return out;
+}
+
+/** The f64 words of one statistics slot: [count, successCount, sumReturn, sumShapedReturn, termSums [8], hist [9]]. */
+export const SLOT_STAT_WORDS = (SL_HIST + (MAX_STAGES + 1) * 8) / 8;
