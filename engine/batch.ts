@@ -37,7 +37,10 @@
  * | done                | u8      | [N]     | terminated or truncated (the env was reset after it)       |
  */
 
-/** Bytes at the start of the memory left to kernels' static data and scratch. */
+/**
+ * Bytes at the start of the memory left to kernels: [0, 14720) for kernels' static data, [14720, 65536)
+ * for the shaping table, its per-thread statistics and scratch (engine/shaping/table.ts).
+ */
 export const KERNEL_RESERVED_BYTES = 65536;
 /** Most reward terms a shaping mode can log per env. */
 export const MAX_REWARD_TERMS = 8;

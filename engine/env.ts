@@ -10,6 +10,9 @@ import { goalDistance, SimSlice } from './sim-slice.ts';
 import { getTask } from '../tasks/registry.ts';
 import { sparseReward, type TaskDef } from '../tasks/task.ts';
 import type { WorkerPool } from './workers/worker-pool.ts';
+import { ShapingKernel } from './shaping/kernel.ts';
+import type { ShapingConfig, SubgoalSpec } from './shaping/spec.ts';
+import { summarizeEpisodeStats, type EpisodeStats, type EpisodeSummary } from './shaping/stats.ts';
 import { CMD_RESET, CMD_RESET_SEEDED, CMD_STEP } from './workers/protocol.ts';
 
 /** Most envs one vector env may hold (a batch of this size is ~100 MB). */
@@ -27,6 +30,10 @@ export interface EnvOptions {
   numWorkers?: number;
   /** Physics settings over DEFAULT_PHYSICS. */
   physics?: Partial<PhysicsConfig>;
+  /** Reward shaping: mode ('sparse' | 'dense' | 'pbrs' | 'bonus' | 'gated'), gamma (the learner's discount), weight, bonus. */
+  shaping?: Partial<ShapingConfig>;
+  /** A subgoal spec (JSON) replacing the task's own (engine/shaping/spec.ts documents the format). */
+  subgoals?: unknown;
 }
 
 /** The views returned by reset() and step(); see engine/batch.ts for shapes and meaning. */
@@ -51,6 +58,14 @@ export interface StepResult {
   finalAchievedGoal: Float32Array;
   /** [N, goalDim] desired goal of finalObs. */
   finalDesiredGoal: Float32Array;
+  /** [N] the reward the learner should use: reward plus the shaping term of the mode in effect. */
+  shapedReward: Float32Array;
+  /** [N] latched subgoal stage of obs (0 … number of stages). */
+  stage: Int32Array;
+  /** [N] potential Φ of obs, after any reset. */
+  potential: Float32Array;
+  /** [N, 8] every reward term of the transition (engine/shaping REWARD_TERM_NAMES: sparse, dense, pbrs, bonus, gated). */
+  rewardTerms: Float32Array;
 }
 
 /** Splits [0, n) into k contiguous slices whose sizes differ by at most one. */
@@ -81,12 +96,14 @@ export class VecEnv {
   private readonly slice: SimSlice | null;
   private readonly pool: WorkerPool | null;
   private readonly result: StepResult;
+  private readonly shaper: ShapingKernel;
   private closed = false;
   private started = false;
 
   /** Use makeEnv(). */
-  constructor(task: TaskDef, batch: Batch, physics: PhysicsConfig, slice: SimSlice | null, pool: WorkerPool | null) {
+  constructor(task: TaskDef, batch: Batch, physics: PhysicsConfig, shaper: ShapingKernel, slice: SimSlice | null, pool: WorkerPool | null) {
     this.task = task;
+    this.shaper = shaper;
     this.batch = batch;
     this.physics = physics;
     this.slice = slice;
@@ -101,6 +118,7 @@ export class VecEnv {
     this.result = {
       obs: b.obs, achievedGoal: b.achievedGoal, desiredGoal: b.desiredGoal, reward: b.reward, terminated: b.terminated, truncated: b.truncated,
       success: b.success, finalObs: b.finalObs, finalAchievedGoal: b.finalAchievedGoal, finalDesiredGoal: b.finalDesiredGoal,
+      shapedReward: b.shapedReward, stage: b.stage, potential: b.potential, rewardTerms: b.rewardTerms,
     };
   }
 
@@ -154,12 +172,44 @@ export class VecEnv {
     return r;
   }
 
-  /** Frees every Rapier object and stops the workers; the env is unusable afterwards. */
+  /** The subgoal spec in effect (validated). */
+  get subgoals(): SubgoalSpec {
+    return this.shaper.spec;
+  }
+
+  /** The shaping config in effect. */
+  get shaping(): ShapingConfig {
+    return this.shaper.config;
+  }
+
+  /** Names of the subgoal stages, in order. */
+  get stageNames(): readonly string[] {
+    return this.shaper.stageNames;
+  }
+
+  /** Changes the shaping mode, gamma, weight or bonus between steps (missing fields keep their value). */
+  setShaping(config: Partial<ShapingConfig>): void {
+    this.checkOpen();
+    this.shaper.setConfig(config);
+  }
+
+  /** Raw statistics of the episodes finished since the last take (returns, term sums, stage histogram). */
+  takeEpisodeStats(): EpisodeStats {
+    return this.shaper.takeEpisodeStats();
+  }
+
+  /** Means of the episodes finished since the last take: success rate, sparse and shaped return, per-term sums, stages reached. */
+  takeEpisodeSummary(): EpisodeSummary {
+    return summarizeEpisodeStats(this.shaper.takeEpisodeStats());
+  }
+
+  /** Frees every Rapier object and WASM kernel and stops the workers; the env is unusable afterwards. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.slice) this.slice.free();
     if (this.pool) await this.pool.close();
+    this.shaper.free();
   }
 
   /** The in-thread slice (numWorkers = 1), for tests and tools that poke at the scene. */
@@ -181,14 +231,20 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
   const seed = checkInt('seed', opts.seed ?? 0, 0, 0xffffffff);
   const physics = resolvePhysicsConfig(opts.physics);
   const batch = createBatch({ numEnvs, obsDim: task.obsDim, actDim: task.actDim, goalDim: task.goalDim, numPoints: task.pointNames.length }, { shared: numWorkers > 1 });
-  let env: VecEnv;
-  if (numWorkers === 1) {
-    const R = await loadRapier();
-    env = new VecEnv(task, batch, physics, new SimSlice(R, task, batch, 0, numEnvs, seed, physics), null);
-  } else {
+  // The shaper writes the compiled spec into the batch memory before any worker attaches to it.
+  const shaper = await ShapingKernel.create(batch, opts.subgoals ?? task.subgoals, task.pointNames, opts.shaping ?? {});
+  try {
+    if (numWorkers === 1) {
+      const R = await loadRapier();
+      const slice = new SimSlice(R, task, batch, 0, numEnvs, seed, physics);
+      slice.shaping = shaper;
+      return new VecEnv(task, batch, physics, shaper, slice, null);
+    }
     const { WorkerPool } = await import('./workers/worker-pool.ts');
-    const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics);
-    env = new VecEnv(task, batch, physics, null, pool);
+    const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec);
+    return new VecEnv(task, batch, physics, shaper, null, pool);
+  } catch (e) {
+    shaper.free();
+    throw e;
   }
-  return env;
 }

@@ -96,8 +96,9 @@ export class SimSlice {
       b.finalAchievedGoal.set(b.achievedGoal.subarray(g * G, g * G + G), g * G);
       b.finalDesiredGoal.set(b.desiredGoal.subarray(g * G, g * G + G), g * G);
     }
-    // SHAPING
-    this.shaping?.step(lo, hi);
+    // SHAPING (without a shaper the learner's reward is the task reward)
+    if (this.shaping) this.shaping.step(lo, hi);
+    else b.shapedReward.set(b.reward.subarray(lo, hi), lo);
     // AUTORESET (same-step: the returned obs starts the next episode; finalObs keeps the last one)
     let anyDone = false;
     for (let g = lo; g < hi; g++) {

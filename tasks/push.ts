@@ -6,6 +6,7 @@
  * (× control dt), grip_velp [3] (× control dt), gripper_vel [2].
  */
 import { CUBE_REST_Z, INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
+import type { SubgoalSpec } from '../engine/shaping/spec.ts';
 import {
   copy3, quatToEuler, S_FINGERS, S_FINGER_VEL, S_GOAL, S_GRIP, S_GRIP_VEL, S_OBJ_ANGVEL, S_OBJ_LINVEL, S_OBJ_POS, S_OBJ_QUAT, type TaskDef,
 } from './task.ts';
@@ -16,6 +17,29 @@ export const PUSH_OBJ_RANGE = 0.15;
 export const PUSH_TARGET_RANGE = 0.15;
 /** Least horizontal distance between the cube and the initial grip site, metres. */
 export const PUSH_MIN_OBJ_DIST = 0.1;
+
+/**
+ * Push (points 'grip', 'object', 'goal'): first bring the grip site within 3 cm of a point 6 cm behind the
+ * cube's centre on the far side from the goal (horizontal direction, at the cube's centre height, where the
+ * closed fingers, which reach 5 cm up from the grip site, meet the cube's face), then the cube within 5 cm of
+ * the goal (Fetch's success).
+ */
+export const PUSH_SUBGOALS: SubgoalSpec = {
+  description: 'Get behind the cube as seen from the goal, then push the cube to the goal.',
+  points: { behindObject: { from: 'object', awayFrom: 'goal', offset: 0.06, xy: true } },
+  stages: [
+    {
+      name: 'behind-object',
+      predicate: { kind: 'distance', a: 'grip', b: 'behindObject', below: 0.03 },
+      progress: { a: 'grip', b: 'behindObject', sigma: 0.1 },
+    },
+    {
+      name: 'object-at-goal',
+      predicate: { kind: 'distance', a: 'object', b: 'goal', below: 0.05 },
+      progress: { a: 'object', b: 'goal', sigma: 0.1 },
+    },
+  ],
+};
 
 export const push: TaskDef = {
   name: 'Push',
@@ -28,6 +52,7 @@ export const push: TaskDef = {
   maxEpisodeSteps: 50,
   distanceThreshold: 0.05,
   pointNames: ['grip', 'object', 'goal'],
+  subgoals: PUSH_SUBGOALS,
   obsLayout: [
     ['grip_pos', 0, 3], ['object_pos', 3, 6], ['object_rel_pos', 6, 9], ['gripper_state', 9, 11], ['object_rot', 11, 14],
     ['object_velp', 14, 17], ['object_velr', 17, 20], ['grip_velp', 20, 23], ['gripper_vel', 23, 25],

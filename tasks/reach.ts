@@ -3,10 +3,24 @@
  * closed. Observation [10]: grip_pos [3], gripper_state [2], grip_velp [3] (× control dt), gripper_vel [2].
  */
 import { INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
+import type { SubgoalSpec } from '../engine/shaping/spec.ts';
 import { copy3, S_FINGERS, S_FINGER_VEL, S_GOAL, S_GRIP, S_GRIP_VEL, type TaskDef } from './task.ts';
 
 /** Goal box half-size around the initial grip site, metres (Fetch's target_range). */
 export const REACH_TARGET_RANGE = 0.15;
+
+
+/** Reach (points 'grip', 'goal'): one stage, the grip site within 5 cm of the goal (Fetch's success). */
+export const REACH_SUBGOALS: SubgoalSpec = {
+  description: 'Move the grip site to the goal.',
+  stages: [
+    {
+      name: 'grip-at-goal',
+      predicate: { kind: 'distance', a: 'grip', b: 'goal', below: 0.05 },
+      progress: { a: 'grip', b: 'goal', sigma: 0.1 },
+    },
+  ],
+};
 
 export const reach: TaskDef = {
   name: 'Reach',
@@ -19,6 +33,7 @@ export const reach: TaskDef = {
   maxEpisodeSteps: 50,
   distanceThreshold: 0.05,
   pointNames: ['grip', 'goal'],
+  subgoals: REACH_SUBGOALS,
   obsLayout: [['grip_pos', 0, 3], ['gripper_state', 3, 5], ['grip_velp', 5, 8], ['gripper_vel', 8, 10]],
   sampleEpisode(rng, out) {
     for (let k = 0; k < 3; k++) out.goal[k] = INITIAL_GRIP[k] + rng.uniform(-REACH_TARGET_RANGE, REACH_TARGET_RANGE);

@@ -3,6 +3,7 @@
  * episode sampling, and how the scene state maps to observation, achieved goal and named points.
  */
 import type { EpisodeRng } from '../engine/rng.ts';
+import type { SubgoalSpec } from '../engine/shaping/spec.ts';
 
 /** Offsets into the per-env scene state (Float64Array of STATE_SIZE), env-local frame, SI units. */
 export const S_GRIP = 0; //          [3] grip site position, m
@@ -43,6 +44,8 @@ export interface TaskDef {
   distanceThreshold: number;
   /** Names of the points written to `batch.points`, in order. */
   pointNames: readonly string[];
+  /** The default subgoal decomposition (engine/shaping/spec.ts), over pointNames. */
+  subgoals: SubgoalSpec;
   /** The observation layout, documented field by field. */
   obsLayout: readonly ObsField[];
   /** Samples the start of an episode from its counter-based stream. */

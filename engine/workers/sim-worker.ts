@@ -4,6 +4,8 @@ import { viewBatch, type BatchLayout } from '../batch.ts';
 import type { PhysicsConfig } from '../physics/config.ts';
 import { loadRapier } from '../physics/rapier.ts';
 import { SimSlice } from '../sim-slice.ts';
+import { ShapingKernel } from '../shaping/kernel.ts';
+import type { SubgoalSpec } from '../shaping/spec.ts';
 import { getTask } from '../../tasks/registry.ts';
 import {
   CMD, CMD_CLOSE, CMD_RESET, CMD_RESET_SEEDED, CMD_STEP, DONE, SEQ, STATUS, STATUS_ERROR, STATUS_OK, readMessage, workerControl, writeMessage,
@@ -20,13 +22,18 @@ export interface SimWorkerData {
   taskName: string;
   seed: number;
   physics: PhysicsConfig;
+  /** The subgoal spec the owner compiled into the batch memory. */
+  subgoals: SubgoalSpec;
 }
 
 const data = workerData as SimWorkerData;
 const ctrl = workerControl(data.control, data.index);
 const R = await loadRapier();
 const batch = viewBatch(data.memory, data.layout);
-const slice = new SimSlice(R, getTask(data.taskName), batch, data.lo, data.hi, data.seed, data.physics);
+const task = getTask(data.taskName);
+const slice = new SimSlice(R, task, batch, data.lo, data.hi, data.seed, data.physics);
+const shaper = await ShapingKernel.attach(batch, data.subgoals, task.pointNames, { slot: data.index });
+slice.shaping = shaper;
 parentPort!.postMessage({ ready: true });
 
 let seen = 0;
@@ -39,7 +46,10 @@ for (;;) {
     if (cmd === CMD_STEP) slice.step();
     else if (cmd === CMD_RESET) slice.resetAll();
     else if (cmd === CMD_RESET_SEEDED) slice.resetAll(Number(readMessage(ctrl)));
-    else if (cmd === CMD_CLOSE) slice.free();
+    else if (cmd === CMD_CLOSE) {
+      slice.free();
+      shaper.free();
+    }
     else throw new Error(`sim worker: unknown command ${cmd}`);
   } catch (e) {
     status = STATUS_ERROR;
