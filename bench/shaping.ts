@@ -9,6 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { createBatch, type Batch } from '../engine/batch.ts';
+import { makeEnv } from '../engine/env.ts';
+import { ScriptedPush } from '../tasks/scripted.ts';
+import { machineInfo } from './util.ts';
 import { PUSH_SUBGOALS, ShapingKernel, ShapingReference, type Shaper } from '../engine/shaping/index.ts';
 
 const quick = process.argv.includes('--quick');
@@ -112,6 +115,26 @@ for (const N of SIZES) {
   );
 }
 
+// Shaping's share of the full loop at N = 1024: the median env.step of Push with pbrs shaping and the
+// scripted push (physics, readback, shaping, autoreset), against the kernel's step + autoreset cost above.
+const loopN = 1024;
+const env = await makeEnv('Push', { numEnvs: loopN, seed: 1, shaping: { mode: 'pbrs', gamma: 0.98 } });
+const ctl = new ScriptedPush(loopN), act = new Float32Array(loopN * 4);
+let view = env.reset();
+const stepMs: number[] = [];
+for (let t = 0; t < (quick ? 60 : 300); t++) {
+  ctl.act(view.obs, view.desiredGoal, env.batch.episodeStep, act);
+  const t0 = performance.now();
+  view = env.step(act);
+  if (t >= (quick ? 20 : 100)) stepMs.push(performance.now() - t0);
+}
+await env.close();
+stepMs.sort((x, y) => x - y);
+const loopStepNsPerEnv = (stepMs[stepMs.length >> 1] * 1e6) / loopN;
+const kernelAt1024 = results.find((r) => r.N === 1024)!.kernelStepAndAutoresetNsPerEnv;
+const fullLoop = { N: loopN, loopStepNsPerEnv, kernelStepAndAutoresetNsPerEnv: kernelAt1024, shapingShareOfStep: kernelAt1024 / loopStepNsPerEnv };
+console.log(`full loop at N=${loopN}: ${loopStepNsPerEnv.toFixed(0)} ns/env per step; shaping ${kernelAt1024.toFixed(1)} ns/env = ${(fullLoop.shapingShareOfStep * 100).toFixed(2)}% of it`);
+
 const cpus = os.cpus();
 const out = {
   bench: 'shaping',
@@ -124,10 +147,11 @@ const out = {
   reps: REPS,
   quick,
   results,
+  fullLoop,
 };
 if (!quick) {
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-  const file = new URL(`./results/shaping-${os.hostname()}.json`, import.meta.url);
+  const file = new URL(`./results/shaping-${machineInfo().host}.json`, import.meta.url);
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`wrote ${file.pathname}`);
 }
