@@ -4,6 +4,7 @@
  * every call, overwritten by the next call); nothing is allocated per step on cairn's side.
  */
 import { createBatch, type Batch } from './batch.ts';
+import { importHidden, isNode } from './gpu/device.ts';
 import { resolvePhysicsConfig, type PhysicsConfig } from './physics/config.ts';
 import { loadRapier } from './physics/rapier.ts';
 import { goalDistance, SimSlice } from './sim-slice.ts';
@@ -122,15 +123,20 @@ export class VecEnv {
     };
   }
 
-  /** Starts a new episode in every env; with a seed, reseeds and restarts every env's episode counter. */
-  reset(opts: { seed?: number } = {}): StepResult {
+  /**
+   * Starts a new episode in every env. With a seed, reseeds and restarts every env's episode counter at
+   * `startEpisode` (default 0), so episode k of env i is the one a run from that seed meets k-th.
+   */
+  reset(opts: { seed?: number; startEpisode?: number } = {}): StepResult {
     this.checkOpen();
-    const { seed } = opts;
+    const { seed, startEpisode = 0 } = opts;
     if (seed !== undefined) checkInt('seed', seed, 0, 0xffffffff);
+    checkInt('startEpisode', startEpisode, 0, 0x7fffffff);
+    if (startEpisode !== 0 && seed === undefined) throw new Error('reset: startEpisode needs a seed');
     this.started = true;
-    if (this.slice) this.slice.resetAll(seed);
+    if (this.slice) this.slice.resetAll(seed, startEpisode);
     else if (seed === undefined) this.pool!.run(CMD_RESET);
-    else this.pool!.run(CMD_RESET_SEEDED, String(seed));
+    else this.pool!.run(CMD_RESET_SEEDED, JSON.stringify({ seed, startEpisode }));
     return this.result;
   }
 
@@ -240,7 +246,9 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
       slice.shaping = shaper;
       return new VecEnv(task, batch, physics, shaper, slice, null);
     }
-    const { WorkerPool } = await import('./workers/worker-pool.ts');
+    if (!isNode()) throw new Error('makeEnv: numWorkers > 1 needs Node worker_threads; in a browser envs run on one thread (numWorkers: 1)');
+    // Hidden from bundlers: the pool and its workers are Node-only.
+    const { WorkerPool } = await importHidden<typeof import('./workers/worker-pool.ts')>(new URL('./workers/worker-pool.ts', import.meta.url).href);
     const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec);
     return new VecEnv(task, batch, physics, shaper, null, pool);
   } catch (e) {

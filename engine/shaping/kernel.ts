@@ -7,6 +7,7 @@
  * `slot` (its worker index), which checks that the table holds the same spec. The config lives in the table,
  * so `setConfig` on the owner reaches every worker at their next step; call it between steps.
  */
+import { loadWasmBytes } from '../wasm-load.ts';
 import type { Batch } from '../batch.ts';
 import { checkRange, prepareShaper, type Shaper } from './shaper.ts';
 import { validateShapingConfig, type ShapingConfig, type SubgoalSpec } from './spec.ts';
@@ -47,17 +48,7 @@ export function loadShapingModule(shared: boolean): Promise<WebAssembly.Module> 
   const name = shared ? 'shaping.shared.wasm' : 'shaping.wasm';
   let m = compiled.get(name);
   if (!m) {
-    m = (async () => {
-      const { readFile } = await import('node:fs/promises');
-      const url = new URL(`../../build/assembly/${name}`, import.meta.url);
-      let bytes: Uint8Array<ArrayBuffer>;
-      try {
-        bytes = new Uint8Array(await readFile(url));
-      } catch (e) {
-        throw new Error(`shaping: cannot read ${url.pathname} (${(e as Error).message}); run \`npm run build:assembly\``);
-      }
-      return WebAssembly.compile(bytes);
-    })();
+    m = (async () => WebAssembly.compile(await loadWasmBytes(new URL(`../../build/assembly/${name}`, import.meta.url))))();
     compiled.set(name, m);
     m.catch(() => compiled.delete(name));
   }

@@ -1,0 +1,515 @@
+/**
+ * The browser entry of `npm run view` (index.html): reads the URL parameters (engine/view/params.ts),
+ * runs the real engine in the tab and draws it with three.js, with a plain-DOM panel of controls, counters
+ * and plots. The frame loop does `stepsPerFrame` env steps (fractions skip frames) then one render.
+ *
+ * For tests and scripts the page exposes `window.cairnView` (see ViewHandle).
+ */
+import type { WebGLRenderer } from 'three';
+import { listTasks } from '../../tasks/registry.ts';
+import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
+import { BarChart, LineChart } from './chart.ts';
+import { ENV_COUNTS, formatViewParams, parseViewParams, STEPS_PER_FRAME, type ViewParams } from './params.ts';
+import { createRenderer, EnvScene, stageColor } from './scene.ts';
+import { resolvePolicy, ViewSim } from './sim.ts';
+
+/** What the page reports through window.cairnView.state(). */
+export interface ViewState {
+  /** True once the first env is built and a frame was drawn. */
+  ready: boolean;
+  /** A fatal error message, or null. */
+  error: string | null;
+  task: string;
+  numEnvs: number;
+  shaping: ShapingMode;
+  shapingSupported: boolean;
+  /** The mode the env itself reports (null without shaping in the env). */
+  shapingInEffect: ShapingMode | null;
+  policy: 'random' | 'scripted';
+  paused: boolean;
+  stepsPerFrame: number;
+  focus: number | null;
+  /** Control steps since the last reset. */
+  steps: number;
+  episodes: number;
+  successes: number;
+  /** Moving-average success rate (last max(100, N) episodes). */
+  successRate: number;
+  /** Frames per second over the last second. */
+  fps: number;
+  /** Control steps per second and env-steps per second (N × control steps) over the last second. */
+  stepsPerSec: number;
+  envStepsPerSec: number;
+  drawCalls: number;
+  /** [K + 1] envs per current stage. */
+  stageCounts: number[];
+  stageNames: string[];
+  /** Texts of the notes shown over the scene. */
+  notes: string[];
+  /** Whether the browser offered a WebGPU adapter (null while checking). */
+  webgpu: boolean | null;
+}
+
+/** Per-frame costs measured over a window, milliseconds of main-thread time. */
+export interface FrameTiming {
+  frames: number;
+  seconds: number;
+  fps: number;
+  /** Mean wall time between frames. */
+  frameMs: number;
+  /** Mean time in env steps (act + physics + bookkeeping) per frame. */
+  simMs: number;
+  /** Mean time syncing instances and issuing the draw (the GPU work may finish later). */
+  renderMs: number;
+}
+
+/** The test hook on window. */
+export interface ViewHandle {
+  state(): ViewState;
+  /** Stage markers as drawn plus the batch's points and stages, env-local metres. */
+  markers(): { positions: number[]; colors: number[]; stage: number[]; points: number[]; pointNames: string[]; targetNames: string[]; stageColors: string[] };
+  /** Measures frames over `ms` milliseconds of running. */
+  measure(ms: number): Promise<FrameTiming>;
+}
+
+declare global {
+  interface Window {
+    cairnView?: ViewHandle;
+  }
+}
+
+function $(id: string): HTMLElement {
+  const e = document.getElementById(id);
+  if (!e) throw new Error(`view: #${id} is missing from index.html`);
+  return e;
+}
+
+function fillSelect(sel: HTMLSelectElement, values: readonly (string | number)[], current: string | number): void {
+  sel.replaceChildren(...values.map((v) => new Option(String(v), String(v), false, String(v) === String(current))));
+  if (!values.map(String).includes(String(current))) sel.add(new Option(String(current), String(current), true, true));
+}
+
+function fmt(v: number, digits = 2): string {
+  return Number.isFinite(v) ? v.toFixed(digits) : '–';
+}
+
+type NoteKind = 'info' | 'warn' | 'error';
+
+class ViewApp {
+  params: ViewParams;
+  private sim: ViewSim | null = null;
+  private scene: EnvScene | null = null;
+  private readonly renderer: WebGLRenderer;
+  private readonly canvas = $('scene') as HTMLCanvasElement;
+  private readonly notesEl = $('notes');
+  private readonly notes = new Map<string, { kind: NoteKind; text: string }>();
+  private paused = false;
+  private stepBudget = 0;
+  private busy = false;
+  private rebuilding: Promise<void> | null = null;
+  private error: string | null = null;
+  private webgpu: boolean | null = null;
+  private frameTimes: number[] = [];
+  private stepTimes: number[] = [];
+  private lastPanelUpdate = 0;
+  /** What the panel last drew, to skip unchanged DOM and plots. */
+  private statLabels = '';
+  private chartKey = '';
+  private stageKey = '';
+  private timing = { frames: 0, simMs: 0, renderMs: 0 };
+  private readonly successChart = new LineChart($('chart-success') as HTMLCanvasElement, { title: 'success rate', yMin: 0, yMax: 1 });
+  private readonly returnChart = new LineChart($('chart-return') as HTMLCanvasElement, { title: 'return', digits: 1 });
+  private readonly stageChart = new BarChart($('chart-stage') as HTMLCanvasElement, 'envs by stage now');
+  private readonly maxStageChart = new BarChart($('chart-max-stage') as HTMLCanvasElement, 'episodes by stage reached');
+
+  constructor(params: ViewParams) {
+    this.params = params;
+    this.renderer = createRenderer(this.canvas);
+  }
+
+  note(key: string, kind: NoteKind, text: string | null): void {
+    if (text === null) this.notes.delete(key);
+    else this.notes.set(key, { kind, text });
+    this.notesEl.replaceChildren(...[...this.notes.entries()].map(([k, n]) => {
+      const d = document.createElement('div');
+      d.className = `note ${n.kind}`;
+      d.textContent = n.text;
+      const close = document.createElement('button');
+      close.type = 'button';
+      close.className = 'dismiss';
+      close.title = 'dismiss';
+      close.textContent = '×';
+      close.addEventListener('click', () => this.note(k, n.kind, null));
+      d.append(close);
+      return d;
+    }));
+  }
+
+  fail(e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.error = msg;
+    this.paused = true;
+    this.note('error', 'error', `error: ${msg}`);
+    console.error(e);
+  }
+
+  /** Builds (or rebuilds) the env and the scene for the current params. */
+  async build(): Promise<void> {
+    const p = this.params;
+    const old = this.sim;
+    this.sim = null;
+    this.scene?.dispose();
+    this.scene = null;
+    if (old) await old.close();
+    const policy = resolvePolicy(p.policy);
+    this.note('policy', 'warn', policy.note);
+    const sim = await ViewSim.create({ task: p.task, numEnvs: p.numEnvs, seed: p.seed, policy: policy.kind, shaping: p.shaping });
+    this.sim = sim;
+    this.scene = new EnvScene(this.renderer, sim.env.task, sim.env.numEnvs, sim.numStages);
+    if (p.focus !== null && p.focus >= p.numEnvs) p.focus = null;
+    this.scene.setFocus(p.focus);
+    this.note('shaping', 'info', sim.shapingSupported ? null : `shaping: not wired into the env yet (no env.setShaping), so every env stays in stage 0 and the shaped return equals the sparse one.`);
+    this.syncControls();
+    this.updateUrl();
+    this.chartKey = '';
+    this.stageKey = '';
+    this.scene.update(this.frame(sim));
+  }
+
+  private frame(sim: ViewSim) {
+    const r = sim.result;
+    return { obs: r.obs, desiredGoal: r.desiredGoal, stageTargets: sim.stageTargets, stage: sim.env.batch.stage, success: r.success };
+  }
+
+  /** Rebuilds after a task or N change; a rebuild in flight is awaited first. */
+  rebuild(change: Partial<ViewParams>): void {
+    Object.assign(this.params, change);
+    const run = async () => {
+      if (this.rebuilding) await this.rebuilding;
+      try {
+        await this.build();
+      } catch (e) {
+        this.fail(e);
+      }
+    };
+    this.rebuilding = run().finally(() => { this.rebuilding = null; });
+  }
+
+  updateUrl(): void {
+    history.replaceState(null, '', formatViewParams(this.params));
+  }
+
+  setFocus(i: number | null): void {
+    if (!this.scene) return;
+    if (i !== null && !(i >= 0 && i < this.scene.numEnvs)) return;
+    this.params.focus = i;
+    this.scene.setFocus(i);
+    ($('focus-index') as HTMLInputElement).value = i === null ? '' : String(i);
+    $('focus-info').hidden = i === null;
+    this.updateUrl();
+  }
+
+  async stepOnce(): Promise<void> {
+    const sim = this.sim;
+    if (!sim) return;
+    await sim.step();
+    this.stepTimes.push(performance.now());
+  }
+
+  /** One animation frame: steps, instance sync, draw, counters. */
+  async tick(now: number): Promise<void> {
+    const sim = this.sim, scene = this.scene;
+    if (!sim || !scene || this.busy || this.rebuilding) return;
+    this.busy = true;
+    try {
+      const t0 = performance.now();
+      if (!this.paused) {
+        this.stepBudget += this.params.stepsPerFrame;
+        while (this.stepBudget >= 1 && this.sim === sim) {
+          this.stepBudget -= 1;
+          await this.stepOnce();
+        }
+      }
+      if (this.sim !== sim) return;
+      const t1 = performance.now();
+      scene.update(this.frame(sim));
+      scene.render();
+      const t2 = performance.now();
+      this.timing.frames++;
+      this.timing.simMs += t1 - t0;
+      this.timing.renderMs += t2 - t1;
+      this.frameTimes.push(now);
+      while (this.frameTimes.length && this.frameTimes[0] < now - 1000) this.frameTimes.shift();
+      while (this.stepTimes.length && this.stepTimes[0] < now - 1000) this.stepTimes.shift();
+      if (now - this.lastPanelUpdate > 200) {
+        this.lastPanelUpdate = now;
+        this.updatePanel();
+      }
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Frames per second over the last second. */
+  get fps(): number {
+    return this.frameTimes.length;
+  }
+
+  state(): ViewState {
+    const sim = this.sim, p = this.params;
+    return {
+      ready: sim !== null && this.scene !== null && this.timing.frames > 0,
+      error: this.error,
+      task: p.task,
+      numEnvs: p.numEnvs,
+      shaping: p.shaping,
+      shapingSupported: sim?.shapingSupported ?? false,
+      shapingInEffect: sim?.shapingInEffect ?? null,
+      policy: sim?.policy ?? 'scripted',
+      paused: this.paused,
+      stepsPerFrame: p.stepsPerFrame,
+      focus: p.focus,
+      steps: sim?.steps ?? 0,
+      episodes: sim?.tracker.episodes ?? 0,
+      successes: sim?.tracker.successes ?? 0,
+      successRate: sim?.tracker.recentSuccessRate ?? Number.NaN,
+      fps: this.fps,
+      stepsPerSec: this.stepTimes.length,
+      envStepsPerSec: this.stepTimes.length * p.numEnvs,
+      drawCalls: this.scene?.drawCalls ?? 0,
+      stageCounts: sim ? Array.from(sim.stageCounts) : [],
+      stageNames: sim ? [...sim.stageNames] : [],
+      notes: [...this.notes.values()].map((n) => n.text),
+      webgpu: this.webgpu,
+    };
+  }
+
+  markers() {
+    const sim = this.sim, scene = this.scene;
+    if (!sim || !scene) throw new Error('view: not ready');
+    const m = scene.markerState();
+    const b = sim.env.batch;
+    return {
+      ...m,
+      stage: Array.from(b.stage),
+      points: Array.from(b.points),
+      pointNames: [...sim.env.task.pointNames],
+      targetNames: sim.targets ? [...sim.targets.targetNames] : [],
+      stageColors: Array.from({ length: sim.numStages + 1 }, (_, k) => stageColor(k, sim.numStages)),
+    };
+  }
+
+  measure(ms: number): Promise<FrameTiming> {
+    const start = { ...this.timing }, t0 = performance.now();
+    return new Promise((resolve) => {
+      setTimeout(() => {
+        const frames = this.timing.frames - start.frames, seconds = (performance.now() - t0) / 1000;
+        resolve({
+          frames, seconds, fps: frames / seconds, frameMs: (1000 * seconds) / Math.max(1, frames),
+          simMs: (this.timing.simMs - start.simMs) / Math.max(1, frames), renderMs: (this.timing.renderMs - start.renderMs) / Math.max(1, frames),
+        });
+      }, ms);
+    });
+  }
+
+  /** Puts the params' values into the selectors. */
+  syncControls(): void {
+    const p = this.params, sim = this.sim;
+    fillSelect($('task') as HTMLSelectElement, listTasks(), p.task);
+    fillSelect($('shaping') as HTMLSelectElement, SHAPING_MODES, p.shaping);
+    const shapingSel = $('shaping') as HTMLSelectElement;
+    shapingSel.disabled = !(sim?.shapingSupported ?? false);
+    shapingSel.title = shapingSel.disabled ? 'the env has no shaping yet (env.setShaping)' : '';
+    fillSelect($('envs') as HTMLSelectElement, ENV_COUNTS, p.numEnvs);
+    fillSelect($('spf') as HTMLSelectElement, STEPS_PER_FRAME, p.stepsPerFrame);
+    ($('policy') as HTMLSelectElement).value = sim?.policy ?? 'scripted';
+    ($('focus-index') as HTMLInputElement).max = String(p.numEnvs - 1);
+    ($('focus-index') as HTMLInputElement).value = p.focus === null ? '' : String(p.focus);
+    $('focus-info').hidden = p.focus === null;
+    $('pause').textContent = this.paused ? 'run' : 'pause';
+    const K = sim?.numStages ?? 0;
+    const names = sim?.stageNames ?? [];
+    $('legend').replaceChildren(document.createTextNode('stages: '), ...Array.from({ length: K + 1 }, (_, k) => {
+      const s = document.createElement('span');
+      s.style.color = stageColor(k, K);
+      s.textContent = `◆ ${k < K ? `${k} ${names[k]}` : `${K} done`}  `;
+      return s;
+    }), document.createElement('br'), document.createTextNode('◆ markers: each env\'s current subgoal target, coloured by stage; spheres: goals (green when reached).'));
+  }
+
+  /** Counters, plots and the focused env's details. */
+  updatePanel(): void {
+    const sim = this.sim, scene = this.scene;
+    if (!sim || !scene) return;
+    const s = this.state();
+    const t = sim.tracker;
+    const rows: [string, string, boolean?][] = [
+      ['frames/s', String(s.fps)],
+      ['steps/s', String(s.stepsPerSec)],
+      ['env-steps/s', s.envStepsPerSec.toLocaleString('en-US'), true],
+      ['steps', String(s.steps)],
+      ['episodes', String(s.episodes)],
+      ['successes', String(s.successes)],
+      ['success', fmt(s.successRate)],
+      ['return', fmt(t.recentSparseReturn, 1)],
+      [sim.shapingSupported ? `shaped (${sim.shaping})` : 'shaped', fmt(t.recentShapedReturn, 1)],
+      ['draw calls', String(s.drawCalls)],
+    ];
+    // Rebuild the rows only when their labels change; otherwise update the values in place.
+    const labels = rows.map((r) => r[0]).join('|');
+    if (labels !== this.statLabels) {
+      this.statLabels = labels;
+      $('stats').replaceChildren(...rows.flatMap(([k, , wide]) => {
+        const dt = document.createElement('dt'), dd = document.createElement('dd');
+        dt.textContent = k;
+        if (wide) dd.className = 'wide';
+        return [dt, dd];
+      }));
+    }
+    const dds = $('stats').querySelectorAll('dd');
+    rows.forEach(([, v], k) => { if (dds[k].textContent !== v) dds[k].textContent = v; });
+    // Plots: only when something new is there to draw.
+    const K = sim.numStages;
+    const chartKey = `${t.episodes}|${t.successRate.values.length}|${sim.shaping}|${this.canvas.clientWidth}`;
+    if (chartKey !== this.chartKey) {
+      this.chartKey = chartKey;
+      const x = `moving avg. of ${t.window} episodes; ${t.episodes} finished`;
+      this.successChart.draw([{ label: 'success', color: '#47d16c', values: t.successRate.values }], x);
+      this.returnChart.draw([
+        { label: 'sparse', color: '#5aa0ff', values: t.sparseReturn.values },
+        { label: sim.shapingSupported ? `shaped (${sim.shaping})` : 'shaped', color: '#ffb347', values: t.shapedReturn.values },
+      ], x);
+    }
+    sim.collectStageStats();
+    const stageKey = `${Array.from(sim.stageCounts).join(',')}|${Array.from(sim.maxStageCounts).join(',')}|${this.canvas.clientWidth}`;
+    if (stageKey !== this.stageKey) {
+      this.stageKey = stageKey;
+      const labels = Array.from({ length: K + 1 }, (_, k) => String(k));
+      const colors = Array.from({ length: K + 1 }, (_, k) => stageColor(k, K));
+      this.stageChart.draw(sim.stageCounts, labels, colors, { annotate: 'count' });
+      this.maxStageChart.draw(sim.maxStageCounts, labels, colors, { annotate: 'percent', empty: sim.shapingSupported ? 'no finished episode yet' : 'needs shaping in the env' });
+    }
+    const f = this.params.focus;
+    if (f !== null && f < sim.env.numEnvs) {
+      const b = sim.env.batch, G = sim.env.goalDim;
+      let d2 = 0;
+      for (let k = 0; k < G; k++) d2 += (b.achievedGoal[f * G + k] - b.desiredGoal[f * G + k]) ** 2;
+      const k = b.stage[f];
+      $('focus-info').textContent =
+        `env ${f}   episode ${b.episodeIndex[f]}   step ${b.episodeStep[f]}/${sim.env.task.maxEpisodeSteps}\n` +
+        `stage ${k}${k < K ? ` (${sim.stageNames[k]})` : K ? ' (done)' : ''}   ‖achieved − goal‖ ${fmt(Math.sqrt(d2), 3)} m   reward ${b.reward[f]}`;
+    }
+  }
+
+  /** Checks whether the browser offers WebGPU and says where a policy would run. */
+  async checkWebGpu(): Promise<void> {
+    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
+    let adapter: { info?: { vendor?: string; architecture?: string } } | null = null;
+    try {
+      adapter = gpu ? await gpu.requestAdapter() : null;
+    } catch {
+      adapter = null;
+    }
+    this.webgpu = adapter !== null;
+    if (adapter) {
+      const info = [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(' / ');
+      this.note('webgpu', 'info', `WebGPU${info ? ` (${info})` : ''}: a policy network will run on the GPU. Physics runs on the CPU (Rapier WASM).`);
+    } else {
+      this.note('webgpu', 'warn', `No WebGPU in this browser: a policy network will run on the CPU (WASM backend). Physics runs on the CPU (Rapier WASM) either way.`);
+    }
+  }
+
+  /** Wires the panel's controls, the canvas picking and the keys. */
+  bind(): void {
+    const sel = (id: string) => $(id) as HTMLSelectElement;
+    sel('task').addEventListener('change', () => this.rebuild({ task: sel('task').value, focus: null }));
+    sel('envs').addEventListener('change', () => this.rebuild({ numEnvs: Number(sel('envs').value) }));
+    sel('shaping').addEventListener('change', () => {
+      const mode = sel('shaping').value as ShapingMode;
+      this.params.shaping = mode;
+      this.sim?.setShaping(mode);
+      this.updateUrl();
+    });
+    sel('policy').addEventListener('change', () => {
+      const kind = sel('policy').value === 'random' ? 'random' : 'scripted';
+      this.params.policy = { kind };
+      this.note('policy', 'warn', null);
+      this.sim?.setPolicy(kind);
+      this.updateUrl();
+    });
+    sel('spf').addEventListener('change', () => {
+      this.params.stepsPerFrame = Number(sel('spf').value);
+      this.stepBudget = 0;
+      this.updateUrl();
+    });
+    const togglePause = () => {
+      this.paused = !this.paused;
+      $('pause').textContent = this.paused ? 'run' : 'pause';
+    };
+    const singleStep = async () => {
+      if (!this.paused) togglePause();
+      if (this.busy || this.rebuilding) return;
+      this.busy = true;
+      try {
+        await this.stepOnce();
+      } catch (e) {
+        this.fail(e);
+      } finally {
+        this.busy = false;
+      }
+      this.updatePanel();
+    };
+    $('pause').addEventListener('click', togglePause);
+    $('step').addEventListener('click', () => void singleStep());
+    $('reset').addEventListener('click', () => {
+      if (this.busy || this.rebuilding) return;
+      this.sim?.reset();
+      this.stepTimes.length = 0;
+      this.updatePanel();
+    });
+    const focusInput = $('focus-index') as HTMLInputElement;
+    focusInput.addEventListener('change', () => this.setFocus(focusInput.value === '' ? null : Number(focusInput.value)));
+    $('focus-all').addEventListener('click', () => this.setFocus(null));
+    let down: { x: number; y: number } | null = null;
+    this.canvas.addEventListener('pointerdown', (e) => { down = { x: e.clientX, y: e.clientY }; });
+    this.canvas.addEventListener('pointerup', (e) => {
+      if (!down || Math.hypot(e.clientX - down.x, e.clientY - down.y) > 4 || !this.scene) return;
+      const r = this.canvas.getBoundingClientRect();
+      const i = this.scene.pick(e.clientX - r.left, e.clientY - r.top);
+      if (i !== null) this.setFocus(i);
+      down = null;
+    });
+    window.addEventListener('keydown', (e) => {
+      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+      if (e.key === 'Escape') this.setFocus(null);
+      else if (e.key === ' ') { e.preventDefault(); togglePause(); }
+      else if (e.key === '.') void singleStep();
+    });
+  }
+}
+
+async function main(): Promise<void> {
+  const { params, warnings } = parseViewParams(location.search);
+  const app = new ViewApp(params);
+  warnings.forEach((w, k) => app.note(`param-${k}`, 'warn', w));
+  window.cairnView = { state: () => app.state(), markers: () => app.markers(), measure: (ms) => app.measure(ms) };
+  window.addEventListener('error', (e) => app.fail(e.error ?? e.message));
+  window.addEventListener('unhandledrejection', (e) => app.fail(e.reason));
+  app.bind();
+  void app.checkWebGpu();
+  try {
+    await app.build();
+  } catch (e) {
+    app.fail(e);
+    return;
+  }
+  const loop = (now: number) => {
+    void app.tick(now);
+    requestAnimationFrame(loop);
+  };
+  requestAnimationFrame(loop);
+}
+
+void main();
