@@ -3,12 +3,20 @@
 /** Kinds of flag values. */
 export type FlagKind = 'boolean' | 'string' | 'number';
 
-/** Parses `--name value` and `--flag` arguments against a schema; unknown flags and missing values throw. */
-export function parseFlags(argv: string[], schema: Record<string, FlagKind>): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
+/**
+ * Parses `--name value` and `--flag` arguments against a schema; unknown flags and missing values throw.
+ * Up to maxPositional plain arguments are allowed and returned in `positional`.
+ */
+export function parseFlags(argv: string[], schema: Record<string, FlagKind>, maxPositional = 0): Record<string, string | number | boolean> & { positional?: string[] } {
+  const out: Record<string, string | number | boolean> & { positional?: string[] } = {};
+  const positional: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (!arg.startsWith('--')) throw new Error(`unexpected argument '${arg}'`);
+    if (!arg.startsWith('--')) {
+      if (positional.length >= maxPositional) throw new Error(`unexpected argument '${arg}'`);
+      positional.push(arg);
+      continue;
+    }
     const [name, inline] = arg.slice(2).split('=', 2);
     const kind = schema[name];
     if (!kind) throw new Error(`unknown flag --${name} (known: ${Object.keys(schema).map((k) => '--' + k).join(', ')})`);
@@ -21,5 +29,14 @@ export function parseFlags(argv: string[], schema: Record<string, FlagKind>): Re
       out[name] = x;
     } else out[name] = v;
   }
+  if (maxPositional > 0) out.positional = positional;
   return out;
+}
+
+/** Reads an optional flag of a kind, with a default; throws when the parsed value has another type. */
+export function flag<T extends string | number | boolean>(f: Record<string, unknown>, name: string, fallback: T): T {
+  const v = f[name];
+  if (v === undefined) return fallback;
+  if (typeof v !== typeof fallback) throw new Error(`flag --${name} has the wrong type`);
+  return v as T;
 }

@@ -53,6 +53,7 @@ export function lineChartSvg(series: Series[], opts: { title: string; xLabel: st
       pen = true;
     }
     if (d) out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
+    if (s.x.length === 1 && Number.isFinite(s.y[0])) out.push(`<circle cx="${px(s.x[0]).toFixed(1)}" cy="${py(Math.min(y1, Math.max(y0, s.y[0]))).toFixed(1)}" r="5" fill="${color}"/>`);
     out.push(`<line x1="${W - R + 12}" y1="${T + 14 + 18 * k}" x2="${W - R + 32}" y2="${T + 14 + 18 * k}" stroke="${color}" stroke-width="3"/><text x="${W - R + 38}" y="${T + 18 + 18 * k}">${esc(s.name)}</text>`);
   });
   out.push('</svg>');

@@ -1,3 +1,5 @@
+import type { Minibatch } from './backend.ts';
+
 /**
  * Time-major PPO rollout storage for T steps of N envs: normalized observations [T, N, O], sampled
  * actions [T, N, A] (before the env clips them), log-probabilities, values, rewards, termination and
@@ -66,17 +68,6 @@ export class RolloutStorage {
     }
     mb.n = to - from;
   }
-}
-
-/** One PPO minibatch, rows [n] of each array (capacity may be larger). */
-export interface Minibatch {
-  obs: Float32Array;
-  actions: Float32Array;
-  oldLogProb: Float32Array;
-  advantages: Float32Array;
-  returns: Float32Array;
-  oldValues: Float32Array;
-  n: number;
 }
 
 /** Allocates a minibatch of capacity rows. */

@@ -1,0 +1,96 @@
+/** `cairn train` and `cairn eval`: PPO training runs and evaluation of saved runs. */
+import path from 'node:path';
+import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
+import { loadCheckpoint } from '../train/checkpoint-fs.ts';
+import { evaluatePolicy } from '../train/evaluate.ts';
+import { RunningNormalizer } from '../train/normalizer.ts';
+import { trainRun } from '../train/run.ts';
+import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-backend.ts';
+import { flag, parseFlags } from './args.ts';
+import { ProgressBar } from './progress.ts';
+
+export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 1] [--envs 1024] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98] [--ent-coef 0] [--init-log-std 0] [--norm-adv true] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
+export const EVAL_USAGE = 'cairn eval RUN_DIR [--episodes 500] [--backend auto|wasm|webgpu] [--seed S] [--json]';
+
+const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`);
+
+function positiveInt(name: string, v: number): number {
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** Runs `cairn train`; returns the exit code. */
+export async function trainCommand(argv: string[]): Promise<number> {
+  const f = parseFlags(argv, {
+    task: 'string', shaping: 'string', weight: 'number', envs: 'number', steps: 'number', seed: 'number', workers: 'number', out: 'string', backend: 'string',
+    hidden: 'string', lr: 'number', 'num-steps': 'number', epochs: 'number', minibatches: 'number', gamma: 'number', 'ent-coef': 'number',
+    'eval-episodes': 'number', resume: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string',
+  });
+  const task = flag(f, 'task', 'push');
+  const shaping = flag(f, 'shaping', 'pbrs') as ShapingMode;
+  if (!SHAPING_MODES.includes(shaping)) throw new Error(`--shaping must be one of ${SHAPING_MODES.join(', ')}, got '${shaping}'`);
+  const backend = flag(f, 'backend', 'auto') as BackendKind;
+  if (!BACKEND_KINDS.includes(backend)) throw new Error(`--backend must be one of ${BACKEND_KINDS.join(', ')}, got '${backend}'`);
+  const hidden = flag(f, 'hidden', '64,64').split(',').map(Number);
+  if (!hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 4096)) throw new Error(`--hidden must be comma-separated positive widths, got '${f.hidden}'`);
+  const totalSteps = flag(f, 'steps', 5e6);
+  if (!(Number.isFinite(totalSteps) && totalSteps >= 1)) throw new Error(`--steps must be a positive number, got ${totalSteps}`);
+  const seed = flag(f, 'seed', 1);
+  const ppo: Record<string, unknown> & { hp: Record<string, unknown> } = { hp: {} };
+  if (f.lr !== undefined) ppo.hp.lr = f.lr;
+  if (f['ent-coef'] !== undefined) ppo.hp.entCoef = f['ent-coef'];
+  if (f['num-steps'] !== undefined) ppo.numSteps = positiveInt('num-steps', f['num-steps'] as number);
+  if (f.epochs !== undefined) ppo.updateEpochs = positiveInt('epochs', f.epochs as number);
+  if (f.minibatches !== undefined) ppo.numMinibatches = positiveInt('minibatches', f.minibatches as number);
+  if (f.gamma !== undefined) ppo.gamma = f.gamma;
+  if (f['norm-adv'] !== undefined) {
+    if (f['norm-adv'] !== 'true' && f['norm-adv'] !== 'false') throw new Error(`--norm-adv must be true or false, got '${f['norm-adv']}'`);
+    ppo.hp.normAdv = f['norm-adv'] === 'true';
+  }
+  const outDir = flag(f, 'out', path.join('runs', `${task.toLowerCase()}-${shaping}-s${seed}`));
+  const json = flag(f, 'json', false);
+  let bar: ProgressBar | null = null;
+  const result = await trainRun({
+    task, shaping, shapingWeight: flag(f, 'weight', 1), numEnvs: flag(f, 'envs', 1024), numWorkers: flag(f, 'workers', 1), totalSteps, seed, outDir, backend, hidden,
+    ppo, evalEpisodes: positiveInt('eval-episodes', flag(f, 'eval-episodes', 500)), resume: flag(f, 'resume', false), checkpointSeconds: flag(f, 'checkpoint-seconds', 30),
+    initLogStd: f['init-log-std'] as number | undefined,
+    stopAfter: f['stop-after'] === undefined ? undefined : positiveInt('stop-after', f['stop-after'] as number),
+  }, (info) => {
+    console.error(`cairn train: ${task}, ${shaping} shaping, backend ${info.backend} (${info.reason}), ${info.iterations} iterations${info.startIteration ? `, resuming at ${info.startIteration}` : ''}, out ${outDir}`);
+    bar = new ProgressBar(info.iterations, 'train');
+  }, (m) => {
+    bar!.update(m.iteration, `${fmt(m.envSteps)} steps, ${fmt(m.sps)} env-steps/s, success ${pct(m.successRate)}, return ${Number.isNaN(m.sparseReturn) ? 'n/a' : m.sparseReturn.toFixed(1)} (shaped ${Number.isNaN(m.shapedReturn) ? 'n/a' : m.shapedReturn.toFixed(1)})`);
+  });
+  (bar as ProgressBar | null)?.finish();
+  if (json) console.log(JSON.stringify({ successRate: result.successRate, envSteps: result.envSteps, wallSeconds: +result.wallSeconds.toFixed(1), checkpoint: result.checkpoint }));
+  else {
+    console.log(`learned success rate: ${pct(result.successRate)} over ${result.eval.episodes} evaluation episodes (mean action)`);
+    console.log(`${fmt(result.envSteps)} env steps in ${result.wallSeconds.toFixed(0)} s; checkpoint ${result.checkpoint}; learning curve ${result.plot}`);
+  }
+  return 0;
+}
+
+/** Runs `cairn eval RUN_DIR`; returns the exit code. */
+export async function evalCommand(argv: string[]): Promise<number> {
+  const f = parseFlags(argv, { episodes: 'number', backend: 'string', seed: 'number', json: 'boolean' }, 1);
+  const dir = f.positional?.[0];
+  if (!dir) throw new Error('eval needs a run directory (or its checkpoint.json)');
+  const { manifest, arrays } = await loadCheckpoint(dir);
+  const backendKind = flag(f, 'backend', 'auto') as BackendKind;
+  const episodes = positiveInt('episodes', flag(f, 'episodes', 500));
+  const { backend, reason } = await createBackend(backendKind, { obsDim: manifest.obsDim, actDim: manifest.actDim, hidden: manifest.hidden, seed: manifest.seed, maxBatch: Math.min(episodes, 500), params: arrays.params });
+  try {
+    const normalizer = new RunningNormalizer(manifest.obsDim);
+    normalizer.load(manifest.normalizer);
+    console.error(`cairn eval: ${manifest.task}, backend ${backend.kind} (${reason}), ${episodes} episodes, checkpoint at ${manifest.envSteps} env steps`);
+    const t0 = performance.now();
+    const seed = flag(f, 'seed', (manifest.seed + 0x9e3779b9) >>> 0);
+    const r = await evaluatePolicy(manifest.task, backend, normalizer, episodes, seed, { subgoals: (manifest.config as { subgoals?: unknown }).subgoals });
+    if (flag(f, 'json', false)) console.log(JSON.stringify({ successRate: r.successRate, envSteps: r.envSteps, wallSeconds: +((performance.now() - t0) / 1000).toFixed(2), checkpoint: path.resolve(dir) }));
+    else console.log(`success rate: ${pct(r.successRate)} over ${r.episodes} episodes (mean action), mean sparse return ${r.meanReturn.toFixed(2)}`);
+    return 0;
+  } finally {
+    backend.destroy();
+  }
+}

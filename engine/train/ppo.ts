@@ -1,0 +1,262 @@
+/**
+ * PPO on a cairn vector env (cleanrl's ppo_continuous_action, batched): collect T steps of N envs with
+ * the policy backend, bootstrap truncated episodes from the value of `finalObs`, GAE(λ), then several
+ * epochs of shuffled minibatch updates (clipped surrogate, clipped value loss, entropy, Adam with global
+ * gradient-norm clipping, linear learning-rate annealing), with running observation normalization.
+ */
+import type { VecEnv } from '../env.ts';
+import { counterUniform } from '../rng.ts';
+import { DEFAULT_PPO_HYPERPARAMS, type PolicyBackend, type PpoHyperparams, type PpoStats } from './backend.ts';
+import { computeGae } from './gae.ts';
+import { RunningNormalizer } from './normalizer.ts';
+import { createMinibatch, RolloutStorage } from './rollout-storage.ts';
+
+/** PPO settings (defaults tuned for the Fetch-style tasks at N = 1024 on a CPU). */
+export interface PpoConfig {
+  /** Steps per env per iteration, T. */
+  numSteps: number;
+  /** Discount γ (also the shaping γ). */
+  gamma: number;
+  /** GAE λ. */
+  gaeLambda: number;
+  /** Minibatches per epoch. */
+  numMinibatches: number;
+  /** Passes over the rollout per iteration. */
+  updateEpochs: number;
+  /** Anneal the learning rate linearly to 0 over the run. */
+  annealLr: boolean;
+  /** Multiplies the learner's reward before GAE (0.02 = 1 − γ keeps returns within [−1, 0], so the value loss does not swamp the global gradient-norm clip). */
+  rewardScale: number;
+  /** Normalize observations with running statistics. */
+  normObs: boolean;
+  /** Per-step PPO hyperparameters. */
+  hp: PpoHyperparams;
+}
+
+export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
+  numSteps: 16,
+  gamma: 0.98,
+  gaeLambda: 0.95,
+  numMinibatches: 4,
+  updateEpochs: 4,
+  annealLr: true,
+  rewardScale: 0.02,
+  normObs: true,
+  hp: { ...DEFAULT_PPO_HYPERPARAMS, lr: 1e-3, entCoef: 0 },
+});
+
+/** Checks a config and returns it; names the bad field. */
+export function validatePpoConfig(c: PpoConfig): PpoConfig {
+  const posInt = (k: 'numSteps' | 'numMinibatches' | 'updateEpochs') => {
+    if (!Number.isInteger(c[k]) || c[k] < 1) throw new Error(`ppo.${k} must be a positive integer, got ${c[k]}`);
+  };
+  posInt('numSteps'); posInt('numMinibatches'); posInt('updateEpochs');
+  if (!(c.gamma > 0 && c.gamma <= 1)) throw new Error(`ppo.gamma must be in (0, 1], got ${c.gamma}`);
+  if (!(c.gaeLambda >= 0 && c.gaeLambda <= 1)) throw new Error(`ppo.gaeLambda must be in [0, 1], got ${c.gaeLambda}`);
+  if (!(Number.isFinite(c.rewardScale) && c.rewardScale > 0)) throw new Error(`ppo.rewardScale must be a positive number, got ${c.rewardScale}`);
+  return c;
+}
+
+/** What one iteration measured. */
+export interface IterationMetrics {
+  iteration: number;
+  envSteps: number;
+  /** Env-steps/s of the whole iteration (collection and update). */
+  sps: number;
+  collectSeconds: number;
+  updateSeconds: number;
+  /** Seconds inside env.step during collection. */
+  envSeconds: number;
+  /** Seconds inside the network (act, values, ppoStep). */
+  networkSeconds: number;
+  lr: number;
+  /** Episodes finished during the iteration. */
+  episodes: number;
+  /** Fraction of those whose last state was a success (NaN when none). */
+  successRate: number;
+  /** Mean sparse return of those episodes. */
+  sparseReturn: number;
+  /** Mean shaped return of those episodes. */
+  shapedReturn: number;
+  /** Fraction of those episodes that reached each subgoal stage. */
+  stageReached: number[];
+  /** Mean per-term sums of those episodes (sparse, dense, pbrs, bonus, gated). */
+  terms: Record<string, number>;
+  loss: PpoStats;
+}
+
+/** Width of the policy input of an env: its observation followed by its desired goal. */
+export function policyInputDim(env: { obsDim: number; goalDim: number }): number {
+  return env.obsDim + env.goalDim;
+}
+
+/** Writes rows [n, obsDim + goalDim] = obs ⊕ goal into out (the goal-conditioned policy input). */
+export function writePolicyInput(obs: Float32Array, goal: Float32Array, n: number, obsDim: number, goalDim: number, out: Float32Array): void {
+  const D = obsDim + goalDim;
+  for (let i = 0; i < n; i++) {
+    out.set(obs.subarray(i * obsDim, (i + 1) * obsDim), i * D);
+    out.set(goal.subarray(i * goalDim, (i + 1) * goalDim), i * D + obsDim);
+  }
+}
+
+/** Deterministic Fisher-Yates permutation of [0, n) for (seed, iteration, epoch). */
+export function shuffledIndices(n: number, seed: number, iteration: number, epoch: number, out: Uint32Array): Uint32Array {
+  for (let i = 0; i < n; i++) out[i] = i;
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(counterUniform(seed ^ 0x7f4a7c15, iteration, epoch, i) * (i + 1));
+    const t = out[i]; out[i] = out[j]; out[j] = t;
+  }
+  return out;
+}
+
+export class PpoTrainer {
+  readonly env: VecEnv;
+  readonly backend: PolicyBackend;
+  readonly config: PpoConfig;
+  readonly normalizer: RunningNormalizer;
+  readonly seed: number;
+  readonly totalIterations: number;
+  iteration = 0;
+  envSteps = 0;
+  private readonly storage: RolloutStorage;
+  private readonly mb: ReturnType<typeof createMinibatch>;
+  private readonly perm: Uint32Array;
+  /** Width of the policy input: observation then desired goal. */
+  readonly inputDim: number;
+  private readonly rawInput: Float32Array;
+  private readonly normObs: Float32Array;
+  private readonly finalValues: Float32Array;
+  private readonly nextValue: Float32Array;
+  private readonly lr0: number;
+  private started = false;
+
+  /** The env and backend are owned by the caller; totalSteps fixes the annealing schedule. */
+  constructor(env: VecEnv, backend: PolicyBackend, config: PpoConfig, seed: number, totalSteps: number) {
+    if (env.shaping.gamma !== config.gamma) throw new Error(`ppo: the env's shaping gamma ${env.shaping.gamma} differs from the learner's gamma ${config.gamma}; PBRS keeps the optimal policy only when they agree`);
+    const inDim = policyInputDim(env);
+    if (backend.obsDim !== inDim || backend.actDim !== env.actDim) throw new Error(`ppo: backend is ${backend.obsDim}→${backend.actDim}, the env's policy input is ${inDim}→${env.actDim}`);
+    this.env = env;
+    this.backend = backend;
+    this.config = validatePpoConfig(config);
+    this.seed = seed;
+    const N = env.numEnvs, T = config.numSteps;
+    this.totalIterations = Math.max(1, Math.ceil(totalSteps / (N * T)));
+    this.inputDim = inDim;
+    this.normalizer = new RunningNormalizer(inDim);
+    this.storage = new RolloutStorage(T, N, inDim, env.actDim);
+    const mbSize = Math.ceil((T * N) / config.numMinibatches);
+    this.mb = createMinibatch(mbSize, inDim, env.actDim);
+    this.perm = new Uint32Array(T * N);
+    this.rawInput = new Float32Array(N * inDim);
+    this.normObs = new Float32Array(N * inDim);
+    this.finalValues = new Float32Array(N);
+    this.nextValue = new Float32Array(N);
+    this.lr0 = config.hp.lr;
+  }
+
+  /** Rows of one minibatch. */
+  get minibatchSize(): number {
+    return this.mb.obs.length / this.inputDim;
+  }
+
+  /** Builds policy inputs [N, O + G] from obs and desired goals, optionally updates the statistics, and normalizes into out. */
+  private prepareInput(obs: Float32Array, goal: Float32Array, update: boolean, out: Float32Array): void {
+    writePolicyInput(obs, goal, this.env.numEnvs, this.env.obsDim, this.env.goalDim, this.rawInput);
+    if (!this.config.normObs) {
+      out.set(this.rawInput);
+      return;
+    }
+    if (update) this.normalizer.update(this.rawInput, this.env.numEnvs);
+    this.normalizer.normalize(this.rawInput, this.env.numEnvs, out);
+  }
+
+  /** Collects one rollout and updates the networks; returns the iteration's metrics. */
+  async runIteration(): Promise<IterationMetrics> {
+    const { env, backend, config, storage: st } = this;
+    const N = env.numEnvs, O = this.inputDim, A = env.actDim, T = config.numSteps;
+    const tStart = performance.now();
+    let envMs = 0, netMs = 0;
+    if (!this.started) {
+      env.reset();
+      this.started = true;
+    }
+    const b = env.batch;
+    const lr = config.annealLr ? this.lr0 * (1 - this.iteration / this.totalIterations) : this.lr0;
+    env.takeEpisodeStats();
+    for (let t = 0; t < T; t++) {
+      const obsT = st.obs.subarray(t * N * O, (t + 1) * N * O);
+      this.prepareInput(b.obs, b.desiredGoal, true, obsT);
+      const t0 = performance.now();
+      await backend.act(obsT, N, { step: (this.iteration * T + t) >>> 0, seed: this.seed }, {
+        action: st.actions.subarray(t * N * A, (t + 1) * N * A), logProb: st.logProbs.subarray(t * N, (t + 1) * N), value: st.values.subarray(t * N, (t + 1) * N),
+      });
+      const t1 = performance.now();
+      env.step(st.actions.subarray(t * N * A, (t + 1) * N * A));
+      const t2 = performance.now();
+      envMs += t2 - t1;
+      netMs += t1 - t0;
+      let anyTrunc = false;
+      for (let i = 0; i < N; i++) {
+        const k = t * N + i;
+        st.rewards[k] = b.shapedReward[i] * config.rewardScale;
+        st.terminated[k] = b.terminated[i];
+        st.truncated[k] = b.truncated[i];
+        st.truncValues[k] = 0;
+        if (b.truncated[i] && !b.terminated[i]) anyTrunc = true;
+      }
+      if (anyTrunc) {
+        // Time-limit bootstrap: V(finalObs) for the truncated envs (Fetch episodes only end this way).
+        this.prepareInput(b.finalObs, b.finalDesiredGoal, false, this.normObs);
+        const t3 = performance.now();
+        await backend.value(this.normObs, N, this.finalValues);
+        netMs += performance.now() - t3;
+        for (let i = 0; i < N; i++) if (b.truncated[i] && !b.terminated[i]) st.truncValues[t * N + i] = this.finalValues[i];
+      }
+    }
+    this.prepareInput(b.obs, b.desiredGoal, false, this.normObs);
+    const t4 = performance.now();
+    await backend.value(this.normObs, N, this.nextValue);
+    netMs += performance.now() - t4;
+    computeGae({
+      numSteps: T, numEnvs: N, rewards: st.rewards, values: st.values, terminated: st.terminated, truncated: st.truncated, truncValue: st.truncValues,
+      nextValue: this.nextValue, gamma: config.gamma, lambda: config.gaeLambda,
+    }, { advantages: st.advantages, returns: st.returns });
+    const tCollected = performance.now();
+    // UPDATE
+    const hp: PpoHyperparams = { ...config.hp, lr };
+    const rows = T * N, mbSize = this.minibatchSize;
+    const sums = { loss: 0, pgLoss: 0, vLoss: 0, entropy: 0, approxKl: 0, clipFrac: 0, gradNorm: 0 };
+    let updates = 0;
+    for (let epoch = 0; epoch < config.updateEpochs; epoch++) {
+      shuffledIndices(rows, this.seed, this.iteration, epoch, this.perm);
+      for (let from = 0; from < rows; from += mbSize) {
+        st.gather(this.perm, from, Math.min(rows, from + mbSize), this.mb);
+        const s = await backend.ppoStep(this.mb, hp);
+        for (const k of Object.keys(sums) as (keyof typeof sums)[]) sums[k] += s[k];
+        updates++;
+      }
+    }
+    const tEnd = performance.now();
+    netMs += tEnd - tCollected;
+    for (const k of Object.keys(sums) as (keyof typeof sums)[]) sums[k] /= updates;
+    const ep = env.takeEpisodeSummary();
+    this.iteration++;
+    this.envSteps += rows;
+    return {
+      iteration: this.iteration, envSteps: this.envSteps, sps: rows / ((tEnd - tStart) / 1000), collectSeconds: (tCollected - tStart) / 1000,
+      updateSeconds: (tEnd - tCollected) / 1000, envSeconds: envMs / 1000, networkSeconds: netMs / 1000, lr, episodes: ep.episodes,
+      successRate: ep.successRate, sparseReturn: ep.meanReturn, shapedReturn: ep.meanShapedReturn, stageReached: ep.stageReached, terms: ep.meanTerms, loss: sums,
+    };
+  }
+
+  /** Tells the trainer the env was already reset by the caller (a resumed run restarts episodes itself). */
+  markStarted(): void {
+    this.started = true;
+  }
+
+  /** Restores the counters of a checkpoint (the trainer resumes at an iteration boundary). */
+  restoreCounters(iteration: number, envSteps: number): void {
+    this.iteration = iteration;
+    this.envSteps = envSteps;
+  }
+}

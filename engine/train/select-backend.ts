@@ -1,0 +1,52 @@
+/**
+ * Picks and creates the policy backend: WebGPU on a real GPU, the WASM CPU backend where the only
+ * adapter is a software fallback (SwiftShader, lavapipe) or none exists. `kind` forces either.
+ */
+import type { PolicyBackend } from './backend.ts';
+import { WasmBackend } from './wasm-backend.ts';
+
+export type BackendKind = 'auto' | 'wasm' | 'webgpu';
+export const BACKEND_KINDS: readonly BackendKind[] = ['auto', 'wasm', 'webgpu'];
+
+/** Options shared by both backends. */
+export interface BackendOptions {
+  obsDim: number;
+  actDim: number;
+  hidden: readonly number[];
+  seed: number;
+  maxBatch: number;
+  params?: Float32Array;
+}
+
+/** Why a backend was chosen, for the CLI's first line. */
+export interface BackendChoice {
+  backend: PolicyBackend;
+  reason: string;
+}
+
+/** Returns whether a real (non-fallback) WebGPU adapter is present, and a description of it. */
+export async function probeGpu(): Promise<{ real: boolean; what: string }> {
+  try {
+    const { getDevice, adapterInfoOf } = await import('../gpu/device.ts');
+    const device = await getDevice();
+    const info = adapterInfoOf(device);
+    device.destroy();
+    const what = `${info.vendor || 'unknown vendor'} ${info.architecture || ''} ${info.description || ''}`.replace(/\s+/g, ' ').trim();
+    return { real: !info.isFallbackAdapter && !/swiftshader|llvmpipe|lavapipe/i.test(what), what };
+  } catch (e) {
+    return { real: false, what: `no WebGPU adapter (${(e as Error).message.split('\n')[0]})` };
+  }
+}
+
+/** Creates the backend of the given kind ('auto' probes the GPU first). */
+export async function createBackend(kind: BackendKind, opts: BackendOptions): Promise<BackendChoice> {
+  if (!BACKEND_KINDS.includes(kind)) throw new Error(`backend must be one of ${BACKEND_KINDS.join(', ')}, got '${kind}'`);
+  let reason = `forced by --backend ${kind}`;
+  if (kind === 'auto') {
+    const gpu = await probeGpu();
+    kind = gpu.real ? 'webgpu' : 'wasm';
+    reason = gpu.real ? `real GPU adapter: ${gpu.what}` : `no real GPU (${gpu.what}): the WASM CPU backend is faster than a software adapter`;
+  }
+  if (kind === 'wasm') return { backend: await WasmBackend.create(opts), reason };
+  throw new Error('the WebGPU training backend (WGSL backward and Adam) is not in this build yet; use --backend wasm');
+}
