@@ -40,3 +40,10 @@ export function flag<T extends string | number | boolean>(f: Record<string, unkn
   if (typeof v !== typeof fallback) throw new Error(`flag --${name} has the wrong type`);
   return v as T;
 }
+
+/** Parses hidden widths like "64,64"; throws on anything but positive integers up to 4096. */
+export function parseHidden(text: string): number[] {
+  const hidden = text.split(',').map(Number);
+  if (!text || !hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 4096)) throw new Error(`--hidden must be comma-separated positive widths, got '${text}'`);
+  return hidden;
+}

@@ -1,17 +1,23 @@
 /** `cairn rollout`: steps a task with a random or scripted policy and reports speed and success. */
 import { makeEnv } from '../env.ts';
-import { randomSource, rollout, scriptedSource, type ActionSource } from '../rollout.ts';
+import { policySource, randomSource, rollout, scriptedSource, type ActionSource } from '../rollout.ts';
 import type { ShapingMode } from '../shaping/spec.ts';
-import { parseFlags } from './args.ts';
+import { flag, parseFlags, parseHidden } from './args.ts';
+import { loadCheckpoint } from '../train/checkpoint-fs.ts';
+import { RunningNormalizer } from '../train/normalizer.ts';
+import { policyInputDim } from '../train/ppo.ts';
+import { createBackend, type BackendKind } from '../train/select-backend.ts';
+import type { PolicyBackend } from '../train/backend.ts';
+import { getTask } from '../../tasks/registry.ts';
 import { ProgressBar } from './progress.ts';
 
-export const ROLLOUT_USAGE = `cairn rollout [--task push] [--envs 1024] [--steps 2000] [--workers 1] [--policy random|scripted] [--shaping sparse|dense|pbrs|bonus|gated] [--seed 0] [--json]`;
+export const ROLLOUT_USAGE = `cairn rollout [--task push] [--envs 1024] [--steps 2000] [--workers 1] [--policy random|scripted|mlp] [--checkpoint RUN_DIR] [--hidden 64,64] [--backend auto|wasm|webgpu] [--deterministic] [--shaping sparse|dense|pbrs|bonus|gated] [--seed 0] [--json]`;
 
-const POLICIES = ['random', 'scripted'];
+const POLICIES = ['random', 'scripted', 'mlp'];
 
 /** Runs the rollout command with its arguments; returns the process exit code. */
 export async function rolloutCommand(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, { task: 'string', envs: 'number', steps: 'number', workers: 'number', policy: 'string', shaping: 'string', seed: 'number', json: 'boolean' });
+  const f = parseFlags(argv, { task: 'string', envs: 'number', steps: 'number', workers: 'number', policy: 'string', shaping: 'string', seed: 'number', json: 'boolean', checkpoint: 'string', hidden: 'string', backend: 'string', deterministic: 'boolean' });
   const task = (f.task as string | undefined) ?? 'push';
   const steps = (f.steps as number | undefined) ?? 2000;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${steps}`);
@@ -19,9 +25,25 @@ export async function rolloutCommand(argv: string[]): Promise<number> {
   if (!POLICIES.includes(policy)) throw new Error(`--policy must be one of ${POLICIES.join(', ')}, got '${policy}'`);
   const seed = (f.seed as number | undefined) ?? 0;
   const shaping = { mode: ((f.shaping as string | undefined) ?? 'sparse') as ShapingMode };
-  const env = await makeEnv(task, { numEnvs: (f.envs as number | undefined) ?? 1024, numWorkers: (f.workers as number | undefined) ?? 1, seed, shaping });
+  if (policy !== 'mlp' && (f.checkpoint !== undefined || f.hidden !== undefined || f.backend !== undefined || f.deterministic !== undefined)) throw new Error('--checkpoint, --hidden, --backend and --deterministic go with --policy mlp');
+  const ckpt = f.checkpoint !== undefined ? await loadCheckpoint(f.checkpoint as string) : null;
+  if (ckpt && f.task !== undefined && getTask(task).name !== ckpt.manifest.task) throw new Error(`--task ${task} differs from the checkpoint's task ${ckpt.manifest.task}`);
+  const env = await makeEnv(ckpt ? ckpt.manifest.task : task, { numEnvs: (f.envs as number | undefined) ?? 1024, numWorkers: (f.workers as number | undefined) ?? 1, seed, shaping });
+  let backend: PolicyBackend | null = null;
   try {
-    const source: ActionSource = policy === 'scripted' ? scriptedSource(env) : randomSource(seed);
+    let source: ActionSource;
+    if (policy === 'mlp') {
+      const hidden = ckpt ? ckpt.manifest.hidden : parseHidden(flag(f, 'hidden', '64,64'));
+      const choice = await createBackend(flag(f, 'backend', 'auto') as BackendKind, { obsDim: policyInputDim(env), actDim: env.actDim, hidden, seed, maxBatch: env.numEnvs, params: ckpt?.arrays.params });
+      backend = choice.backend;
+      console.error(`cairn rollout: policy network ${policyInputDim(env)}-${hidden.join('-')}-${env.actDim} on backend ${backend.kind} (${choice.reason}), ${ckpt ? `weights from ${f.checkpoint}` : `random initialization (seed ${seed})`}`);
+      let normalizer: RunningNormalizer | null = null;
+      if (ckpt) {
+        normalizer = new RunningNormalizer(ckpt.manifest.obsDim);
+        normalizer.load(ckpt.manifest.normalizer);
+      }
+      source = policySource(backend, normalizer, env, { deterministic: flag(f, 'deterministic', false), seed });
+    } else source = policy === 'scripted' ? scriptedSource(env) : randomSource(seed);
     console.error(`cairn rollout: ${env.task.name}, ${env.numEnvs} envs, ${env.numWorkers} worker(s), ${steps} steps, policy ${source.name}, shaping ${env.shaping.mode}, physics dt ${env.physics.dt} × ${env.physics.substeps}`);
     env.takeEpisodeStats();
     const bar = new ProgressBar(steps, 'rollout');
@@ -47,6 +69,7 @@ export async function rolloutCommand(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
+    backend?.destroy();
     await env.close();
   }
 }

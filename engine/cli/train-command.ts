@@ -6,7 +6,7 @@ import { evaluatePolicy } from '../train/evaluate.ts';
 import { RunningNormalizer } from '../train/normalizer.ts';
 import { trainRun } from '../train/run.ts';
 import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-backend.ts';
-import { flag, parseFlags } from './args.ts';
+import { flag, parseFlags, parseHidden } from './args.ts';
 import { ProgressBar } from './progress.ts';
 
 export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 1] [--envs 1024] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98] [--ent-coef 0] [--init-log-std 0] [--norm-adv true] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
@@ -32,8 +32,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (!SHAPING_MODES.includes(shaping)) throw new Error(`--shaping must be one of ${SHAPING_MODES.join(', ')}, got '${shaping}'`);
   const backend = flag(f, 'backend', 'auto') as BackendKind;
   if (!BACKEND_KINDS.includes(backend)) throw new Error(`--backend must be one of ${BACKEND_KINDS.join(', ')}, got '${backend}'`);
-  const hidden = flag(f, 'hidden', '64,64').split(',').map(Number);
-  if (!hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 4096)) throw new Error(`--hidden must be comma-separated positive widths, got '${f.hidden}'`);
+  const hidden = parseHidden(flag(f, 'hidden', '64,64'));
   const totalSteps = flag(f, 'steps', 5e6);
   if (!(Number.isFinite(totalSteps) && totalSteps >= 1)) throw new Error(`--steps must be a positive number, got ${totalSteps}`);
   const seed = flag(f, 'seed', 1);

@@ -5,7 +5,7 @@
 import { makeEnv } from '../env.ts';
 import type { PolicyBackend } from './backend.ts';
 import type { RunningNormalizer } from './normalizer.ts';
-import { writePolicyInput } from './ppo.ts';
+import { policySource } from '../rollout.ts';
 
 /** What an evaluation measured. */
 export interface EvalResult {
@@ -24,22 +24,18 @@ export async function evaluatePolicy(taskName: string, backend: PolicyBackend, n
   const numEnvs = Math.min(episodes, opts.numEnvs ?? 500);
   const env = await makeEnv(taskName, { numEnvs, seed, subgoals: opts.subgoals });
   try {
-    const D = env.obsDim + env.goalDim, N = numEnvs;
-    const raw = new Float32Array(N * D), input = new Float32Array(N * D);
-    const out = { action: new Float32Array(N * env.actDim), logProb: new Float32Array(N), value: new Float32Array(N) };
-    const rounds = Math.ceil(episodes / N);
+    const source = policySource(backend, normalizer, env, { deterministic: true });
+    const out = new Float32Array(numEnvs * env.actDim);
+    const rounds = Math.ceil(episodes / numEnvs);
     const t0 = performance.now();
     let r = env.reset();
     env.takeEpisodeStats();
     for (let t = 0; t < rounds * env.task.maxEpisodeSteps; t++) {
-      writePolicyInput(r.obs, r.desiredGoal, N, env.obsDim, env.goalDim, raw);
-      if (normalizer) normalizer.normalize(raw, N, input);
-      else input.set(raw);
-      await backend.act(input, N, { deterministic: true, step: t }, out);
-      r = env.step(out.action);
+      await source.act(r, env, t, out);
+      r = env.step(out);
     }
     const s = env.takeEpisodeSummary();
-    return { episodes: s.episodes, successRate: s.successRate, meanReturn: s.meanReturn, stageReached: s.stageReached, envSteps: rounds * env.task.maxEpisodeSteps * N, wallSeconds: (performance.now() - t0) / 1000 };
+    return { episodes: s.episodes, successRate: s.successRate, meanReturn: s.meanReturn, stageReached: s.stageReached, envSteps: rounds * env.task.maxEpisodeSteps * numEnvs, wallSeconds: (performance.now() - t0) / 1000 };
   } finally {
     await env.close();
   }

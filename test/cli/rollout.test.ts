@@ -21,6 +21,15 @@ describe('cairn rollout', () => {
     assert.ok(out.envStepsPerSec > 0);
   });
 
+  it('runs a random-initialized MLP policy on the WASM backend (--policy mlp)', () => {
+    const r = cairn('rollout', '--task', 'reach', '--envs', '8', '--steps', '60', '--policy', 'mlp', '--backend', 'wasm', '--hidden', '16,16', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /policy network 13-16-16-4 on backend wasm/);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.equal(out.policy, 'mlp');
+    assert.equal(out.episodes, 8);
+  });
+
   it('rejects bad flags with exit code 2 and a message naming the flag', () => {
     for (const [args, msg] of [
       [['rollout', '--policy', 'mpl'], /--policy must be one of random, scripted, got 'mpl'/],
@@ -30,6 +39,9 @@ describe('cairn rollout', () => {
       [['rollout', '--task', 'fly'], /unknown task 'fly'/],
       [['rollout', '--steps', '0'], /--steps must be a positive integer/],
       [['launch'], /unknown command 'launch'/],
+      [['rollout', '--checkpoint', 'runs/x'], /--checkpoint, --hidden, --backend and --deterministic go with --policy mlp/],
+      [['rollout', '--policy', 'mlp', '--checkpoint', '/nonexistent/run'], /checkpoint: no manifest at \/nonexistent\/run\/checkpoint.json/],
+      [['rollout', '--policy', 'mlp', '--hidden', '16,x'], /--hidden must be comma-separated positive widths/],
     ] as const) {
       const r = cairn(...args);
       assert.equal(r.code, 2, args.join(' '));
