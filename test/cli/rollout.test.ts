@@ -32,7 +32,7 @@ describe('cairn rollout', () => {
 
   it('rejects bad flags with exit code 2 and a message naming the flag', () => {
     for (const [args, msg] of [
-      [['rollout', '--policy', 'mpl'], /--policy must be one of random, scripted, got 'mpl'/],
+      [['rollout', '--policy', 'mpl'], /--policy must be one of random, scripted, mlp, got 'mpl'/],
       [['rollout', '--envs'], /flag --envs needs a value/],
       [['rollout', '--envs', 'many'], /flag --envs must be a number, got 'many'/],
       [['rollout', '--bogus', '1'], /unknown flag --bogus/],
