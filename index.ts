@@ -11,6 +11,7 @@ export { trainRun, type TrainRunOptions, type TrainRunResult } from './engine/tr
 export { evaluatePolicy, type EvalResult } from './engine/train/evaluate.ts';
 export { createBackend, type BackendKind } from './engine/train/select-backend.ts';
 export { WasmBackend } from './engine/train/wasm-backend.ts';
+export { WebGpuBackend } from './engine/train/webgpu-backend.ts';
 export type { PolicyBackend, PpoHyperparams } from './engine/train/backend.ts';
 export { loadCheckpoint, saveCheckpoint } from './engine/train/checkpoint-fs.ts';
 export { rollout, randomSource, scriptedSource, type ActionSource, type RolloutStats } from './engine/rollout.ts';

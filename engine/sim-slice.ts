@@ -59,12 +59,12 @@ export class SimSlice {
     this.readback = { pos: s.subarray(S_OBJ_POS, S_OBJ_POS + 3), quat: s.subarray(S_OBJ_QUAT, S_OBJ_QUAT + 4), linvel: s.subarray(S_OBJ_LINVEL, S_OBJ_LINVEL + 3), angvel: s.subarray(S_OBJ_ANGVEL, S_OBJ_ANGVEL + 3) };
   }
 
-  /** Starts a new episode in every env of the slice; with a seed, episode counters restart from 0 first. */
-  resetAll(seed?: number): void {
+  /** Starts a new episode in every env of the slice; with a seed, episode counters restart from startEpisode first. */
+  resetAll(seed?: number, startEpisode = 0): void {
     const b = this.batch;
     if (seed !== undefined) {
       this.seed = seed;
-      b.episodeIndex.fill(0, this.lo, this.hi);
+      b.episodeIndex.fill(startEpisode, this.lo, this.hi);
     }
     for (let g = this.lo; g < this.hi; g++) this.resetEnv(g);
     b.reward.fill(0, this.lo, this.hi);

@@ -1,4 +1,5 @@
 /** `cairn train` and `cairn eval`: PPO training runs and evaluation of saved runs. */
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { loadCheckpoint } from '../train/checkpoint-fs.ts';
@@ -9,7 +10,7 @@ import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-
 import { flag, parseFlags, parseHidden } from './args.ts';
 import { ProgressBar } from './progress.ts';
 
-export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 1] [--envs 1024] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98] [--ent-coef 0] [--init-log-std 0] [--norm-adv true] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
+export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 1] [--envs 1024] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--norm-adv true] [--subgoals SPEC.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
 export const EVAL_USAGE = 'cairn eval RUN_DIR [--episodes 500] [--backend auto|wasm|webgpu] [--seed S] [--json]';
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -20,12 +21,27 @@ function positiveInt(name: string, v: number): number {
   return v;
 }
 
+/** Reads a subgoal spec file (validated later, against the task's points). */
+async function readSubgoals(file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new Error(`--subgoals: cannot read ${file}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--subgoals: ${file} is not valid JSON (${(e as Error).message})`);
+  }
+}
+
 /** Runs `cairn train`; returns the exit code. */
 export async function trainCommand(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
     task: 'string', shaping: 'string', weight: 'number', envs: 'number', steps: 'number', seed: 'number', workers: 'number', out: 'string', backend: 'string',
     hidden: 'string', lr: 'number', 'num-steps': 'number', epochs: 'number', minibatches: 'number', gamma: 'number', 'ent-coef': 'number',
-    'eval-episodes': 'number', resume: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string',
+    'eval-episodes': 'number', resume: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string', subgoals: 'string', 'value-out-gain': 'number',
   });
   const task = flag(f, 'task', 'push');
   const shaping = flag(f, 'shaping', 'pbrs') as ShapingMode;
@@ -54,6 +70,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     task, shaping, shapingWeight: flag(f, 'weight', 1), numEnvs: flag(f, 'envs', 1024), numWorkers: flag(f, 'workers', 1), totalSteps, seed, outDir, backend, hidden,
     ppo, evalEpisodes: positiveInt('eval-episodes', flag(f, 'eval-episodes', 500)), resume: flag(f, 'resume', false), checkpointSeconds: flag(f, 'checkpoint-seconds', 30),
     initLogStd: f['init-log-std'] as number | undefined,
+    valueOutGain: f['value-out-gain'] as number | undefined,
+    subgoals: f.subgoals === undefined ? undefined : await readSubgoals(f.subgoals as string),
     stopAfter: f['stop-after'] === undefined ? undefined : positiveInt('stop-after', f['stop-after'] as number),
   }, (info) => {
     console.error(`cairn train: ${task}, ${shaping} shaping, backend ${info.backend} (${info.reason}), ${info.iterations} iterations${info.startIteration ? `, resuming at ${info.startIteration}` : ''}, out ${outDir}`);

@@ -14,6 +14,7 @@ import { lineChartSvg, type Series } from './plot.ts';
 import { DEFAULT_PPO_CONFIG, PpoTrainer, policyInputDim, type IterationMetrics, type PpoConfig } from './ppo.ts';
 import { createBackend, type BackendKind } from './select-backend.ts';
 import { paramLayout } from '../policy/param-layout.ts';
+import { VALUE_OUT_GAIN } from '../policy/init.ts';
 
 /** Options of a training run. */
 export interface TrainRunOptions {
@@ -34,6 +35,10 @@ export interface TrainRunOptions {
   resume: boolean;
   /** Seconds between checkpoints (taken at the next episode-aligned iteration). */
   checkpointSeconds: number;
+  /** A subgoal spec (JSON) replacing the task's own. */
+  subgoals?: unknown;
+  /** Gain of the value output layer's orthogonal init (cleanrl: 1); ignored on resume. */
+  valueOutGain?: number;
   /** Initial log standard deviation of the policy (cleanrl: 0); ignored on resume. */
   initLogStd?: number;
   /** Stop after this many iterations of this invocation (a later --resume goes on); default: run to the end. */
@@ -58,7 +63,7 @@ function gcd(a: number, b: number): number {
 
 /** Settings a resumed run must share with the checkpoint. */
 function identity(o: TrainRunOptions, cfg: PpoConfig) {
-  return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, ppo: cfg };
+  return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, ppo: cfg };
 }
 
 /** Trains as the options say; onIteration sees each iteration's metrics (for progress bars). */
@@ -72,7 +77,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     const have = JSON.stringify(resumed.manifest.config.run), mine = JSON.stringify(want);
     if (have !== mine) throw new Error(`resume: the checkpoint in ${o.outDir} was trained with ${have}, this run asks for ${mine}`);
   }
-  const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, gamma: cfg.gamma, weight: o.shapingWeight } });
+  const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, gamma: cfg.gamma, weight: o.shapingWeight }, subgoals: o.subgoals });
   const mbSize = Math.ceil((o.numEnvs * cfg.numSteps) / cfg.numMinibatches);
   const choice = await createBackend(o.backend, { obsDim: policyInputDim(env), actDim: env.actDim, hidden: o.hidden, seed: o.seed, maxBatch: Math.max(mbSize, o.numEnvs, Math.min(o.evalEpisodes, 500)) });
   const backend = choice.backend;
@@ -83,10 +88,18 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     // checkpoints are taken there, and a resumed run restarts those episodes exactly.
     const episodeLen = env.task.maxEpisodeSteps;
     const aligned = episodeLen / gcd(episodeLen, cfg.numSteps);
-    if (o.initLogStd !== undefined && !resumed) {
+    if ((o.initLogStd !== undefined || o.valueOutGain !== undefined) && !resumed) {
       const p = await backend.getParams();
-      const at = paramLayout(policyInputDim(env), env.actDim, o.hidden).entries.find((e) => e.name === 'logStd')!;
-      p.fill(o.initLogStd, at.offset, at.offset + env.actDim);
+      const layout = paramLayout(policyInputDim(env), env.actDim, o.hidden);
+      if (o.initLogStd !== undefined) {
+        const at = layout.entries.find((e) => e.name === 'logStd')!;
+        p.fill(o.initLogStd, at.offset, at.offset + env.actDim);
+      }
+      if (o.valueOutGain !== undefined) {
+        // Orthogonal init is linear in the gain: rescale the value output weights from VALUE_OUT_GAIN.
+        const last = layout.valueLayers[layout.valueLayers.length - 1];
+        for (let k = 0; k < last.inDim * last.outDim; k++) p[last.weightOffset + k] *= o.valueOutGain / VALUE_OUT_GAIN;
+      }
       backend.setParams(p);
     }
     if (resumed) {
@@ -123,7 +136,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     }
     // A run cut short by stopAfter keeps its last episode-aligned checkpoint, so --resume continues exactly.
     if (trainer.iteration === trainer.totalIterations || trainer.iteration % aligned === 0) await save();
-    const evaluation = await evaluatePolicy(o.task, backend, trainer.normalizer, o.evalEpisodes, (o.seed + 0x9e3779b9) >>> 0);
+    const evaluation = await evaluatePolicy(o.task, backend, trainer.normalizer, o.evalEpisodes, (o.seed + 0x9e3779b9) >>> 0, { subgoals: o.subgoals });
     await fs.writeFile(path.join(o.outDir, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
     const plot = await writeCurve(o.outDir, `${env.task.name}, ${o.shaping} reward, ${o.numEnvs} envs, seed ${o.seed}`, env.stageNames, evaluation);
     return { successRate: evaluation.successRate, envSteps: trainer.envSteps, wallSeconds: (performance.now() - t0) / 1000, checkpoint, eval: evaluation, plot, backend: backend.kind };

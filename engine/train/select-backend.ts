@@ -48,5 +48,6 @@ export async function createBackend(kind: BackendKind, opts: BackendOptions): Pr
     reason = gpu.real ? `real GPU adapter: ${gpu.what}` : `no real GPU (${gpu.what}): the WASM CPU backend is faster than a software adapter`;
   }
   if (kind === 'wasm') return { backend: await WasmBackend.create(opts), reason };
-  throw new Error('the WebGPU training backend (WGSL backward and Adam) is not in this build yet; use --backend wasm');
+  const { WebGpuBackend } = await import('./webgpu-backend.ts');
+  return { backend: await WebGpuBackend.create(opts), reason };
 }

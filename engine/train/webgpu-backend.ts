@@ -47,8 +47,8 @@ export const TRAIN_WORKGROUP_SIZE = 64;
 export const MAX_ROW_SLICES = 16;
 /** Fewest rows per slice: minibatches up to this many rows take one slice and no second pass. */
 export const MIN_ROWS_PER_SLICE = 64;
-/** Workgroups of the first gradient-norm pass (partial sums), summed by the second. */
-export const GRAD_NORM_PARTIALS = 64;
+/** Partial sums of squares of the first gradient-norm pass (one per invocation), summed by the second. */
+export const GRAD_NORM_PARTIALS = 4096;
 /** f32 slots of the stats buffer; see STAT_* in shaders/train-args.wgsl. */
 export const STATS_SLOTS = 8;
 /** Indices into the stats buffer (shaders/train-args.wgsl). */
@@ -217,6 +217,8 @@ async function compilePipelines(device: GPUDevice, layout: ParamLayout, maxBatch
   const make = (label: string, module: GPUShaderModule, constants: Record<string, number>) =>
     device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint: 'main', constants: { ...constants, WORKGROUP_SIZE } } });
   const layers = [...layout.policyLayers, ...layout.valueLayers];
+  // The weight-gradient kernels treat a layer's weight and bias as one block; param-layout.ts lays them out so.
+  for (const l of layers) if (l.biasOffset !== l.weightOffset + l.outDim * l.inDim) throw new Error(`webgpu backend: ${l.net} layer ${l.index}'s bias does not follow its weight`);
   const tag = (l: LayerSpec) => `${l.net} layer ${l.index} (${l.inDim}→${l.outDim})`;
   const A = layout.actDim;
   const head4 = { ACT_DIM: A, LOG_STD_OFFSET: layout.logStdOffset };
@@ -466,7 +468,7 @@ export class WebGpuBackend implements PolicyBackend {
       lossReduce: bind('ppo loss reduce', p.lossReduce, [b.trainUniform, b.terms, b.grad, b.stats], () => 1),
       policyBackward: backward[0],
       valueBackward: backward[1],
-      normPartial: bind('grad norm partial', p.normPartial, [b.trainUniform, b.grad, b.normPartials], () => GRAD_NORM_PARTIALS),
+      normPartial: bind('grad norm partial', p.normPartial, [b.trainUniform, b.grad, b.normPartials], () => Math.ceil(GRAD_NORM_PARTIALS / W)),
       normFinal: bind('grad norm final', p.normFinal, [b.trainUniform, b.normPartials, b.stats], () => 1),
       adam: bind('adam', p.adam, [b.trainUniform, b.params, b.grad, b.adamM, b.adamV, b.stats], () => Math.ceil(this.numParams / W)),
     };
@@ -521,8 +523,8 @@ export class WebGpuBackend implements PolicyBackend {
   }
 
   /**
-   * Encodes work with encode(), submits it, and returns a copy of the first `floats` floats of the staging
-   * buffer it filled; a GPU error or device loss rejects with a GpuError. Submits before the first await.
+   * Encodes work with encode() and submits it before the first await, then resolves to a copy of the first
+   * `floats` floats of the staging buffer it filled (rejects with a GpuError on a GPU error or device loss).
    */
   private async submitAndRead(what: string, floats: number, encode: (enc: GPUCommandEncoder) => void): Promise<Float32Array> {
     const close = openErrorScopes(this.device, what);
@@ -533,6 +535,8 @@ export class WebGpuBackend implements PolicyBackend {
       encode(enc);
       this.device.queue.submit([enc.finish()]);
       mapped = this.mapRead(staging, what, floats * F32);
+      // Handled here too, so a map that fails while the scopes are popping is not an unhandled rejection.
+      mapped.catch(() => undefined);
     } catch (err) {
       await close().catch(() => undefined);
       throw err;
@@ -635,7 +639,9 @@ export class WebGpuBackend implements PolicyBackend {
     } catch (err) {
       return Promise.reject(err);
     }
-    const x = uploadable(obs, this.pending > 0);
+    // Copied when the upload waits for other calls or for earlier chunks.
+    const x = uploadable(obs, this.pending > 0 || n > this.maxBatch);
+    const { step } = opts;
     const seed = opts.seed ?? this.seed;
     const envOffset = opts.envOffset ?? 0;
     const det = opts.deterministic === true;
@@ -645,7 +651,7 @@ export class WebGpuBackend implements PolicyBackend {
       for (let lo = 0; lo < n; lo += this.maxBatch) {
         const c = Math.min(this.maxBatch, n - lo);
         const data = await this.submitAndRead('act', c * (A + 2), (enc) => {
-          this.writeActArgs(c, opts.step, seed, (envOffset + lo) >>> 0, det);
+          this.writeActArgs(c, step, seed, (envOffset + lo) >>> 0, det);
           this.device.queue.writeBuffer(b.obs, 0, x, lo * obsDim, c * obsDim);
           const pass = enc.beginComputePass({ label: 'webgpu backend act' });
           this.run(pass, [...this.d.policyForward, ...this.d.valueForward, this.d.head], c);
@@ -670,7 +676,7 @@ export class WebGpuBackend implements PolicyBackend {
     } catch (err) {
       return Promise.reject(err);
     }
-    const x = uploadable(obs, this.pending > 0);
+    const x = uploadable(obs, this.pending > 0 || n > this.maxBatch);
     return this.enqueue('value', async () => {
       const b = this.bufs;
       for (let lo = 0; lo < n; lo += this.maxBatch) {
@@ -688,7 +694,7 @@ export class WebGpuBackend implements PolicyBackend {
     });
   }
 
-  /** Validates a minibatch and packs it for upload: obs and actions (copied when not uploaded at once) and rows [n, 4] with normalized advantages. */
+  /** Validates a minibatch and packs its first n rows for upload: obs, actions (copied when not uploaded at once) and rows [n, 4] with normalized advantages. */
   private prepare(mb: Minibatch, hp: PpoHyperparams): { n: number; obs: Float32Array<ArrayBuffer>; actions: Float32Array<ArrayBuffer>; rows: Float32Array<ArrayBuffer> } {
     validateHyperparams(hp);
     validateMinibatch(mb, this.obsDim, this.actDim, this.maxBatch);
@@ -703,8 +709,9 @@ export class WebGpuBackend implements PolicyBackend {
       rows[4 * b + 2] = mb.returns[b];
       rows[4 * b + 3] = mb.oldValues[b];
     }
+    // The arrays may hold more than n rows (a trainer's fixed minibatch buffers); only the first n are uploaded.
     const copy = this.pending > 0;
-    return { n, obs: uploadable(mb.obs, copy), actions: uploadable(mb.actions, copy), rows };
+    return { n, obs: uploadable(mb.obs.subarray(0, n * this.obsDim), copy), actions: uploadable(mb.actions.subarray(0, n * this.actDim), copy), rows };
   }
 
   /** Uploads a prepared minibatch and records forward, loss and backward for it (the gradient lands in grad). */

@@ -3,15 +3,37 @@
  * runs the real engine in the tab and draws it with three.js, with a plain-DOM panel of controls, counters
  * and plots. The frame loop does `stepsPerFrame` env steps (fractions skip frames) then one render.
  *
+ * Actions come from the scripted controller, uniform noise, or a `cairn train` checkpoint (engine/view/policy.ts)
+ * loaded from `?policy=URL` or the panel's file picker; its network runs on WebGPU when the browser has a real
+ * GPU and on the WASM CPU backend otherwise, and the page says which.
+ *
  * For tests and scripts the page exposes `window.cairnView` (see ViewHandle).
  */
 import type { WebGLRenderer } from 'three';
 import { listTasks } from '../../tasks/registry.ts';
 import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { BarChart, LineChart } from './chart.ts';
-import { ENV_COUNTS, formatViewParams, parseViewParams, STEPS_PER_FRAME, type ViewParams } from './params.ts';
+import { ENV_COUNTS, formatViewParams, parseViewParams, STEPS_PER_FRAME, type PolicyChoice, type ViewParams } from './params.ts';
+import { chooseBackend, fetchCheckpoint, preparePolicy, probeBrowserGpu, readCheckpointFiles, type GpuProbe, type LoadedCheckpoint, type LoadedPolicy } from './policy.ts';
 import { createRenderer, EnvScene, stageColor } from './scene.ts';
-import { resolvePolicy, ViewSim } from './sim.ts';
+import { ViewSim, type ActionKind } from './sim.ts';
+
+/** What the page knows about the checkpoint policy. */
+export interface CheckpointState {
+  /** none: never asked for one; loading; ready: one is loaded; failed: the last load failed (error says why). */
+  status: 'none' | 'loading' | 'ready' | 'failed';
+  /** The last load's error message, or null. */
+  error: string | null;
+  /** Where the last load came from: the manifest's URL or the picked files' names. */
+  origin: string | null;
+  /** The loaded checkpoint's task, env steps, hidden widths and backend (null when none is loaded). */
+  task: string | null;
+  envSteps: number | null;
+  hidden: number[] | null;
+  backend: 'webgpu' | 'wasm' | null;
+  /** What the panel shows as the backend, e.g. `CPU (WASM)`. */
+  backendLabel: string | null;
+}
 
 /** What the page reports through window.cairnView.state(). */
 export interface ViewState {
@@ -25,7 +47,9 @@ export interface ViewState {
   shapingSupported: boolean;
   /** The mode the env itself reports (null without shaping in the env). */
   shapingInEffect: ShapingMode | null;
-  policy: 'random' | 'scripted';
+  /** Where the actions come from now. */
+  policy: ActionKind;
+  checkpoint: CheckpointState;
   paused: boolean;
   stepsPerFrame: number;
   focus: number | null;
@@ -35,6 +59,8 @@ export interface ViewState {
   successes: number;
   /** Moving-average success rate (last max(100, N) episodes). */
   successRate: number;
+  /** Moving-average sparse return over the same episodes. */
+  meanReturn: number;
   /** Frames per second over the last second. */
   fps: number;
   /** Control steps per second and env-steps per second (N × control steps) over the last second. */
@@ -48,6 +74,9 @@ export interface ViewState {
   notes: string[];
   /** Whether the browser offered a WebGPU adapter (null while checking). */
   webgpu: boolean | null;
+  /** Whether that adapter is a real GPU (not a fallback such as SwiftShader), and what it is (null while checking). */
+  gpuReal: boolean | null;
+  gpuAdapter: string | null;
 }
 
 /** Per-frame costs measured over a window, milliseconds of main-thread time. */
@@ -108,7 +137,18 @@ class ViewApp {
   private busy = false;
   private rebuilding: Promise<void> | null = null;
   private error: string | null = null;
-  private webgpu: boolean | null = null;
+  /** What the browser's WebGPU offers (null while checking). */
+  private gpu: GpuProbe | null = null;
+  private readonly gpuProbe: Promise<GpuProbe>;
+  /** Where actions come from (the sim's source after the next build). */
+  private actionKind: ActionKind;
+  /** The loaded checkpoint policy; the page owns its network. */
+  private loaded: LoadedPolicy | null = null;
+  /** How the loaded checkpoint was asked for (its URL goes back into the page's URL). */
+  private loadedChoice: PolicyChoice | null = null;
+  private checkpoint: CheckpointState = { status: 'none', error: null, origin: null, task: null, envSteps: null, hidden: null, backend: null, backendLabel: null };
+  /** The step in flight (awaited before the sim it steps is closed). */
+  private stepping: Promise<void> | null = null;
   private frameTimes: number[] = [];
   private stepTimes: number[] = [];
   private lastPanelUpdate = 0;
@@ -124,7 +164,14 @@ class ViewApp {
 
   constructor(params: ViewParams) {
     this.params = params;
+    this.actionKind = params.policy.kind === 'random' ? 'random' : 'scripted';
     this.renderer = createRenderer(this.canvas);
+    this.gpuProbe = probeBrowserGpu().then((g) => {
+      this.gpu = g;
+      this.updateBackendNote();
+      this.updatePolicyInfo();
+      return g;
+    });
   }
 
   note(key: string, kind: NoteKind, text: string | null): void {
@@ -153,17 +200,21 @@ class ViewApp {
     console.error(e);
   }
 
-  /** Builds (or rebuilds) the env and the scene for the current params. */
-  async build(): Promise<void> {
+  /**
+   * Builds (or rebuilds) the env and the scene for the current params; `install` runs after the old sim is
+   * closed and before the new one is made (to swap the checkpoint policy while nothing steps with it).
+   */
+  async build(install?: () => void): Promise<void> {
     const p = this.params;
     const old = this.sim;
     this.sim = null;
+    if (this.stepping) await this.stepping.catch(() => undefined);
     this.scene?.dispose();
     this.scene = null;
     if (old) await old.close();
-    const policy = resolvePolicy(p.policy);
-    this.note('policy', 'warn', policy.note);
-    const sim = await ViewSim.create({ task: p.task, numEnvs: p.numEnvs, seed: p.seed, policy: policy.kind, shaping: p.shaping });
+    install?.();
+    const kind = this.actionKind === 'policy' && !(this.loaded && this.loaded.checkpoint.manifest.task === p.task) ? 'scripted' : this.actionKind;
+    const sim = await ViewSim.create({ task: p.task, numEnvs: p.numEnvs, seed: p.seed, policy: kind, loaded: this.loaded, shaping: p.shaping });
     this.sim = sim;
     this.scene = new EnvScene(this.renderer, sim.env.task, sim.env.numEnvs, sim.numStages);
     if (p.focus !== null && p.focus >= p.numEnvs) p.focus = null;
@@ -181,18 +232,103 @@ class ViewApp {
     return { obs: r.obs, desiredGoal: r.desiredGoal, stageTargets: sim.stageTargets, stage: sim.env.batch.stage, success: r.success };
   }
 
-  /** Rebuilds after a task or N change; a rebuild in flight is awaited first. */
-  rebuild(change: Partial<ViewParams>): void {
+  /** Rebuilds after a task or N change (install: see build); a rebuild in flight is awaited first. */
+  rebuild(change: Partial<ViewParams>, install?: () => void): Promise<void> {
     Object.assign(this.params, change);
+    const prev = this.rebuilding;
     const run = async () => {
-      if (this.rebuilding) await this.rebuilding;
+      if (prev) await prev;
       try {
-        await this.build();
+        await this.build(install);
       } catch (e) {
         this.fail(e);
       }
     };
-    this.rebuilding = run().finally(() => { this.rebuilding = null; });
+    const r: Promise<void> = run().finally(() => { if (this.rebuilding === r) this.rebuilding = null; });
+    this.rebuilding = r;
+    return r;
+  }
+
+  /**
+   * Loads a checkpoint, prepares its network on the chosen backend, then switches the task to the checkpoint's
+   * (N stays) and the actions to the policy. A failure is shown in the page (an error note and the panel) and
+   * leaves the running sim as it was; returns whether the checkpoint was installed.
+   */
+  async loadCheckpoint(origin: string, choice: PolicyChoice, load: () => Promise<LoadedCheckpoint>): Promise<boolean> {
+    this.checkpoint = { ...this.checkpoint, status: 'loading', error: null, origin };
+    this.note('checkpoint', 'info', `loading checkpoint ${origin} …`);
+    this.updatePolicyInfo();
+    let policy: LoadedPolicy;
+    try {
+      const ck = await load();
+      policy = await preparePolicy(ck, chooseBackend(this.params.backend, await this.gpuProbe));
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      this.checkpoint = { ...this.checkpoint, status: 'failed', error: msg, origin };
+      const what = this.loaded ? 'the previously loaded policy keeps running' : `actions come from the ${this.actionKind === 'random' ? 'random' : 'scripted'} source instead`;
+      this.note('checkpoint', 'error', `${msg}. Nothing was loaded; ${what}.`);
+      console.warn(`view: ${msg}`);
+      this.updatePolicyInfo();
+      return false;
+    }
+    const m = policy.checkpoint.manifest;
+    this.note('checkpoint', 'info', null);
+    const change: Partial<ViewParams> = { policy: choice };
+    if (m.task !== this.params.task) Object.assign(change, { task: m.task, focus: null });
+    await this.rebuild(change, () => {
+      const old = this.loaded;
+      this.loaded = policy;
+      this.loadedChoice = choice;
+      this.actionKind = 'policy';
+      old?.net.destroy();
+      this.checkpoint = {
+        status: 'ready', error: null, origin, task: m.task, envSteps: m.envSteps, hidden: [...m.hidden], backend: policy.net.kind, backendLabel: policy.net.label,
+      };
+      this.updateBackendNote();
+      this.updatePolicyInfo();
+    });
+    return true;
+  }
+
+  /** The note that says where a policy network runs (or would run) and why. */
+  updateBackendNote(): void {
+    const gpu = this.gpu;
+    if (!gpu) return;
+    const physics = 'Physics runs on the CPU (Rapier WASM) either way.';
+    if (this.loaded) {
+      const b = this.loaded.backend;
+      this.note('webgpu', b.warn ? 'warn' : 'info', `Policy network on ${this.loaded.net.label} — ${b.why}. ${physics}`);
+    } else {
+      const d = chooseBackend(this.params.backend, gpu);
+      this.note('webgpu', d.warn ? 'warn' : 'info', `A checkpoint's policy network would run on ${d.kind === 'webgpu' ? 'WebGPU' : 'the CPU (WASM backend)'} — ${d.why}. ${physics}`);
+    }
+  }
+
+  /** The panel's checkpoint box: what is loaded, where it runs, or why loading failed. */
+  updatePolicyInfo(): void {
+    const c = this.checkpoint, m = this.loaded?.checkpoint.manifest;
+    const rows: [string, string, string?][] = [];
+    if (c.status === 'loading') rows.push(['status', `loading ${c.origin} …`]);
+    if (c.status === 'failed') rows.push(['error', c.error ?? '', 'error']);
+    if (m && this.loaded) {
+      const run = (m.config as { run?: { shaping?: string; numEnvs?: number } }).run;
+      rows.push(['checkpoint', shortOrigin(this.loaded.checkpoint.origin)]);
+      rows.push(['trained', `${m.task}${run?.shaping ? `, ${run.shaping} reward` : ''}, ${m.envSteps.toLocaleString('en-US')} env steps`]);
+      rows.push(['network', `${m.obsDim} → ${m.hidden.join(' → ')} → ${m.actDim} (mean action)`]);
+      rows.push(['backend', this.loaded.net.label, 'backend']);
+    } else {
+      if (c.status === 'none') rows.push(['status', 'none loaded: pick checkpoint.json and weights.bin of a cairn train run, or open ?policy=URL']);
+      const d = this.gpu ? chooseBackend(this.params.backend, this.gpu) : null;
+      rows.push(['backend', d ? `${d.kind === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'} when a checkpoint is loaded` : 'checking WebGPU …', 'backend']);
+    }
+    $('policy-info').replaceChildren(...rows.flatMap(([k, v, cls]) => {
+      const dt = document.createElement('dt'), dd = document.createElement('dd');
+      dt.textContent = k;
+      dd.textContent = v;
+      if (cls === 'error') dd.className = 'error';
+      if (cls === 'backend') dd.id = 'policy-backend';
+      return [dt, dd];
+    }));
   }
 
   updateUrl(): void {
@@ -212,7 +348,13 @@ class ViewApp {
   async stepOnce(): Promise<void> {
     const sim = this.sim;
     if (!sim) return;
-    await sim.step();
+    const run = sim.step();
+    this.stepping = run;
+    try {
+      await run;
+    } finally {
+      if (this.stepping === run) this.stepping = null;
+    }
     this.stepTimes.push(performance.now());
   }
 
@@ -268,6 +410,7 @@ class ViewApp {
       shapingSupported: sim?.shapingSupported ?? false,
       shapingInEffect: sim?.shapingInEffect ?? null,
       policy: sim?.policy ?? 'scripted',
+      checkpoint: { ...this.checkpoint, hidden: this.checkpoint.hidden && [...this.checkpoint.hidden] },
       paused: this.paused,
       stepsPerFrame: p.stepsPerFrame,
       focus: p.focus,
@@ -275,6 +418,7 @@ class ViewApp {
       episodes: sim?.tracker.episodes ?? 0,
       successes: sim?.tracker.successes ?? 0,
       successRate: sim?.tracker.recentSuccessRate ?? Number.NaN,
+      meanReturn: sim?.tracker.recentSparseReturn ?? Number.NaN,
       fps: this.fps,
       stepsPerSec: this.stepTimes.length,
       envStepsPerSec: this.stepTimes.length * p.numEnvs,
@@ -282,7 +426,9 @@ class ViewApp {
       stageCounts: sim ? Array.from(sim.stageCounts) : [],
       stageNames: sim ? [...sim.stageNames] : [],
       notes: [...this.notes.values()].map((n) => n.text),
-      webgpu: this.webgpu,
+      webgpu: this.gpu?.available ?? null,
+      gpuReal: this.gpu?.real ?? null,
+      gpuAdapter: this.gpu?.adapter ?? null,
     };
   }
 
@@ -324,7 +470,11 @@ class ViewApp {
     shapingSel.title = shapingSel.disabled ? 'the env has no shaping yet (env.setShaping)' : '';
     fillSelect($('envs') as HTMLSelectElement, ENV_COUNTS, p.numEnvs);
     fillSelect($('spf') as HTMLSelectElement, STEPS_PER_FRAME, p.stepsPerFrame);
-    ($('policy') as HTMLSelectElement).value = sim?.policy ?? 'scripted';
+    const policySel = $('policy') as HTMLSelectElement;
+    const opts: [string, string][] = [['scripted', 'scripted'], ['random', 'random']];
+    if (this.loaded) opts.push(['policy', `policy (${this.loaded.checkpoint.manifest.task} checkpoint)`]);
+    policySel.replaceChildren(...opts.map(([v, label]) => new Option(label, v)));
+    policySel.value = sim?.policy ?? 'scripted';
     ($('focus-index') as HTMLInputElement).max = String(p.numEnvs - 1);
     ($('focus-index') as HTMLInputElement).value = p.focus === null ? '' : String(p.focus);
     $('focus-info').hidden = p.focus === null;
@@ -403,29 +553,20 @@ class ViewApp {
     }
   }
 
-  /** Checks whether the browser offers WebGPU and says where a policy would run. */
-  async checkWebGpu(): Promise<void> {
-    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
-    let adapter: { info?: { vendor?: string; architecture?: string } } | null = null;
-    try {
-      adapter = gpu ? await gpu.requestAdapter() : null;
-    } catch {
-      adapter = null;
-    }
-    this.webgpu = adapter !== null;
-    if (adapter) {
-      const info = [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(' / ');
-      this.note('webgpu', 'info', `WebGPU${info ? ` (${info})` : ''}: a policy network will run on the GPU. Physics runs on the CPU (Rapier WASM).`);
-    } else {
-      this.note('webgpu', 'warn', `No WebGPU in this browser: a policy network will run on the CPU (WASM backend). Physics runs on the CPU (Rapier WASM) either way.`);
-    }
-  }
-
   /** Wires the panel's controls, the canvas picking and the keys. */
   bind(): void {
     const sel = (id: string) => $(id) as HTMLSelectElement;
-    sel('task').addEventListener('change', () => this.rebuild({ task: sel('task').value, focus: null }));
-    sel('envs').addEventListener('change', () => this.rebuild({ numEnvs: Number(sel('envs').value) }));
+    sel('task').addEventListener('change', () => {
+      const task = sel('task').value;
+      if (this.actionKind === 'policy' && this.loaded && this.loaded.checkpoint.manifest.task !== task) {
+        // The network only fits the task it was trained on.
+        this.actionKind = 'scripted';
+        this.params.policy = { kind: 'scripted' };
+        this.note('policy', 'info', `The checkpoint policy runs on ${this.loaded.checkpoint.manifest.task} only; ${task} runs the scripted controller (pick "policy" to go back).`);
+      }
+      void this.rebuild({ task, focus: null });
+    });
+    sel('envs').addEventListener('change', () => void this.rebuild({ numEnvs: Number(sel('envs').value) }));
     sel('shaping').addEventListener('change', () => {
       const mode = sel('shaping').value as ShapingMode;
       this.params.shaping = mode;
@@ -433,11 +574,29 @@ class ViewApp {
       this.updateUrl();
     });
     sel('policy').addEventListener('change', () => {
-      const kind = sel('policy').value === 'random' ? 'random' : 'scripted';
-      this.params.policy = { kind };
-      this.note('policy', 'warn', null);
-      this.sim?.setPolicy(kind);
+      const v = sel('policy').value;
+      this.note('policy', 'info', null);
+      if (v === 'policy' && this.loaded) {
+        const loaded = this.loaded;
+        this.actionKind = 'policy';
+        this.params.policy = this.loadedChoice ?? { kind: 'file', name: loaded.checkpoint.origin };
+        if (loaded.checkpoint.manifest.task !== this.params.task) void this.rebuild({ task: loaded.checkpoint.manifest.task, focus: null });
+        else this.sim?.setPolicy('policy', loaded);
+      } else {
+        const kind = v === 'random' ? 'random' : 'scripted';
+        this.actionKind = kind;
+        this.params.policy = { kind };
+        this.sim?.setPolicy(kind);
+      }
       this.updateUrl();
+    });
+    const files = $('checkpoint-files') as HTMLInputElement;
+    files.addEventListener('change', () => {
+      const picked = [...(files.files ?? [])];
+      files.value = '';
+      if (!picked.length) return;
+      const names = picked.map((f) => f.name).join(' + ');
+      void this.loadCheckpoint(names, { kind: 'file', name: names }, () => readCheckpointFiles(picked));
     });
     sel('spf').addEventListener('change', () => {
       this.params.stepsPerFrame = Number(sel('spf').value);
@@ -490,6 +649,16 @@ class ViewApp {
   }
 }
 
+/** The last two path segments of a checkpoint's URL (run directory and file), or the picked files' names. */
+function shortOrigin(origin: string): string {
+  try {
+    const parts = new URL(origin).pathname.split('/').filter(Boolean);
+    return parts.slice(-2).join('/');
+  } catch {
+    return origin;
+  }
+}
+
 async function main(): Promise<void> {
   const { params, warnings } = parseViewParams(location.search);
   const app = new ViewApp(params);
@@ -498,12 +667,23 @@ async function main(): Promise<void> {
   window.addEventListener('error', (e) => app.fail(e.error ?? e.message));
   window.addEventListener('unhandledrejection', (e) => app.fail(e.reason));
   app.bind();
-  void app.checkWebGpu();
-  try {
-    await app.build();
-  } catch (e) {
-    app.fail(e);
-    return;
+  app.updatePolicyInfo();
+  let built = false;
+  const choice = params.policy;
+  if (choice.kind === 'checkpoint') {
+    const askedTask = new URLSearchParams(location.search).get('task') !== null ? params.task : null;
+    built = await app.loadCheckpoint(choice.url, choice, () => fetchCheckpoint(choice.url, location.href));
+    if (built && askedTask !== null && askedTask !== app.params.task) {
+      app.note('param-task', 'info', `task=${askedTask.toLowerCase()}: the checkpoint was trained on ${app.params.task}, so the view shows ${app.params.task}.`);
+    }
+  }
+  if (!built) {
+    try {
+      await app.build();
+    } catch (e) {
+      app.fail(e);
+      return;
+    }
   }
   const loop = (now: number) => {
     void app.tick(now);

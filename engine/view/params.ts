@@ -2,17 +2,22 @@
  * The view's URL parameters, so that a link opens a given scene:
  * `?task=push&envs=64&shaping=pbrs&policy=scripted&seed=1&spf=1&focus=3`.
  *
- * | name    | values                                                       | default  |
- * |---------|--------------------------------------------------------------|----------|
- * | task    | a registered task name (case-insensitive): reach, push       | push     |
- * | envs    | integer in [1, MAX_VIEW_ENVS]                                | 64       |
- * | shaping | sparse, dense, pbrs, bonus, gated                            | sparse   |
- * | policy  | random, scripted, or the URL of a checkpoint (not yet)       | scripted |
- * | seed    | uint32 seed of the episodes (and of the random policy)       | 0        |
- * | spf     | env steps per animation frame: 0.25, 0.5, 1, 2, 4 or 8       | 1        |
- * | focus   | index of the env the camera follows                          | none     |
+ * | name    | values                                                                    | default  |
+ * |---------|---------------------------------------------------------------------------|----------|
+ * | task    | a registered task name (case-insensitive): reach, push                    | push     |
+ * | envs    | integer in [1, MAX_VIEW_ENVS]                                             | 64       |
+ * | shaping | sparse, dense, pbrs, bonus, gated                                         | sparse   |
+ * | policy  | random, scripted, or the URL of a checkpoint.json or of its run directory | scripted |
+ * | backend | where a checkpoint's network runs: auto, webgpu, wasm                     | auto     |
+ * | seed    | uint32 seed of the episodes (and of the random policy)                    | 0        |
+ * | spf     | env steps per animation frame: 0.25, 0.5, 1, 2, 4 or 8                    | 1        |
+ * | focus   | index of the env the camera follows                                       | none     |
  *
- * A bad value never stops the page: it falls back to the default and yields a warning the page shows.
+ * A checkpoint URL may be relative to the page (`policy=runs/reach/`); a checkpoint loaded from a URL sets the
+ * task to the one it was trained on. `backend=auto` runs the network on WebGPU when the browser has a real
+ * (non-fallback) GPU adapter and on the WASM CPU backend otherwise; `webgpu` forces WebGPU even on a software
+ * adapter, `wasm` forces the CPU. A bad value never stops the page: it falls back to the default and yields a
+ * warning the page shows.
  */
 import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { listTasks } from '../../tasks/registry.ts';
@@ -24,8 +29,16 @@ export const ENV_COUNTS = [1, 4, 16, 64, 256, 1024] as const;
 /** Steps-per-frame values offered by the panel (fractions skip frames). */
 export const STEPS_PER_FRAME = [0.25, 0.5, 1, 2, 4, 8] as const;
 
-/** Where actions come from: a built-in source, or a checkpoint URL (loading checkpoints lands later). */
-export type PolicyChoice = { kind: 'random' } | { kind: 'scripted' } | { kind: 'checkpoint'; url: string };
+/**
+ * Where actions come from: a built-in source, a checkpoint URL, or checkpoint files picked in the panel
+ * (which a URL cannot name, so formatViewParams leaves `policy` out for them).
+ */
+export type PolicyChoice = { kind: 'random' } | { kind: 'scripted' } | { kind: 'checkpoint'; url: string } | { kind: 'file'; name: string };
+
+/** Where a checkpoint's network runs: auto (WebGPU on a real GPU, else the CPU), or forced. */
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
+/** The backend parameter's values. */
+export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm'];
 
 /** The scene a URL asks for, after validation. */
 export interface ViewParams {
@@ -34,6 +47,7 @@ export interface ViewParams {
   numEnvs: number;
   shaping: ShapingMode;
   policy: PolicyChoice;
+  backend: BackendChoice;
   seed: number;
   stepsPerFrame: number;
   /** Env the camera follows, or null for the overview. */
@@ -46,7 +60,7 @@ export interface ParsedParams {
   warnings: string[];
 }
 
-const DEFAULTS: ViewParams = { task: 'Push', numEnvs: 64, shaping: 'sparse', policy: { kind: 'scripted' }, seed: 0, stepsPerFrame: 1, focus: null };
+const DEFAULTS: ViewParams = { task: 'Push', numEnvs: 64, shaping: 'sparse', policy: { kind: 'scripted' }, backend: 'auto', seed: 0, stepsPerFrame: 1, focus: null };
 export const DEFAULT_PARAMS: Readonly<ViewParams> = Object.freeze(DEFAULTS);
 
 function parseIntIn(s: string, lo: number, hi: number): number | null {
@@ -87,6 +101,12 @@ export function parseViewParams(search: string): ParsedParams {
     else if (m.length > 0) p.policy = { kind: 'checkpoint', url: m };
     else warnings.push(`policy=: expected random, scripted or a checkpoint URL; using scripted`);
   }
+  const backend = q.get('backend');
+  if (backend !== null) {
+    const m = backend.trim().toLowerCase();
+    if ((BACKEND_CHOICES as readonly string[]).includes(m)) p.backend = m as BackendChoice;
+    else warnings.push(`backend=${backend}: expected one of ${BACKEND_CHOICES.join(', ')}; using ${p.backend}`);
+  }
   const seed = q.get('seed');
   if (seed !== null) {
     const v = parseIntIn(seed, 0, 0xffffffff);
@@ -108,13 +128,15 @@ export function parseViewParams(search: string): ParsedParams {
   return { params: p, warnings };
 }
 
-/** The query string that reopens a scene (defaults left out, `focus` only when set). */
+/** The query string that reopens a scene (seed, spf and backend only when not the default, `focus` only when set). */
 export function formatViewParams(p: ViewParams): string {
   const q = new URLSearchParams();
   q.set('task', p.task.toLowerCase());
   q.set('envs', String(p.numEnvs));
   q.set('shaping', p.shaping);
-  q.set('policy', p.policy.kind === 'checkpoint' ? p.policy.url : p.policy.kind);
+  if (p.policy.kind === 'checkpoint') q.set('policy', p.policy.url);
+  else if (p.policy.kind !== 'file') q.set('policy', p.policy.kind);
+  if (p.backend !== DEFAULT_PARAMS.backend) q.set('backend', p.backend);
   if (p.seed !== DEFAULT_PARAMS.seed) q.set('seed', String(p.seed));
   if (p.stepsPerFrame !== DEFAULT_PARAMS.stepsPerFrame) q.set('spf', String(p.stepsPerFrame));
   if (p.focus !== null) q.set('focus', String(p.focus));

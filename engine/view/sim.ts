@@ -1,7 +1,7 @@
 /**
  * The view's simulation: a vector env of the real engine (makeEnv, Rapier WASM in the tab's main thread,
- * numWorkers = 1), an action source, the finished-episode tracker and each env's stage target, stepped
- * by the page's frame loop.
+ * numWorkers = 1), an action source (scripted, random, or a loaded checkpoint's network: engine/view/policy.ts),
+ * the finished-episode tracker and each env's stage target, stepped by the page's frame loop.
  */
 import { makeEnv, type StepResult, type VecEnv } from '../env.ts';
 import { randomSource, scriptedSource, type ActionSource } from '../rollout.ts';
@@ -9,7 +9,7 @@ import { DEFAULT_SUBGOALS } from '../shaping/specs.ts';
 import type { ShapingConfig, ShapingMode, SubgoalSpec } from '../shaping/spec.ts';
 import type { EpisodeStats } from '../shaping/stats.ts';
 import { EpisodeTracker } from './episode-tracker.ts';
-import type { PolicyChoice } from './params.ts';
+import { policyActionSource, type LoadedPolicy } from './policy.ts';
 import { SubgoalTargets } from './subgoal-targets.ts';
 
 /**
@@ -34,21 +34,17 @@ function specOf(env: VecEnv): SubgoalSpec | null {
   return shapingEnv(env)?.subgoals ?? DEFAULT_SUBGOALS[env.task.name]?.spec ?? null;
 }
 
-/** Which built-in action source a policy choice gives, and why when it is not the one asked for. */
-export function resolvePolicy(choice: PolicyChoice): { kind: 'random' | 'scripted'; note: string | null } {
-  if (choice.kind !== 'checkpoint') return { kind: choice.kind, note: null };
-  return {
-    kind: 'scripted',
-    note: `policy=${choice.url}: loading a checkpoint policy is not supported in the view yet; running the scripted controller instead.`,
-  };
-}
+/** Where a ViewSim's actions come from: a built-in source or the loaded checkpoint's network. */
+export type ActionKind = 'random' | 'scripted' | 'policy';
 
 /** Options of ViewSim.create. */
 export interface ViewSimOptions {
   task: string;
   numEnvs: number;
   seed: number;
-  policy: 'random' | 'scripted';
+  policy: ActionKind;
+  /** The checkpoint policy; needed when policy is 'policy'. The sim does not own it (the page destroys it). */
+  loaded?: LoadedPolicy | null;
   shaping: ShapingMode;
 }
 
@@ -93,7 +89,7 @@ export class ViewSim {
     this.maxStageCounts = new Float64Array(this.numStages + 1);
     this.shapingSupported = shapingEnv(env) !== null;
     this.shaping = opts.shaping;
-    this.source = this.makeSource(opts.policy);
+    this.source = this.makeSource(opts.policy, opts.loaded ?? null);
     if (this.shapingSupported) shapingEnv(env)!.setShaping({ mode: opts.shaping });
     this.last = env.reset({ seed: opts.seed });
     this.updateTargets();
@@ -110,17 +106,21 @@ export class ViewSim {
     }
   }
 
-  get policy(): 'random' | 'scripted' {
-    return this.source.name as 'random' | 'scripted';
+  get policy(): ActionKind {
+    return this.source.name as ActionKind;
   }
 
-  private makeSource(kind: 'random' | 'scripted'): ActionSource {
+  private makeSource(kind: ActionKind, loaded: LoadedPolicy | null): ActionSource {
+    if (kind === 'policy') {
+      if (!loaded) throw new Error('view: the policy action source needs a loaded checkpoint');
+      return policyActionSource(loaded, this.env);
+    }
     return kind === 'random' ? randomSource(this.seed) : scriptedSource(this.env);
   }
 
-  /** Switches the action source between steps. */
-  setPolicy(kind: 'random' | 'scripted'): void {
-    this.source = this.makeSource(kind);
+  /** Switches the action source between steps ('policy' needs the loaded checkpoint). */
+  setPolicy(kind: ActionKind, loaded: LoadedPolicy | null = null): void {
+    this.source = this.makeSource(kind, loaded);
   }
 
   /** The mode the env reports it shapes with, or null without shaping. */

@@ -45,7 +45,10 @@ for (;;) {
   try {
     if (cmd === CMD_STEP) slice.step();
     else if (cmd === CMD_RESET) slice.resetAll();
-    else if (cmd === CMD_RESET_SEEDED) slice.resetAll(Number(readMessage(ctrl)));
+    else if (cmd === CMD_RESET_SEEDED) {
+      const { seed, startEpisode } = JSON.parse(readMessage(ctrl)) as { seed: number; startEpisode: number };
+      slice.resetAll(seed, startEpisode);
+    }
     else if (cmd === CMD_CLOSE) {
       slice.free();
       shaper.free();

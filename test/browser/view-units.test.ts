@@ -1,35 +1,45 @@
 /**
- * The view's pure modules, in Node (no browser): URL parameters, stage targets, finished-episode statistics.
+ * The view's modules that need no browser, in Node: URL parameters, stage targets, finished-episode statistics,
+ * the backend choice, checkpoint files and the checkpoint policy's actions (against engine/rollout.ts policySource).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PUSH_SUBGOALS, REACH_SUBGOALS } from '../../engine/shaping/specs.ts';
 import { EpisodeTracker, Series } from '../../engine/view/episode-tracker.ts';
 import { DEFAULT_PARAMS, formatViewParams, parseViewParams } from '../../engine/view/params.ts';
-import { resolvePolicy } from '../../engine/view/sim.ts';
+import { makeEnv } from '../../engine/env.ts';
+import { initParams } from '../../engine/policy/init.ts';
+import { paramLayout } from '../../engine/policy/param-layout.ts';
+import { policySource } from '../../engine/rollout.ts';
+import { encodeCheckpoint } from '../../engine/train/checkpoint.ts';
+import { RunningNormalizer } from '../../engine/train/normalizer.ts';
+import { WasmBackend } from '../../engine/train/wasm-backend.ts';
+import {
+  checkCheckpointFits, checkpointManifestUrl, chooseBackend, preparePolicy, policyActionSource, readCheckpointFiles, type PickedFile,
+} from '../../engine/view/policy.ts';
 import { SubgoalTargets } from '../../engine/view/subgoal-targets.ts';
 
 test('URL parameters: defaults, valid values, a checkpoint URL, and a warning per bad value', () => {
   assert.deepEqual(parseViewParams(''), { params: { ...DEFAULT_PARAMS }, warnings: [] });
   const ok = parseViewParams('?task=REACH&envs=256&shaping=pbrs&policy=random&seed=7&spf=0.5&focus=255');
   assert.deepEqual(ok.warnings, []);
-  assert.deepEqual(ok.params, { task: 'Reach', numEnvs: 256, shaping: 'pbrs', policy: { kind: 'random' }, seed: 7, stepsPerFrame: 0.5, focus: 255 });
+  assert.deepEqual(ok.params, { task: 'Reach', numEnvs: 256, shaping: 'pbrs', policy: { kind: 'random' }, backend: 'auto', seed: 7, stepsPerFrame: 0.5, focus: 255 });
   // A link opens the same scene again.
   assert.deepEqual(parseViewParams(formatViewParams(ok.params)).params, ok.params);
 
   const url = 'https://example.org/runs/a/checkpoint.json?x=1';
-  const ck = parseViewParams(`?policy=${encodeURIComponent(url)}`);
+  const ck = parseViewParams(`?policy=${encodeURIComponent(url)}&backend=WebGPU`);
   assert.deepEqual(ck.params.policy, { kind: 'checkpoint', url });
-  const r = resolvePolicy(ck.params.policy);
-  assert.equal(r.kind, 'scripted');
-  assert.match(r.note!, /not supported/);
-  assert.ok(r.note!.includes(url));
-  assert.deepEqual(resolvePolicy({ kind: 'random' }), { kind: 'random', note: null });
+  assert.equal(ck.params.backend, 'webgpu');
+  assert.deepEqual(parseViewParams(formatViewParams(ck.params)).params, ck.params);
+  // Picked files cannot be named in a URL: the link leaves policy out (and so opens the default source).
+  assert.doesNotMatch(formatViewParams({ ...DEFAULT_PARAMS, policy: { kind: 'file', name: 'checkpoint.json + weights.bin' } }), /policy=/);
+  assert.doesNotMatch(formatViewParams({ ...DEFAULT_PARAMS }), /backend=/);
 
-  const bad = parseViewParams('?task=stack&envs=0&shaping=magic&seed=-1&spf=3&focus=64');
+  const bad = parseViewParams('?task=stack&envs=0&shaping=magic&backend=gpu&seed=-1&spf=3&focus=64');
   assert.deepEqual(bad.params, { ...DEFAULT_PARAMS });
-  assert.equal(bad.warnings.length, 6, bad.warnings.join('\n'));
-  for (const [k, w] of ['task=stack', 'envs=0', 'shaping=magic', 'seed=-1', 'spf=3', 'focus=64'].entries()) assert.ok(bad.warnings[k].startsWith(w), bad.warnings[k]);
+  assert.equal(bad.warnings.length, 7, bad.warnings.join('\n'));
+  for (const [k, w] of ['task=stack', 'envs=0', 'shaping=magic', 'backend=gpu', 'seed=-1', 'spf=3', 'focus=64'].entries()) assert.ok(bad.warnings[k].startsWith(w), bad.warnings[k]);
   assert.equal(parseViewParams('?envs=1.5').params.numEnvs, 64);
   assert.equal(parseViewParams('?envs=4097').params.numEnvs, 64);
 });
@@ -91,4 +101,92 @@ test('episode tracker: success and returns per finished episode, moving averages
   // 1 2 3 4 → full: keep 2 4, stride 2; then 6, 8 (5 and 7 skipped) → full: keep 4 8, stride 4.
   assert.deepEqual(s.values, [4, 8]);
   assert.equal(s.stride, 4);
+});
+
+test('backend choice: auto takes WebGPU only on a real GPU; a software adapter or none gives the CPU with a warning', () => {
+  const real = { available: true, real: true, adapter: 'nvidia / hopper' };
+  const soft = { available: true, real: false, adapter: 'google / swiftshader' };
+  const none = { available: false, real: false, adapter: 'no navigator.gpu' };
+  assert.deepEqual(chooseBackend('auto', real), { kind: 'webgpu', why: 'a real GPU adapter (nvidia / hopper)', warn: false });
+  const s = chooseBackend('auto', soft);
+  assert.equal(s.kind, 'wasm');
+  assert.equal(s.warn, true);
+  assert.match(s.why, /no real GPU.*swiftshader/);
+  assert.deepEqual(chooseBackend('auto', none), { kind: 'wasm', why: 'no WebGPU in this browser (no navigator.gpu)', warn: true });
+  // Forced: webgpu takes even a software adapter (and says so); without any adapter it falls back to the CPU.
+  assert.deepEqual(chooseBackend('webgpu', soft).kind, 'webgpu');
+  assert.equal(chooseBackend('webgpu', soft).warn, true);
+  assert.equal(chooseBackend('webgpu', real).warn, false);
+  assert.deepEqual(chooseBackend('webgpu', none).kind, 'wasm');
+  assert.deepEqual(chooseBackend('wasm', real), { kind: 'wasm', why: 'as backend=wasm asks', warn: false });
+});
+
+test('checkpoint URLs: a .json as is, a run directory gets checkpoint.json, relative to the page', () => {
+  const base = 'http://127.0.0.1:5173/?policy=x';
+  assert.equal(checkpointManifestUrl('runs/reach/', base).href, 'http://127.0.0.1:5173/runs/reach/checkpoint.json');
+  assert.equal(checkpointManifestUrl('/runs/reach', base).href, 'http://127.0.0.1:5173/runs/reach/checkpoint.json');
+  assert.equal(checkpointManifestUrl('runs/reach/ck-7.json', base).href, 'http://127.0.0.1:5173/runs/reach/ck-7.json');
+  assert.equal(checkpointManifestUrl('https://example.org/a/b', base).href, 'https://example.org/a/b/checkpoint.json');
+});
+
+/** A file as the browser's File gives it (name, text(), arrayBuffer()). */
+function picked(name: string, data: string | Uint8Array): PickedFile {
+  const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  return { name, text: async () => new TextDecoder().decode(bytes), arrayBuffer: async () => bytes.slice().buffer };
+}
+
+/** A Reach checkpoint (13 inputs, hidden [8], 4 actions) with initialized parameters and a non-trivial normalizer. */
+async function reachCheckpoint() {
+  const layout = paramLayout(13, 4, [8]);
+  const norm = new RunningNormalizer(13);
+  const rows = new Float32Array(3 * 13).map((_, k) => Math.sin(k) + (k % 13) * 0.1);
+  norm.update(rows, 3);
+  const meta = { task: 'Reach', obsDim: 13, actDim: 4, hidden: [8], seed: 5, envSteps: 1000, iteration: 2, adamStep: 8, normalizer: norm.state(), config: { run: { shaping: 'dense' } } };
+  const { manifest, bytes } = await encodeCheckpoint(meta, { params: initParams(layout, 5) });
+  return { manifest, bytes, text: JSON.stringify(manifest) };
+}
+
+test('checkpoint files: picked manifest + weights decode; missing, truncated and wrong-task checkpoints are named errors', async () => {
+  const { manifest, bytes, text } = await reachCheckpoint();
+  const ok = await readCheckpointFiles([picked('weights.bin', bytes), picked('checkpoint.json', text)]);
+  assert.equal(ok.manifest.task, 'Reach');
+  assert.equal(ok.arrays.params.length, manifest.numParams);
+  assert.equal(ok.origin, 'weights.bin + checkpoint.json');
+  // A renamed download: the only .bin is taken, and the SHA-256 still guards it.
+  assert.equal((await readCheckpointFiles([picked('checkpoint.json', text), picked('weights (1).bin', bytes)])).arrays.params.length, manifest.numParams);
+  await assert.rejects(readCheckpointFiles([picked('weights.bin', bytes)]), /no checkpoint\.json among the picked files \(weights\.bin\)/);
+  await assert.rejects(readCheckpointFiles([picked('checkpoint.json', text)]), /weights\.bin was not picked/);
+  await assert.rejects(readCheckpointFiles([picked('checkpoint.json', text), picked('weights.bin', bytes.subarray(0, 100))]), /weights\.bin holds 100 bytes, the manifest says \d+ \(truncated/);
+  await assert.rejects(readCheckpointFiles([picked('checkpoint.json', '{"format":'), picked('weights.bin', bytes)]), /not valid JSON/);
+  checkCheckpointFits(manifest);
+  assert.throws(() => checkCheckpointFits({ ...manifest, task: 'Push' }), /wrong task: its network maps 13 inputs to 4 actions, but Push gives 25 obs \+ 3 goal = 28 inputs/);
+  assert.throws(() => checkCheckpointFits({ ...manifest, task: 'Stack' }), /trained on task 'Stack', which this view does not have/);
+  assert.throws(() => checkCheckpointFits({ ...manifest, numParams: manifest.numParams + 1 }), /has \d+ parameters, the manifest says/);
+});
+
+test('checkpoint policy acts as evaluatePolicy does: the same mean actions as rollout.ts policySource on the same env', async () => {
+  const { bytes, text } = await reachCheckpoint();
+  const ck = await readCheckpointFiles([picked('checkpoint.json', text), picked('weights.bin', bytes)]);
+  const policy = await preparePolicy(ck, { kind: 'wasm', why: 'test', warn: false });
+  const env = await makeEnv('Reach', { numEnvs: 5, seed: 3, numWorkers: 1 });
+  const ref = await WasmBackend.create({ obsDim: 13, actDim: 4, hidden: [8], seed: 5, maxBatch: 8, params: ck.arrays.params });
+  try {
+    const norm = new RunningNormalizer(13);
+    norm.load(ck.manifest.normalizer);
+    const mine = policyActionSource(policy, env), theirs = policySource(ref, norm, env, { deterministic: true });
+    const a = new Float32Array(20), b = new Float32Array(20);
+    let r = env.reset();
+    for (let t = 0; t < 3; t++) {
+      await mine.act(r, env, t, a);
+      await theirs.act(r, env, t, b);
+      assert.deepEqual(a, b, `step ${t}`);
+      assert.ok(a.some((v) => Math.abs(v) > 1e-3), 'all-zero actions');
+      r = env.step(a);
+    }
+    assert.throws(() => policyActionSource(policy, { numEnvs: 1, obsDim: 25, goalDim: 3, actDim: 4, task: { name: 'Push' } } as never), /maps 13 → 4, Push needs 28 → 4/);
+  } finally {
+    policy.net.destroy();
+    ref.destroy();
+    await env.close();
+  }
 });

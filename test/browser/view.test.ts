@@ -3,8 +3,8 @@
  * draws a non-blank scene with a draw-call count that does not grow with N, the scripted Push succeeds and
  * the stage markers sit on each env's current subgoal target, the panel's controls and the URL parameters
  * work, a browser without WebGPU still runs and says a policy would use the CPU, and the frame cost at
- * N = 16, 64, 256 is printed. Each test saves a screenshot to test-results/; the first also to
- * docs/screenshot.png for the README.
+ * N = 16, 64, 256 is printed. Each test saves a screenshot to test-results/. Checkpoint policies are tested in
+ * view-policy.test.ts (which also writes docs/screenshot.png).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,6 @@ let browser: Awaited<ReturnType<typeof launchChromium>>;
 
 before(async () => {
   mkdirSync(RESULTS, { recursive: true });
-  mkdirSync(join(REPO_ROOT, 'docs'), { recursive: true });
   ({ server, url: baseUrl } = await startVite());
   browser = await launchChromium({ webgpu: true });
 });
@@ -76,7 +75,7 @@ function expectedPushTarget(points: number[], i: number, stage: number): number[
   return n > 1e-9 ? [o[0] + (0.06 * dx) / n, o[1] + (0.06 * dy) / n, o[2]] : o;
 }
 
-test('Push, 64 envs: loads without console errors, draws a non-blank scene in constant draw calls (docs/screenshot.png)', async () => {
+test('Push, 64 envs: loads without console errors, draws a non-blank scene in constant draw calls', async () => {
   const { page, errors } = await open('?task=push&envs=64&policy=scripted');
   try {
     const s0 = await state(page);
@@ -84,11 +83,11 @@ test('Push, 64 envs: loads without console errors, draws a non-blank scene in co
     assert.equal(s0.numEnvs, 64);
     // Boxes, goals, stage markers, grid: 4 instanced or single draws whatever N (5 with the focus outline).
     assert.ok(s0.drawCalls >= 3 && s0.drawCalls <= 5, `draw calls ${s0.drawCalls}`);
-    // Let one episode finish so the plots have data for the README's screenshot.
+    // Let one episode finish so the plots have data in the screenshot.
     await waitState(page, 'the first episodes to finish', 's.episodes >= 64');
     const timing = await page.evaluate(() => window.cairnView!.measure(3000));
     console.log(`# view Push N=64: ${timing.fps.toFixed(1)} frames/s (${timing.frameMs.toFixed(1)} ms/frame; main thread: sim ${timing.simMs.toFixed(2)} ms, scene sync + draw ${timing.renderMs.toFixed(2)} ms)`);
-    const png = await shoot(page, 'view-push-64', join(REPO_ROOT, 'docs', 'screenshot.png'));
+    const png = await shoot(page, 'view-push-64');
     const box = (await page.locator('#scene').boundingBox())!;
     const img = decodePng(png);
     const st = pixelStats(img, Math.round(box.x), Math.round(box.y), Math.round(box.x + box.width), Math.round(box.y + box.height));
@@ -217,7 +216,7 @@ test('panel: pause, single step, reset, focus by index, by click and Esc', async
   }
 });
 
-test('URL parameters open a given scene; a checkpoint URL and bad values are reported, not ignored', async () => {
+test('URL parameters open a given scene; an unreachable checkpoint URL and bad values are reported, not ignored', async () => {
   {
     const { page, errors } = await open('?task=reach&envs=9&policy=random&shaping=dense&seed=3');
     try {
@@ -240,24 +239,27 @@ test('URL parameters open a given scene; a checkpoint URL and bad values are rep
     }
   }
   {
+    // The machine's network is closed and .invalid never resolves: the fetch fails, and the page says so.
     const { page, errors } = await open('?task=push&envs=4&policy=https://example.invalid/run/checkpoint.json&envs=4&spf=3');
     try {
-      await page.locator('.note', { hasText: 'not supported' }).waitFor({ state: 'visible', timeout: 5000 });
+      await page.locator('.note.error', { hasText: 'cannot fetch' }).waitFor({ state: 'visible', timeout: 5000 });
       const s = await state(page);
-      assert.ok(s.notes.some((n) => n.includes('https://example.invalid/run/checkpoint.json') && n.includes('not supported')), JSON.stringify(s.notes));
+      assert.ok(s.notes.some((n) => n.startsWith('checkpoint: cannot fetch the manifest https://example.invalid/run/checkpoint.json')), JSON.stringify(s.notes));
+      assert.equal(s.checkpoint.status, 'failed');
       assert.ok(s.notes.some((n) => n.startsWith('spf=3')), JSON.stringify(s.notes));
       assert.equal(s.policy, 'scripted');
       assert.equal(s.stepsPerFrame, 1);
       await waitState(page, 'steps with the fallback policy', 's.steps >= 5');
       await shoot(page, 'view-checkpoint-url');
-      assert.deepEqual(errors, []);
+      // The browser logs the failed request itself; nothing else may reach the console.
+      assert.deepEqual(errors.filter((e) => !/Failed to load resource: net::ERR_/.test(e)), []);
     } finally {
       await page.close();
     }
   }
 });
 
-test('without WebGPU the page still runs and notes that a policy will use the CPU', async () => {
+test('without WebGPU the page still runs and notes that a policy would use the CPU', async () => {
   const page = await browser.context.newPage();
   const errors = collectErrors(page);
   try {
@@ -270,7 +272,8 @@ test('without WebGPU the page still runs and notes that a policy will use the CP
     await waitState(page, 'the WebGPU check', 's.webgpu === false', 5000);
     const note = page.locator('.note', { hasText: 'CPU' }).filter({ hasText: 'WebGPU' });
     await note.waitFor({ state: 'visible', timeout: 5000 });
-    assert.match((await note.textContent())!, /policy network will run on the CPU/);
+    assert.match((await note.textContent())!, /^A checkpoint's policy network would run on the CPU \(WASM backend\) — no WebGPU in this browser/);
+    assert.equal(await page.locator('#policy-backend').textContent(), 'CPU (WASM) when a checkpoint is loaded');
     await waitState(page, 'steps without WebGPU', 's.steps >= 10');
     await shoot(page, 'view-no-webgpu');
     assert.deepEqual(errors, []);
