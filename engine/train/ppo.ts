@@ -35,7 +35,7 @@ export interface PpoConfig {
 
 export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
   numSteps: 16,
-  gamma: 0.98,
+  gamma: 0.9,
   gaeLambda: 0.95,
   numMinibatches: 4,
   updateEpochs: 4,

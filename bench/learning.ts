@@ -1,0 +1,88 @@
+/**
+ * Learning benchmark: PPO with the same budget on Reach/sparse, Push/sparse, Push/dense, Push/pbrs and
+ * Push/gated, several seeds each; success rate (training episodes, and a final evaluation with the mean
+ * action) against env steps. Runs go to runs/learning/<task>-<mode>-s<seed>/ as `cairn train` writes them.
+ *
+ * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 1024] [--parallel 2] [--only push-pbrs,...]
+ * Writes bench/results/learning-<host>.json, bench/results/learning-<host>.svg and the README table.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { parseFlags } from '../engine/cli/args.ts';
+import { lineChartSvg, type Series } from '../engine/train/plot.ts';
+import { gitCommit, machineInfo, markdownTable, updateReadmeTable } from './util.ts';
+
+const CONFIGS = [
+  { task: 'reach', mode: 'sparse' },
+  { task: 'push', mode: 'sparse' },
+  { task: 'push', mode: 'dense' },
+  { task: 'push', mode: 'pbrs' },
+  { task: 'push', mode: 'gated' },
+];
+
+const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string' });
+const steps = (f.steps as number | undefined) ?? 5e6;
+const numSeeds = (f.seeds as number | undefined) ?? 3;
+const envs = (f.envs as number | undefined) ?? 1024;
+const parallel = (f.parallel as number | undefined) ?? 2;
+const only = typeof f.only === 'string' ? f.only.split(',') : null;
+const configs = CONFIGS.filter((c) => !only || only.includes(`${c.task}-${c.mode}`));
+if (configs.length === 0) throw new Error(`--only matches no config (known: ${CONFIGS.map((c) => `${c.task}-${c.mode}`).join(', ')})`);
+
+interface Job { task: string; mode: string; seed: number; dir: string }
+const jobs: Job[] = configs.flatMap((c) => Array.from({ length: numSeeds }, (_, k) => ({ ...c, seed: k + 1, dir: `runs/learning/${c.task}-${c.mode}-s${k + 1}` })));
+
+/** Runs one training as a child process (one core each) and resolves with its JSON line. */
+function runJob(j: Job): Promise<{ successRate: number; envSteps: number; wallSeconds: number }> {
+  return new Promise((resolve, reject) => {
+    const args = ['bin/cairn.mjs', 'train', '--task', j.task, '--shaping', j.mode, '--steps', String(steps), '--envs', String(envs), '--seed', String(j.seed), '--out', j.dir, '--backend', 'wasm', '--json'];
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '', err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${j.dir} failed (${code}): ${err.slice(-2000)}`))));
+  });
+}
+
+const t0 = performance.now();
+const results: (Job & { successRate: number; wallSeconds: number; envSteps: number })[] = [];
+let next = 0;
+await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, async () => {
+  while (next < jobs.length) {
+    const j = jobs[next++];
+    const r = await runJob(j);
+    results.push({ ...j, ...r });
+    console.log(`${j.task}/${j.mode} seed ${j.seed}: eval success ${(r.successRate * 100).toFixed(1)}% after ${r.envSteps} steps in ${r.wallSeconds.toFixed(0)} s`);
+  }
+}));
+
+// Curves: training success rate per iteration, averaged over seeds at each iteration index.
+const series: Series[] = [];
+const curves: Record<string, { envSteps: number[]; successRate: number[] }> = {};
+for (const c of configs) {
+  const runs = results.filter((r) => r.task === c.task && r.mode === c.mode).map((r) => readFileSync(`${r.dir}/metrics.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { envSteps: number; successRate: number; episodes: number }));
+  const len = Math.min(...runs.map((r) => r.length));
+  const x: number[] = [], y: number[] = [];
+  for (let i = 0; i < len; i++) {
+    const ys = runs.map((r) => r[i]).filter((m) => m.episodes > 0).map((m) => m.successRate);
+    if (ys.length === runs.length) { x.push(runs[0][i].envSteps); y.push(ys.reduce((a, b) => a + b, 0) / ys.length); }
+  }
+  curves[`${c.task}-${c.mode}`] = { envSteps: x, successRate: y };
+  series.push({ name: `${c.task} ${c.mode}`, x, y });
+}
+const machine = machineInfo();
+mkdirSync('bench/results', { recursive: true });
+const svgPath = `bench/results/learning-${machine.host}.svg`;
+writeFileSync(svgPath, lineChartSvg(series, { title: `PPO success rate (training episodes), mean of ${numSeeds} seeds, ${envs} envs`, xLabel: 'env steps', yLabel: 'success rate', yRange: [0, 1] }));
+const table = configs.map((c) => {
+  const rs = results.filter((r) => r.task === c.task && r.mode === c.mode).sort((a, b) => a.seed - b.seed);
+  const mean = rs.reduce((a, r) => a + r.successRate, 0) / rs.length;
+  return [`${c.task === 'reach' ? 'Reach' : 'Push'}`, c.mode, rs.map((r) => `${(r.successRate * 100).toFixed(1)}%`).join(' / '), `${(mean * 100).toFixed(1)}%`, `${(rs.reduce((a, r) => a + r.wallSeconds, 0) / rs.length / 60).toFixed(1)} min`];
+});
+const out = { benchmark: 'learning', date: new Date().toISOString(), commit: gitCommit(), machine, steps, envs, seeds: numSeeds, parallel, results, curves, wallSeconds: (performance.now() - t0) / 1000 };
+writeFileSync(`bench/results/learning-${machine.host}.json`, JSON.stringify(out, null, 2) + '\n');
+const md = markdownTable(['task', 'reward', 'eval success per seed (500 episodes, mean action)', 'mean', 'wall time per run'], table) +
+  `\n\nBudget ${steps.toExponential(0)} env steps per run, ${envs} envs, WASM backend, ${parallel} runs at a time on ${machine.cpu} (${machine.cores} cores), commit ${out.commit}; ` +
+  `\`node --import tsx bench/learning.ts --steps ${steps} --seeds ${numSeeds}\`. Curves: [${svgPath}](${svgPath}).`;
+if (updateReadmeTable('learning', md)) console.log('updated the README table');
+console.log(`wrote bench/results/learning-${machine.host}.json and ${svgPath}`);
