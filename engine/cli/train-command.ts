@@ -6,6 +6,7 @@ import { loadCheckpoint } from '../train/checkpoint-fs.ts';
 import { evaluatePolicy } from '../train/evaluate.ts';
 import { RunningNormalizer } from '../train/normalizer.ts';
 import { trainRun } from '../train/run.ts';
+import type { IterationMetrics } from '../train/ppo.ts';
 import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-backend.ts';
 import { flag, parseFlags, parseHidden } from './args.ts';
 import { ProgressBar } from './progress.ts';
@@ -66,6 +67,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const outDir = flag(f, 'out', path.join('runs', `${task.toLowerCase()}-${shaping}-s${seed}`));
   const json = flag(f, 'json', false);
   let bar: ProgressBar | null = null;
+  let last: IterationMetrics | null = null;
   const result = await trainRun({
     task, shaping, shapingWeight: flag(f, 'weight', 1), numEnvs: flag(f, 'envs', 1024), numWorkers: flag(f, 'workers', 1), totalSteps, seed, outDir, backend, hidden,
     ppo, evalEpisodes: positiveInt('eval-episodes', flag(f, 'eval-episodes', 500)), resume: flag(f, 'resume', false), checkpointSeconds: flag(f, 'checkpoint-seconds', 30),
@@ -77,7 +79,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     console.error(`cairn train: ${task}, ${shaping} shaping, backend ${info.backend} (${info.reason}), ${info.iterations} iterations${info.startIteration ? `, resuming at ${info.startIteration}` : ''}, out ${outDir}`);
     bar = new ProgressBar(info.iterations, 'train');
   }, (m) => {
-    bar!.update(m.iteration, `${fmt(m.envSteps)} steps, ${fmt(m.sps)} env-steps/s, success ${pct(m.successRate)}, return ${Number.isNaN(m.sparseReturn) ? 'n/a' : m.sparseReturn.toFixed(1)} (shaped ${Number.isNaN(m.shapedReturn) ? 'n/a' : m.shapedReturn.toFixed(1)})`);
+    // Episodes end every 50 steps, not every iteration: show the latest iteration that finished some.
+    if (m.episodes > 0) last = m;
+    const e = last;
+    bar!.update(m.iteration, `${fmt(m.envSteps)} steps, ${fmt(m.sps)} env-steps/s, success ${e ? pct(e.successRate) : 'n/a'}, return ${e ? e.sparseReturn.toFixed(1) : 'n/a'} (shaped ${e ? e.shapedReturn.toFixed(1) : 'n/a'})`);
   });
   (bar as ProgressBar | null)?.finish();
   if (json) console.log(JSON.stringify({ successRate: result.successRate, envSteps: result.envSteps, wallSeconds: +result.wallSeconds.toFixed(1), checkpoint: result.checkpoint }));
