@@ -20,6 +20,7 @@ import { DEFAULT_PPO_HYPERPARAMS, type Minibatch } from '../engine/train/backend
 import { referenceActivations, referenceBackward } from '../engine/train/reference.ts';
 import { WasmBackend } from '../engine/train/wasm-backend.ts';
 import { gitCommit, machineInfo, median } from './util.ts';
+import { mulberry32 as rng } from '../engine/rng.ts';
 
 const quick = process.argv.includes('--quick');
 const outArg = process.argv.indexOf('--out');
@@ -28,17 +29,6 @@ const OBS_DIM = 25;
 const ACT_DIM = 4;
 const WIDTHS = [64, 256];
 
-/** Seeded uniform in [0, 1) (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Forward and backward FLOPs of both nets for B rows. */
 function flops(layout: ParamLayout, B: number): { forward: number; backward: number } {

@@ -13,6 +13,7 @@ import { makeEnv } from '../engine/env.ts';
 import { ScriptedPush } from '../tasks/scripted.ts';
 import { machineInfo } from './util.ts';
 import { PUSH_SUBGOALS, ShapingKernel, ShapingReference, type Shaper } from '../engine/shaping/index.ts';
+import { mulberry32 as rng } from '../engine/rng.ts';
 
 const quick = process.argv.includes('--quick');
 const SIZES = [64, 1024, 16384];
@@ -21,17 +22,6 @@ const REPS = quick ? 5 : 21;
 const REP_MS = quick ? 5 : 20;
 const WARMUP_MS = quick ? 50 : 300;
 
-/** mulberry32. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Push-like states: goal and cube on the table, the grip near the cube; about 1 env in 50 ends per step. */
 function fill(b: Batch, seed: number): void {

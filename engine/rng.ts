@@ -39,3 +39,15 @@ export class EpisodeRng {
     return lo + (hi - lo) * this.next();
   }
 }
+
+/** A seeded stream of uniforms in [0, 1) (mulberry32), for tests and benchmarks that need varied, reproducible inputs. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -4,6 +4,7 @@
  * buffer poisoned with NaN before each run so an element the GPU skipped cannot pass.
  */
 import { createPolicy, referenceForward, HALF_LOG_2PI, type ParamLayout, type WebGpuPolicy } from '../../engine/policy/index.ts';
+import { mulberry32 } from '../../engine/rng.ts';
 
 /** One network shape and the batch sizes to run it at. */
 export interface ParityCase {
@@ -32,17 +33,8 @@ export const ISSUE_CASES: ParityCase[] = [
   { obsDim: 25, actDim: 4, hidden: [256, 256], batches: [1, 63, 1024, 4097] },
 ];
 
-/** Deterministic uniform numbers in [0, 1) (mulberry32), so the check needs no Math.random. */
-export function uniformStream(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform numbers in [0, 1) (mulberry32, engine/rng.ts). */
+export const uniformStream = mulberry32;
 
 /**
  * Parameters that make every output O(1) and drive some pre-activations past the ±20 clamp: weights

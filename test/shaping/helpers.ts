@@ -2,18 +2,10 @@
 import assert from 'node:assert/strict';
 import { createBatch, type Batch, type BatchDims } from '../../engine/batch.ts';
 import type { SubgoalSpec } from '../../engine/shaping/index.ts';
+import { mulberry32 } from '../../engine/rng.ts';
 
-/** mulberry32: a seeded uniform [0, 1) generator. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform numbers in [0, 1) (mulberry32, engine/rng.ts). */
+export const rng = mulberry32;
 
 export const PUSH_POINTS = ['grip', 'object', 'goal'] as const;
 

@@ -4,18 +4,10 @@ import { initParams } from '../../engine/policy/init.ts';
 import type { ParamLayout } from '../../engine/policy/param-layout.ts';
 import type { Minibatch } from '../../engine/train/backend.ts';
 import { referenceActivations } from '../../engine/train/reference.ts';
+import { mulberry32 } from '../../engine/rng.ts';
 
-/** Seeded uniform in [0, 1) (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic uniform numbers in [0, 1) (mulberry32, engine/rng.ts). */
+export const rng = mulberry32;
 
 /** Standard normal from a uniform source (Box-Muller). */
 export function gaussian(r: () => number): number {
