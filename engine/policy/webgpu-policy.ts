@@ -12,6 +12,7 @@ import { shaderLineOrigin, shaderSource } from '../gpu/shader-source.ts';
 import { uniformView } from '../gpu/struct-view.ts';
 import { initParams } from './init.ts';
 import { paramLayout, type LayerSpec, type ParamLayout } from './param-layout.ts';
+import type { WasmPolicy } from './wasm-policy.ts';
 
 /** Batch sizes whose GPU buffers are kept between act() calls; older ones are destroyed. */
 export const MAX_CACHED_BATCHES = 4;
@@ -32,7 +33,16 @@ export interface PolicyOptions {
   seed?: number;
   /** Device to run on; default a new one from getDevice(), owned and destroyed by the policy. */
   device?: GPUDevice;
+  /**
+   * Where the network runs: 'webgpu' (default), 'wasm' (the CPU kernels of wasm-policy.ts), or 'auto': WebGPU on a
+   * real GPU adapter (the given device's, else a probe), the CPU where the adapter is a fallback such as SwiftShader
+   * or none exists.
+   */
+  backend?: PolicyBackendKind;
 }
+
+/** Where createPolicy runs the network. */
+export type PolicyBackendKind = 'webgpu' | 'wasm' | 'auto';
 
 /** Options of one act() call. */
 export interface ActOptions {
@@ -56,7 +66,7 @@ export interface ActResult {
   value: Float32Array;
 }
 
-/** A batched Gaussian MLP policy with a value head. */
+/** A batched Gaussian MLP policy with a value head, on WebGPU (WebGpuPolicy) or the CPU (WasmPolicy). */
 export interface Policy {
   readonly obsDim: number;
   readonly actDim: number;
@@ -65,19 +75,20 @@ export interface Policy {
   readonly paramLayout: ParamLayout;
   /** Number of float32 parameters, paramLayout.size. */
   readonly numParams: number;
-  readonly backend: 'webgpu';
-  readonly adapterInfo: AdapterInfo;
+  readonly backend: 'webgpu' | 'wasm';
+  /** The WebGPU adapter; absent on the CPU. */
+  readonly adapterInfo?: AdapterInfo;
   /** Philox key, uint32. */
   readonly seed: number;
   /** Step index the next act() without `step` samples at; advances after each such sampling call. */
   step: number;
-  /** Reads the parameters back from the GPU, [numParams] in paramLayout order. */
+  /** Reads the parameters back (from the GPU), [numParams] in paramLayout order. */
   getParams(): Promise<Float32Array>;
   /** Uploads parameters [numParams] in paramLayout order; throws on a wrong length or a non-finite value. */
   setParams(p: Float32Array): void;
   /** Runs obs [N, obsDim] through the nets: action, its log-probability and the value per row. */
   act(obs: Float32Array, opts?: ActOptions): Promise<ActResult>;
-  /** Destroys every GPU buffer (and the device when the policy made it); the policy is unusable after. */
+  /** Frees what the policy holds (every GPU buffer, and the device when the policy made it); it is unusable after. */
   destroy(): void;
 }
 
@@ -474,16 +485,36 @@ async function compilePipelines(device: GPUDevice, layout: ParamLayout) {
 }
 
 /**
- * Makes a WebGPU policy with cleanrl's initialization from `seed` (init.ts), compiled for these sizes;
- * throws a GpuError if shader compilation or buffer creation fails on the device.
+ * Makes a policy with cleanrl's initialization from `seed` (init.ts) on opts.backend (default WebGPU, see
+ * PolicyOptions.backend); the WebGPU one is compiled for these sizes and throws a GpuError if shader compilation or
+ * buffer creation fails on the device. Same seed → same actions on either backend, up to float rounding.
  */
-export async function createPolicy(opts: PolicyOptions): Promise<WebGpuPolicy> {
+export async function createPolicy(opts: PolicyOptions & { backend?: 'webgpu' }): Promise<WebGpuPolicy>;
+export async function createPolicy(opts: PolicyOptions & { backend: 'wasm' }): Promise<WasmPolicy>;
+export async function createPolicy(opts: PolicyOptions): Promise<WebGpuPolicy | WasmPolicy>;
+export async function createPolicy(opts: PolicyOptions): Promise<WebGpuPolicy | WasmPolicy> {
+  const kind = opts.backend ?? 'webgpu';
+  if (kind !== 'webgpu' && kind !== 'wasm' && kind !== 'auto') throw new Error(`backend must be one of webgpu, wasm, auto, got '${kind}'`);
+  if (kind === 'webgpu') return createWebGpuPolicy(opts, opts.device, !opts.device);
+  if (kind === 'auto') {
+    const { adapterVerdict } = await import('../train/select-backend.ts');
+    let device = opts.device;
+    if (!device) device = await getDevice().catch(() => undefined);
+    if (device && adapterVerdict(adapterInfoOf(device)).real) return createWebGpuPolicy(opts, device, !opts.device);
+    if (device && !opts.device) device.destroy();
+  }
+  const { WasmPolicy } = await import('./wasm-policy.ts');
+  return WasmPolicy.create({ obsDim: opts.obsDim, actDim: opts.actDim, hidden: opts.hidden, seed: opts.seed });
+}
+
+/** The WebGPU policy on device (a new one from getDevice() when undefined), destroying the device with the policy when it owns it. */
+async function createWebGpuPolicy(opts: PolicyOptions, dev: GPUDevice | undefined, owns: boolean): Promise<WebGpuPolicy> {
   const hidden = [...(opts.hidden ?? DEFAULT_HIDDEN)];
   const layout = paramLayout(opts.obsDim, opts.actDim, hidden);
   const seed = opts.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`seed must be a uint32, got ${seed}`);
-  const device = opts.device ?? (await getDevice());
-  const ownsDevice = !opts.device;
+  const device = dev ?? (await getDevice());
+  const ownsDevice = owns;
   let policy: WebGpuPolicy | undefined;
   try {
     const compiled = await compilePipelines(device, layout);

@@ -29,6 +29,8 @@ export interface TrainRunOptions {
   seed: number;
   outDir: string;
   backend: BackendKind;
+  /** Threads of the WASM backend: > 1 splits every batch across worker threads (ParallelWasmBackend); default 1. */
+  threads?: number;
   hidden: number[];
   ppo: Partial<Omit<PpoConfig, 'hp'>> & { hp?: Partial<PpoHyperparams> };
   evalEpisodes: number;
@@ -79,7 +81,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
   }
   const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, gamma: cfg.gamma, weight: o.shapingWeight }, subgoals: o.subgoals });
   const mbSize = Math.ceil((o.numEnvs * cfg.numSteps) / cfg.numMinibatches);
-  const choice = await createBackend(o.backend, { obsDim: policyInputDim(env), actDim: env.actDim, hidden: o.hidden, seed: o.seed, maxBatch: Math.max(mbSize, o.numEnvs, Math.min(o.evalEpisodes, 500)) });
+  const choice = await createBackend(o.backend, { obsDim: policyInputDim(env), actDim: env.actDim, hidden: o.hidden, seed: o.seed, maxBatch: Math.max(mbSize, o.numEnvs, Math.min(o.evalEpisodes, 500)), threads: o.threads });
   const backend = choice.backend;
   const t0 = performance.now();
   try {

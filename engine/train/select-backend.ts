@@ -1,7 +1,9 @@
 /**
  * Picks and creates the policy backend: WebGPU on a real GPU, the WASM CPU backend where the only
- * adapter is a software fallback (SwiftShader, lavapipe) or none exists. `kind` forces either.
+ * adapter is a software fallback (SwiftShader, lavapipe) or none exists. `kind` forces either; `threads` > 1
+ * runs the WASM backend on that many threads (ParallelWasmBackend, Node only).
  */
+import type { AdapterInfo } from '../gpu/device.ts';
 import type { PolicyBackend } from './backend.ts';
 import { WasmBackend } from './wasm-backend.ts';
 
@@ -16,12 +18,20 @@ export interface BackendOptions {
   seed: number;
   maxBatch: number;
   params?: Float32Array;
+  /** Threads of the WASM backend (1: WasmBackend, K > 1: ParallelWasmBackend); default 1. */
+  threads?: number;
 }
 
 /** Why a backend was chosen, for the CLI's first line. */
 export interface BackendChoice {
   backend: PolicyBackend;
   reason: string;
+}
+
+/** Whether an adapter is a real GPU (not a fallback or a software rasterizer such as SwiftShader), and a description of it. */
+export function adapterVerdict(info: AdapterInfo): { real: boolean; what: string } {
+  const what = `${info.vendor || 'unknown vendor'} ${info.architecture || ''} ${info.description || ''}`.replace(/\s+/g, ' ').trim();
+  return { real: !info.isFallbackAdapter && !/swiftshader|llvmpipe|lavapipe/i.test(what), what };
 }
 
 /** Returns whether a real (non-fallback) WebGPU adapter is present, and a description of it. */
@@ -31,8 +41,7 @@ export async function probeGpu(): Promise<{ real: boolean; what: string }> {
     const device = await getDevice();
     const info = adapterInfoOf(device);
     device.destroy();
-    const what = `${info.vendor || 'unknown vendor'} ${info.architecture || ''} ${info.description || ''}`.replace(/\s+/g, ' ').trim();
-    return { real: !info.isFallbackAdapter && !/swiftshader|llvmpipe|lavapipe/i.test(what), what };
+    return adapterVerdict(info);
   } catch (e) {
     return { real: false, what: `no WebGPU adapter (${(e as Error).message.split('\n')[0]})` };
   }
@@ -42,12 +51,23 @@ export async function probeGpu(): Promise<{ real: boolean; what: string }> {
 export async function createBackend(kind: BackendKind, opts: BackendOptions): Promise<BackendChoice> {
   if (!BACKEND_KINDS.includes(kind)) throw new Error(`backend must be one of ${BACKEND_KINDS.join(', ')}, got '${kind}'`);
   let reason = `forced by --backend ${kind}`;
+  const forced = kind !== 'auto';
   if (kind === 'auto') {
     const gpu = await probeGpu();
     kind = gpu.real ? 'webgpu' : 'wasm';
     reason = gpu.real ? `real GPU adapter: ${gpu.what}` : `no real GPU (${gpu.what}): the WASM CPU backend is faster than a software adapter`;
   }
-  if (kind === 'wasm') return { backend: await WasmBackend.create(opts), reason };
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);
+  if (kind === 'wasm') {
+    if (threads === 1) return { backend: await WasmBackend.create(opts), reason };
+    const { ParallelWasmBackend } = await import('./parallel-wasm-backend.ts');
+    return { backend: await ParallelWasmBackend.create({ ...opts, threads }), reason: `${reason}; ${threads} threads` };
+  }
+  if (threads > 1) {
+    if (forced) throw new Error(`threads = ${threads} applies to the wasm backend only, not to webgpu`);
+    reason += `; threads = ${threads} ignored (the WASM backend's setting)`;
+  }
   const { WebGpuBackend } = await import('./webgpu-backend.ts');
   return { backend: await WebGpuBackend.create(opts), reason };
 }
