@@ -1,9 +1,11 @@
 /**
  * Network benchmark (DESIGN.md section 8): GFLOP/s of the policy + value MLP forward and backward pass on one
- * core, for the WASM SIMD backend, the float64 reference and a plain float32 JS loop, at batch 1024 and
- * 25-W-W-4 nets (W = 64, 256), in one run.
+ * core, for the WASM SIMD backend, the float64 reference, a plain float32 JS loop and WGSL on the present
+ * WebGPU adapter, at batch 1024 and 25-W-W-4 nets (W = 64, 256), in one run. WGSL times include the GPU
+ * round trip: forward = act() (both nets, the Gaussian head, readback), backward = lossGradient() (forward,
+ * loss gradient, backward, gradient readback) minus that forward.
  *
- * Usage: node --import tsx bench/network.ts [--quick] [--out bench/results/network-<host>.json]
+ * Usage: node --import tsx bench/network.ts [--quick] [--no-webgpu] [--out bench/results/network-<host>.json]
  *
  * FLOPs (both nets, B rows, layers l with in_l × out_l weights):
  *   forward  = 2 B Σ_l in_l out_l                                  (one multiply-add per weight and row)
@@ -19,6 +21,7 @@ import { initParams } from '../engine/policy/init.ts';
 import { DEFAULT_PPO_HYPERPARAMS, type Minibatch } from '../engine/train/backend.ts';
 import { referenceActivations, referenceBackward } from '../engine/train/reference.ts';
 import { WasmBackend } from '../engine/train/wasm-backend.ts';
+import { WebGpuBackend } from '../engine/train/webgpu-backend.ts';
 import { gitCommit, machineInfo, median } from './util.ts';
 import { mulberry32 as rng } from '../engine/rng.ts';
 
@@ -45,6 +48,18 @@ function flops(layout: ParamLayout, B: number): { forward: number; backward: num
 }
 
 /** Median milliseconds of fn over `reps` timed calls after `warm` untimed ones; `before` runs untimed before each call. */
+/** Median ms of an async call after warm-up calls. */
+async function timeAsync(fn: () => Promise<unknown>, warm: number, reps: number): Promise<number> {
+  for (let i = 0; i < warm; i++) await fn();
+  const ms: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
 function time(fn: () => void, warm: number, reps: number, before?: () => void): number {
   for (let i = 0; i < warm; i++) {
     before?.();
@@ -148,7 +163,7 @@ class PlainF32 {
 interface Row {
   width: number;
   layers: string;
-  backend: 'wasm-simd' | 'reference-f64' | 'plain-js-f32';
+  backend: 'wasm-simd' | 'reference-f64' | 'plain-js-f32' | `wgsl-${string}`;
   forwardMs: number;
   backwardMs: number;
   forwardGflops: number;
@@ -213,6 +228,17 @@ for (const W of WIDTHS) {
   plain.forward(obs);
   const pb = time(() => plain.backward(obs, dMean, dValue), 1, refReps);
   row('plain-js-f32', pf, pb);
+
+  // WGSL on the present adapter (SwiftShader on a machine without a GPU).
+  if (!process.argv.includes('--no-webgpu')) {
+    const gpu = await WebGpuBackend.create({ obsDim: OBS_DIM, actDim: ACT_DIM, hidden: [W, W], seed: 1, maxBatch: BATCH, params });
+    const gpuReps = quick ? 1 : W >= 256 ? 3 : 7;
+    const gOut = { action: new Float32Array(BATCH * ACT_DIM), logProb: new Float32Array(BATCH), value: new Float32Array(BATCH) };
+    const gf = await timeAsync(() => gpu.act(obs, BATCH, { step: 1 }, gOut), 1, gpuReps);
+    const gfb = await timeAsync(() => gpu.lossGradient(mb, hp), 1, gpuReps);
+    row(`wgsl-${gpu.adapterInfo.vendor || "adapter"}`, gf, Math.max(gfb - gf, 1e-3));
+    gpu.destroy();
+  }
 }
 
 const at256 = (b: Row['backend']): Row => rows.find((x) => x.width === 256 && x.backend === b)!;

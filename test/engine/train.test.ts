@@ -24,7 +24,7 @@ describe('PPO training', () => {
   it('bootstraps truncated episodes from the value of finalObs, not from the next episode', async () => {
     const env = await makeEnv('Reach', { numEnvs: 4, seed: 1, shaping: { gamma: 0.98 } });
     const backend = await WasmBackend.create({ obsDim: policyInputDim(env), actDim: 4, hidden: [8], seed: 1, maxBatch: 4 * 50 });
-    const trainer = new PpoTrainer(env, backend, { ...DEFAULT_PPO_CONFIG, numSteps: 50, numMinibatches: 1, updateEpochs: 1, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } }, 1, 200);
+    const trainer = new PpoTrainer(env, backend, { ...DEFAULT_PPO_CONFIG, gamma: 0.98, numSteps: 50, numMinibatches: 1, updateEpochs: 1, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } }, 1, 200);
     await trainer.runIteration();
     const st = (trainer as unknown as { storage: { truncated: Uint8Array; truncValues: Float32Array; values: Float32Array } }).storage;
     // Every env truncates at its 50th step (row 49): only there is truncValue set, to V(final obs) ≠ 0.
