@@ -15,3 +15,16 @@ export async function loadWasmBytes(url: URL): Promise<Uint8Array<ArrayBuffer>> 
     throw new Error(`cannot load ${url.pathname} (${(e as Error).message}); run \`npm run build:assembly\``);
   }
 }
+
+const modules = new Map<string, Promise<WebAssembly.Module>>();
+
+/** Compiles the .wasm at url once per thread (a failed load is forgotten, so a rebuild can be retried). */
+export function compileWasmOnce(url: URL): Promise<WebAssembly.Module> {
+  let m = modules.get(url.href);
+  if (!m) {
+    m = loadWasmBytes(url).then((bytes) => WebAssembly.compile(bytes));
+    modules.set(url.href, m);
+    m.catch(() => modules.delete(url.href));
+  }
+  return m;
+}

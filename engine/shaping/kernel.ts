@@ -7,7 +7,7 @@
  * `slot` (its worker index), which checks that the table holds the same spec. The config lives in the table,
  * so `setConfig` on the owner reaches every worker at their next step; call it between steps.
  */
-import { loadWasmBytes } from '../wasm-load.ts';
+import { compileWasmOnce } from '../wasm-load.ts';
 import type { Batch } from '../batch.ts';
 import { checkRange, prepareShaper, type Shaper } from './shaper.ts';
 import { validateShapingConfig, type ShapingConfig, type SubgoalSpec } from './spec.ts';
@@ -41,18 +41,9 @@ interface KernelExports {
   SHAPING_LAYOUT_MAX_SLOTS: WebAssembly.Global;
 }
 
-const compiled = new Map<string, Promise<WebAssembly.Module>>();
-
-/** Compiles (once per variant and process) the kernel read from build/assembly/shaping[.shared].wasm. */
+/** Compiles (once per variant and thread) the kernel read from build/assembly/shaping[.shared].wasm. */
 export function loadShapingModule(shared: boolean): Promise<WebAssembly.Module> {
-  const name = shared ? 'shaping.shared.wasm' : 'shaping.wasm';
-  let m = compiled.get(name);
-  if (!m) {
-    m = (async () => WebAssembly.compile(await loadWasmBytes(new URL(`../../build/assembly/${name}`, import.meta.url))))();
-    compiled.set(name, m);
-    m.catch(() => compiled.delete(name));
-  }
-  return m;
+  return compileWasmOnce(new URL(`../../build/assembly/${shared ? 'shaping.shared.wasm' : 'shaping.wasm'}`, import.meta.url));
 }
 
 function isSharedMemory(memory: WebAssembly.Memory): boolean {

@@ -18,7 +18,7 @@
  * Philox counts rows from envOffset).
  */
 import { Worker } from 'node:worker_threads';
-import { loadWasmBytes } from '../wasm-load.ts';
+import { compileWasmOnce } from '../wasm-load.ts';
 import { initParams } from '../policy/init.ts';
 import { paramLayout, type ParamLayout } from '../policy/param-layout.ts';
 import {
@@ -80,17 +80,9 @@ interface Lane {
   stats: Float64Array;
 }
 
-let compiledShared: Promise<WebAssembly.Module> | null = null;
-
-/** Compiles (once per process) the shared-memory kernel read from build/assembly/mlp.shared.wasm. */
+/** Compiles (once per thread) the shared-memory kernel read from build/assembly/mlp.shared.wasm. */
 export function loadSharedMlpModule(): Promise<WebAssembly.Module> {
-  if (!compiledShared) {
-    compiledShared = (async () => WebAssembly.compile(await loadWasmBytes(new URL('../../build/assembly/mlp.shared.wasm', import.meta.url))))();
-    compiledShared.catch(() => {
-      compiledShared = null;
-    });
-  }
-  return compiledShared;
+  return compileWasmOnce(new URL('../../build/assembly/mlp.shared.wasm', import.meta.url));
 }
 
 /** wasmLayout of one lane moved up by delta bytes, with the parameters and Adam moments of `shared`. */

@@ -9,7 +9,7 @@
  * as the WebGPU backend up to float rounding. Single-threaded; act() and value() take any n (in chunks of
  * maxBatch rows), ppoStep() at most maxBatch rows.
  */
-import { loadWasmBytes } from '../wasm-load.ts';
+import { compileWasmOnce } from '../wasm-load.ts';
 import { initParams } from '../policy/init.ts';
 import { paramLayout, type ParamLayout } from '../policy/param-layout.ts';
 import {
@@ -83,17 +83,9 @@ interface Views {
   stats: Float64Array;
 }
 
-let compiled: Promise<WebAssembly.Module> | null = null;
-
-/** Compiles (once per process) the kernel read from build/assembly/mlp.wasm. */
+/** Compiles (once per thread) the kernel read from build/assembly/mlp.wasm. */
 export function loadMlpModule(): Promise<WebAssembly.Module> {
-  if (!compiled) {
-    compiled = (async () => WebAssembly.compile(await loadWasmBytes(new URL('../../build/assembly/mlp.wasm', import.meta.url))))();
-    compiled.catch(() => {
-      compiled = null;
-    });
-  }
-  return compiled;
+  return compileWasmOnce(new URL('../../build/assembly/mlp.wasm', import.meta.url));
 }
 
 /** The policy backend on the CPU: AssemblyScript kernels with SIMD in one WebAssembly.Memory it owns. */
