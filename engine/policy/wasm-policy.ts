@@ -4,6 +4,7 @@
  * (engine/train/wasm-backend.ts). Same seed, step and env give the same actions as the WebGPU policy up to float
  * rounding. Build it with createPolicy({ ..., backend: 'wasm' }) or WasmPolicy.create.
  */
+import { resolveActCall } from './act-call.ts';
 import { checkPositiveInt } from '../train/backend.ts';
 import { WasmBackend } from '../train/wasm-backend.ts';
 import type { ParamLayout } from './param-layout.ts';
@@ -90,22 +91,7 @@ export class WasmPolicy implements Policy {
       throw new Error(`act: obs has ${obs.length} values, not a whole number of rows of obsDim = ${this.obsDim}`);
     }
     checkFinite('act: obs', obs, this.obsDim);
-    const n = obs.length / this.obsDim;
-    const A = this.actDim;
-    const out = opts.out ?? {};
-    const result: ActResult = {
-      action: out.action ?? new Float32Array(n * A),
-      logProb: out.logProb ?? new Float32Array(n),
-      value: out.value ?? new Float32Array(n),
-    };
-    if (result.action.length !== n * A || result.logProb.length !== n || result.value.length !== n) {
-      throw new Error(`act: out arrays must hold [${n}, ${A}], [${n}] and [${n}] values`);
-    }
-    const deterministic = opts.deterministic === true;
-    const step = opts.step ?? this.step;
-    if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new Error(`act: step must be a uint32, got ${step}`);
-    const envOffset = opts.envOffset ?? 0;
-    if (!Number.isInteger(envOffset) || envOffset < 0 || envOffset + n > 2 ** 32) throw new Error(`act: envOffset must be a uint32, got ${envOffset}`);
+    const { n, result, deterministic, step, envOffset } = resolveActCall(obs.length, this.obsDim, this.actDim, this.step, opts);
     b.act(obs, n, { step, seed: this.seed, envOffset, deterministic }, result);
     if (!deterministic && opts.step === undefined) this.step = (step + 1) >>> 0;
     return result;

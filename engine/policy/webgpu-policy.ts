@@ -6,6 +6,7 @@
  * GPU buffers of a batch size are made on its first act() and reused after (the last
  * MAX_CACHED_BATCHES sizes are kept), so a loop with a fixed N creates nothing per step.
  */
+import { resolveActCall } from './act-call.ts';
 import { adapterInfoOf, getDevice, type AdapterInfo } from '../gpu/device.ts';
 import { GpuError, LossWatch, openErrorScopes, withErrorScopes } from '../gpu/errors.ts';
 import { shaderLineOrigin, shaderSource } from '../gpu/shader-source.ts';
@@ -256,22 +257,8 @@ export class WebGpuPolicy implements Policy {
   /** One act(): upload, dispatch every layer and the head, copy out, read back. */
   private async actNow(obs: Float32Array, opts: ActOptions): Promise<ActResult> {
     this.checkAlive('act');
-    const n = obs.length / this.obsDim;
+    const { n, result, deterministic, step, envOffset } = resolveActCall(obs.length, this.obsDim, this.actDim, this.step, opts);
     const A = this.actDim;
-    const out = opts.out ?? {};
-    const result: ActResult = {
-      action: out.action ?? new Float32Array(n * A),
-      logProb: out.logProb ?? new Float32Array(n),
-      value: out.value ?? new Float32Array(n),
-    };
-    if (result.action.length !== n * A || result.logProb.length !== n || result.value.length !== n) {
-      throw new Error(`act: out arrays must hold [${n}, ${A}], [${n}] and [${n}] values`);
-    }
-    const deterministic = opts.deterministic === true;
-    const step = opts.step ?? this.step;
-    if (!Number.isInteger(step) || step < 0 || step > 0xffffffff) throw new Error(`act: step must be a uint32, got ${step}`);
-    const envOffset = opts.envOffset ?? 0;
-    if (!Number.isInteger(envOffset) || envOffset < 0 || envOffset + n > 2 ** 32) throw new Error(`act: envOffset must be a uint32, got ${envOffset}`);
     const close = openErrorScopes(this.device, 'act');
     let b: BatchResources;
     let mapped: Promise<void>;
