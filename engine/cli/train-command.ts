@@ -1,5 +1,6 @@
 /** `cairn train` and `cairn eval`: PPO training runs and evaluation of saved runs. */
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { loadCheckpoint } from '../train/checkpoint-fs.ts';
@@ -11,7 +12,7 @@ import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-
 import { flag, parseFlags, parseHidden } from './args.ts';
 import { ProgressBar } from './progress.ts';
 
-export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 1] [--envs 1024] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads 1] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--norm-adv true] [--subgoals SPEC.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
+export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 1] [--envs 1024] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--norm-adv true] [--subgoals SPEC.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
 export const EVAL_USAGE = 'cairn eval RUN_DIR [--episodes 500] [--backend auto|wasm|webgpu] [--seed S] [--json]';
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -69,7 +70,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let bar: ProgressBar | null = null;
   let last: IterationMetrics | null = null;
   const result = await trainRun({
-    task, shaping, shapingWeight: flag(f, 'weight', 1), numEnvs: flag(f, 'envs', 1024), numWorkers: flag(f, 'workers', 1), totalSteps, seed, outDir, backend, threads: positiveInt('threads', flag(f, 'threads', 1)), hidden,
+    task, shaping, shapingWeight: flag(f, 'weight', 1), numEnvs: flag(f, 'envs', 1024), numWorkers: flag(f, 'workers', 1), totalSteps, seed, outDir, backend, threads: positiveInt('threads', flag(f, 'threads', backend === 'webgpu' ? 1 : Math.min(2, availableParallelism()))), hidden,
     ppo, evalEpisodes: positiveInt('eval-episodes', flag(f, 'eval-episodes', 500)), resume: flag(f, 'resume', false), checkpointSeconds: flag(f, 'checkpoint-seconds', 30),
     initLogStd: f['init-log-std'] as number | undefined,
     valueOutGain: f['value-out-gain'] as number | undefined,

@@ -83,9 +83,9 @@ describe('cairn train and eval CLI', () => {
   it('trains, prints one JSON line, evaluates the run, and rejects a corrupt checkpoint', async () => {
     const dir = await tmp();
     const run = (...args: string[]) => spawnSync(process.execPath, ['bin/cairn.mjs', ...args], { encoding: 'utf8' });
-    const t = run('train', '--task', 'reach', '--shaping', 'sparse', '--envs', '8', '--steps', '800', '--num-steps', '10', '--hidden', '8', '--eval-episodes', '8', '--out', dir, '--backend', 'wasm', '--json');
+    const t = run('train', '--task', 'reach', '--shaping', 'sparse', '--envs', '8', '--steps', '800', '--num-steps', '10', '--hidden', '8', '--eval-episodes', '8', '--out', dir, '--backend', 'wasm', '--threads', '2', '--json');
     assert.equal(t.status, 0, t.stderr);
-    assert.match(t.stderr, /backend wasm \(forced by --backend wasm\)/);
+    assert.match(t.stderr, /backend wasm \(forced by --backend wasm; 2 threads\)/);
     const out = JSON.parse(t.stdout.trim().split('\n').pop()!);
     assert.deepEqual(Object.keys(out).sort(), ['checkpoint', 'envSteps', 'successRate', 'wallSeconds']);
     assert.equal(out.envSteps, 800);
