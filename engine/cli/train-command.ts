@@ -12,7 +12,7 @@ import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-
 import { flag, parseFlags, parseHidden } from './args.ts';
 import { ProgressBar } from './progress.ts';
 
-export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 1] [--envs 1024] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--norm-adv true] [--subgoals SPEC.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
+export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 1] [--envs 1024] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--action-penalty 0] [--norm-adv true] [--subgoals SPEC.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
 export const EVAL_USAGE = 'cairn eval RUN_DIR [--episodes 500] [--backend auto|wasm|webgpu] [--seed S] [--json]';
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
@@ -43,7 +43,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
     task: 'string', shaping: 'string', weight: 'number', envs: 'number', steps: 'number', seed: 'number', workers: 'number', out: 'string', backend: 'string', threads: 'number',
     hidden: 'string', lr: 'number', 'num-steps': 'number', epochs: 'number', minibatches: 'number', gamma: 'number', 'ent-coef': 'number',
-    'eval-episodes': 'number', resume: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string', subgoals: 'string', 'value-out-gain': 'number',
+    'eval-episodes': 'number', resume: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string', subgoals: 'string', 'value-out-gain': 'number', 'action-penalty': 'number',
   });
   const task = flag(f, 'task', 'push');
   const shaping = flag(f, 'shaping', 'pbrs') as ShapingMode;
@@ -61,6 +61,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (f.epochs !== undefined) ppo.updateEpochs = positiveInt('epochs', f.epochs as number);
   if (f.minibatches !== undefined) ppo.numMinibatches = positiveInt('minibatches', f.minibatches as number);
   if (f.gamma !== undefined) ppo.gamma = f.gamma;
+  if (f['action-penalty'] !== undefined) ppo.actionPenalty = f['action-penalty'];
   if (f['norm-adv'] !== undefined) {
     if (f['norm-adv'] !== 'true' && f['norm-adv'] !== 'false') throw new Error(`--norm-adv must be true or false, got '${f['norm-adv']}'`);
     ppo.hp.normAdv = f['norm-adv'] === 'true';

@@ -29,6 +29,8 @@ export interface PpoConfig {
   rewardScale: number;
   /** Normalize observations with running statistics. */
   normObs: boolean;
+  /** Subtracted from the learner's reward per step, times Σ_j a_j² of the raw (unclipped) sampled action; 0 = off. */
+  actionPenalty: number;
   /** Per-step PPO hyperparameters. */
   hp: PpoHyperparams;
 }
@@ -42,6 +44,7 @@ export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
   annealLr: true,
   rewardScale: 0.02,
   normObs: true,
+  actionPenalty: 0,
   hp: { ...DEFAULT_PPO_HYPERPARAMS, lr: 1e-3, entCoef: 0 },
 });
 
@@ -54,6 +57,7 @@ export function validatePpoConfig(c: PpoConfig): PpoConfig {
   if (!(c.gamma > 0 && c.gamma <= 1)) throw new Error(`ppo.gamma must be in (0, 1], got ${c.gamma}`);
   if (!(c.gaeLambda >= 0 && c.gaeLambda <= 1)) throw new Error(`ppo.gaeLambda must be in [0, 1], got ${c.gaeLambda}`);
   if (!(Number.isFinite(c.rewardScale) && c.rewardScale > 0)) throw new Error(`ppo.rewardScale must be a positive number, got ${c.rewardScale}`);
+  if (!(Number.isFinite(c.actionPenalty) && c.actionPenalty >= 0)) throw new Error(`ppo.actionPenalty must be a number ≥ 0, got ${c.actionPenalty}`);
   return c;
 }
 
@@ -198,7 +202,12 @@ export class PpoTrainer {
       let anyTrunc = false;
       for (let i = 0; i < N; i++) {
         const k = t * N + i;
-        st.rewards[k] = b.shapedReward[i] * config.rewardScale;
+        let penalty = 0;
+        if (config.actionPenalty > 0) {
+          for (let j = 0; j < A; j++) penalty += st.actions[k * A + j] ** 2;
+          penalty *= config.actionPenalty;
+        }
+        st.rewards[k] = (b.shapedReward[i] - penalty) * config.rewardScale;
         st.terminated[k] = b.terminated[i];
         st.truncated[k] = b.truncated[i];
         st.truncValues[k] = 0;
