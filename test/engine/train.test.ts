@@ -38,6 +38,25 @@ describe('PPO training', () => {
     await env.close();
   });
 
+  it('subtracts the action penalty p Σ a² of the raw sampled action from the learner reward', async () => {
+    const env = await makeEnv('Reach', { numEnvs: 3, seed: 2, shaping: { gamma: 0.9 } });
+    const backend = await WasmBackend.create({ obsDim: policyInputDim(env), actDim: 4, hidden: [8], seed: 1, maxBatch: 3 * 10 });
+    const cfg = { ...DEFAULT_PPO_CONFIG, gamma: 0.9, numSteps: 10, numMinibatches: 1, updateEpochs: 1, actionPenalty: 0.25, rewardScale: 0.5, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } };
+    const trainer = new PpoTrainer(env, backend, cfg, 1, 30);
+    await trainer.runIteration();
+    const st = (trainer as unknown as { storage: { rewards: Float32Array; actions: Float32Array } }).storage;
+    // Every Reach step in the first 10 is far from the goal: task reward −1, so r = (−1 − 0.25 Σ a²) × 0.5.
+    for (let k = 0; k < 30; k++) {
+      let sq = 0;
+      for (let j = 0; j < 4; j++) sq += st.actions[k * 4 + j] ** 2;
+      const reward = st.rewards[k] / 0.5 + 0.25 * sq;
+      assert.ok(Math.abs(reward - -1) < 1e-5 || Math.abs(reward) < 1e-5, `step ${k}: recovered task reward ${reward}`);
+    }
+    assert.throws(() => new PpoTrainer(env, backend, { ...cfg, actionPenalty: -1 }, 1, 30), /actionPenalty must be a number ≥ 0/);
+    backend.destroy();
+    await env.close();
+  });
+
   it('rejects a learner gamma that differs from the shaping gamma', async () => {
     const env = await makeEnv('Reach', { numEnvs: 2, shaping: { mode: 'pbrs', gamma: 0.99 } });
     const backend = await WasmBackend.create({ obsDim: policyInputDim(env), actDim: 4, hidden: [8], seed: 1, maxBatch: 64 });
