@@ -22,7 +22,7 @@ import { DEFAULT_PPO_HYPERPARAMS, type Minibatch } from '../engine/train/backend
 import { referenceActivations, referenceBackward } from '../engine/train/reference.ts';
 import { WasmBackend } from '../engine/train/wasm-backend.ts';
 import { WebGpuBackend } from '../engine/train/webgpu-backend.ts';
-import { gitCommit, machineInfo, median } from './util.ts';
+import { gitCommit, machineInfo, median, timeBudgeted } from './util.ts';
 import { mulberry32 as rng } from '../engine/rng.ts';
 
 const quick = process.argv.includes('--quick');
@@ -48,18 +48,6 @@ function flops(layout: ParamLayout, B: number): { forward: number; backward: num
 }
 
 /** Median milliseconds of fn over `reps` timed calls after `warm` untimed ones; `before` runs untimed before each call. */
-/** Median ms of an async call after warm-up calls. */
-async function timeAsync(fn: () => Promise<unknown>, warm: number, reps: number): Promise<number> {
-  for (let i = 0; i < warm; i++) await fn();
-  const ms: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await fn();
-    ms.push(performance.now() - t0);
-  }
-  return median(ms);
-}
-
 function time(fn: () => void, warm: number, reps: number, before?: () => void): number {
   for (let i = 0; i < warm; i++) {
     before?.();
@@ -234,8 +222,8 @@ for (const W of WIDTHS) {
     const gpu = await WebGpuBackend.create({ obsDim: OBS_DIM, actDim: ACT_DIM, hidden: [W, W], seed: 1, maxBatch: BATCH, params });
     const gpuReps = quick ? 1 : W >= 256 ? 3 : 7;
     const gOut = { action: new Float32Array(BATCH * ACT_DIM), logProb: new Float32Array(BATCH), value: new Float32Array(BATCH) };
-    const gf = await timeAsync(() => gpu.act(obs, BATCH, { step: 1 }, gOut), 1, gpuReps);
-    const gfb = await timeAsync(() => gpu.lossGradient(mb, hp), 1, gpuReps);
+    const gf = (await timeBudgeted(() => gpu.act(obs, BATCH, { step: 1 }, gOut), { warmup: 1, minReps: gpuReps, maxReps: gpuReps, budgetMs: 0 })).medianMs;
+    const gfb = (await timeBudgeted(() => gpu.lossGradient(mb, hp), { warmup: 1, minReps: gpuReps, maxReps: gpuReps, budgetMs: 0 })).medianMs;
     row(`wgsl-${gpu.adapterInfo.vendor || "adapter"}`, gf, Math.max(gfb - gf, 1e-3));
     gpu.destroy();
   }

@@ -20,21 +20,10 @@ import { adapterInfoOf, getDevice } from '../engine/gpu/device.ts';
 import { createPolicy, referenceForward, type ParamLayout } from '../engine/policy/index.ts';
 import { actionNoise } from '../engine/policy/philox.ts';
 import { HALF_LOG_2PI } from '../engine/policy/reference.ts';
+import { benchArgs, timeBudgeted } from './util.ts';
 
-/** Command-line options, `--name value`. */
-function parseArgs(argv: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    if (!argv[i].startsWith('--')) throw new Error(`unexpected argument ${argv[i]}`);
-    m.set(argv[i].slice(2), argv[i + 1]);
-    i++;
-  }
-  return m;
-}
-
-const args = parseArgs(process.argv.slice(2));
-const list = (k: string, d: number[]) => (args.has(k) ? args.get(k)!.split(',').map(Number) : d);
-const num = (k: string, d: number) => (args.has(k) ? Number(args.get(k)) : d);
+const args = benchArgs(process.argv.slice(2));
+const { num, list } = args;
 const BATCHES = list('batches', [1, 64, 1024, 4096]);
 const WIDTHS = list('widths', [64, 256]);
 const OBS = num('obs', 25);
@@ -45,26 +34,7 @@ const MAX_REPS = num('max-reps', 30);
 const BANDWIDTH_GBS = args.has('bandwidth-gbs') ? num('bandwidth-gbs', 0) : null;
 const PEAK_TFLOPS = args.has('peak-tflops') ? num('peak-tflops', 0) : null;
 const SEED = 1;
-
-/** Median of a list of numbers. */
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** Times fn: `warmup` calls left out, then at least MIN_REPS and at most MAX_REPS calls or BUDGET_MS. */
-async function time(fn: () => unknown, warmup: number): Promise<{ medianMs: number; reps: number }> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const ms: number[] = [];
-  const start = performance.now();
-  while (ms.length < MIN_REPS || (ms.length < MAX_REPS && performance.now() - start < BUDGET_MS)) {
-    const t0 = performance.now();
-    await fn();
-    ms.push(performance.now() - t0);
-  }
-  return { medianMs: median(ms), reps: ms.length };
-}
+const time = (fn: () => unknown, warmup: number) => timeBudgeted(fn, { warmup, minReps: MIN_REPS, maxReps: MAX_REPS, budgetMs: BUDGET_MS });
 
 /** Plain float32 JS forward pass with sampling, the same math as the reference in Float32Array buffers. */
 function makeJs32(params: Float32Array, layout: ParamLayout, n: number) {

@@ -18,26 +18,10 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_PPO_HYPERPARAMS, type BackendActOutputs, type Minibatch, type PolicyBackend } from '../engine/train/backend.ts';
 import { ParallelWasmBackend } from '../engine/train/parallel-wasm-backend.ts';
 import { WasmBackend } from '../engine/train/wasm-backend.ts';
-import { gitCommit, machineInfo, median } from './util.ts';
+import { benchArgs, gitCommit, machineInfo, timeBudgeted } from './util.ts';
 
-/** Command-line options, `--name value` or a bare `--flag`. */
-function parseArgs(argv: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    if (!argv[i].startsWith('--')) throw new Error(`unexpected argument ${argv[i]}`);
-    const next = argv[i + 1];
-    if (next === undefined || next.startsWith('--')) m.set(argv[i].slice(2), 'true');
-    else {
-      m.set(argv[i].slice(2), next);
-      i++;
-    }
-  }
-  return m;
-}
-
-const args = parseArgs(process.argv.slice(2));
-const num = (k: string, d: number) => (args.has(k) ? Number(args.get(k)) : d);
-const list = (k: string, d: number[]) => (args.has(k) ? args.get(k)!.split(',').map(Number) : d);
+const args = benchArgs(process.argv.slice(2));
+const { num, list } = args;
 const N = num('batch', 4096);
 const ACT_ROWS = num('act-rows', 1024);
 const WIDTHS = list('widths', [64, 256]);
@@ -49,21 +33,9 @@ const MIN_REPS = num('min-reps', 5);
 const MAX_REPS = num('max-reps', 40);
 const WARMUP = 3;
 const SEED = 1;
+const time = (fn: () => unknown) => timeBudgeted(fn, { warmup: WARMUP, minReps: MIN_REPS, maxReps: MAX_REPS, budgetMs: BUDGET_MS });
 // A small learning rate keeps the parameters (and so the work) nearly fixed over the repetitions.
 const HP = { ...DEFAULT_PPO_HYPERPARAMS, lr: 1e-6 };
-
-/** Times fn: WARMUP calls left out, then at least MIN_REPS and at most MAX_REPS calls or BUDGET_MS. */
-function time(fn: () => unknown): { medianMs: number; reps: number } {
-  for (let i = 0; i < WARMUP; i++) fn();
-  const ms: number[] = [];
-  const start = performance.now();
-  while (ms.length < MIN_REPS || (ms.length < MAX_REPS && performance.now() - start < BUDGET_MS)) {
-    const t0 = performance.now();
-    fn();
-    ms.push(performance.now() - t0);
-  }
-  return { medianMs: median(ms), reps: ms.length };
-}
 
 /** A deterministic minibatch of n rows: smooth observations, actions near 0, ratios near 1, O(1) advantages. */
 function minibatch(n: number): Minibatch {
@@ -107,8 +79,8 @@ for (const width of WIDTHS) {
     const b = await c.make();
     try {
       let step = 0;
-      const s = time(() => b.ppoStep(mb, HP));
-      const a = time(() => b.act(actObs, ACT_ROWS, { step: step++ }, out));
+      const s = await time(() => b.ppoStep(mb, HP));
+      const a = await time(() => b.act(actObs, ACT_ROWS, { step: step++ }, out));
       base ??= { step: s.medianMs, act: a.medianMs };
       const row: Row = {
         width, backend: c.name, threads: c.threads, ppoStepMs: +s.medianMs.toFixed(3), ppoStepReps: s.reps, actMs: +a.medianMs.toFixed(3), actReps: a.reps,

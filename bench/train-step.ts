@@ -20,27 +20,12 @@ import { DEFAULT_PPO_HYPERPARAMS, type Minibatch } from '../engine/train/backend
 import { adamState64, referencePpoStep } from '../engine/train/reference.ts';
 import { WasmBackend } from '../engine/train/wasm-backend.ts';
 import { WebGpuBackend } from '../engine/train/webgpu-backend.ts';
-import { gitCommit, machineInfo, median } from './util.ts';
+import { benchArgs, gitCommit, machineInfo, timeBudgeted } from './util.ts';
 
-/** Command-line options, `--name value` or a bare `--flag`. */
-function parseArgs(argv: string[]): Map<string, string> {
-  const m = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    if (!argv[i].startsWith('--')) throw new Error(`unexpected argument ${argv[i]}`);
-    const next = argv[i + 1];
-    if (next === undefined || next.startsWith('--')) m.set(argv[i].slice(2), 'true');
-    else {
-      m.set(argv[i].slice(2), next);
-      i++;
-    }
-  }
-  return m;
-}
-
-const args = parseArgs(process.argv.slice(2));
-const num = (k: string, d: number) => (args.has(k) ? Number(args.get(k)) : d);
+const args = benchArgs(process.argv.slice(2));
+const { num, list } = args;
 const N = num('batch', 1024);
-const WIDTHS = args.has('widths') ? args.get('widths')!.split(',').map(Number) : [64, 256];
+const WIDTHS = list('widths', [64, 256]);
 const OBS = num('obs', 25);
 const ACT = num('act', 4);
 const BUDGET_MS = num('budget-s', 2) * 1000;
@@ -48,20 +33,8 @@ const MIN_REPS = num('min-reps', 3);
 const MAX_REPS = num('max-reps', 20);
 const REFERENCE = !args.has('no-reference');
 const SEED = 1;
+const time = (fn: () => unknown, warmup: number) => timeBudgeted(fn, { warmup, minReps: MIN_REPS, maxReps: MAX_REPS, budgetMs: BUDGET_MS });
 const HP = { ...DEFAULT_PPO_HYPERPARAMS };
-
-/** Times fn: `warmup` calls left out, then at least MIN_REPS and at most MAX_REPS calls or BUDGET_MS. */
-async function time(fn: () => unknown, warmup: number): Promise<{ medianMs: number; reps: number }> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const ms: number[] = [];
-  const start = performance.now();
-  while (ms.length < MIN_REPS || (ms.length < MAX_REPS && performance.now() - start < BUDGET_MS)) {
-    const t0 = performance.now();
-    await fn();
-    ms.push(performance.now() - t0);
-  }
-  return { medianMs: median(ms), reps: ms.length };
-}
 
 /** A deterministic minibatch of n rows: smooth observations, actions near 0, ratios near 1, O(1) advantages. */
 function minibatch(n: number): Minibatch {

@@ -41,3 +41,36 @@ export function updateReadmeTable(name: string, markdown: string, readmePath = '
 export function markdownTable(header: string[], rows: (string | number)[][]): string {
   return [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
+
+/** The `--name value` or bare `--flag` options of a bench script, with typed readers. */
+export function benchArgs(argv: string[]) {
+  const m = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    if (!argv[i].startsWith('--')) throw new Error(`unexpected argument ${argv[i]}`);
+    const next = argv[i + 1];
+    if (next === undefined || next.startsWith('--')) m.set(argv[i].slice(2), 'true');
+    else {
+      m.set(argv[i].slice(2), next);
+      i++;
+    }
+  }
+  return {
+    has: (k: string) => m.has(k),
+    get: (k: string) => m.get(k),
+    num: (k: string, d: number) => (m.has(k) ? Number(m.get(k)) : d),
+    list: (k: string, d: number[]) => (m.has(k) ? m.get(k)!.split(',').map(Number) : d),
+  };
+}
+
+/** Times fn: `warmup` calls left out, then at least minReps and at most maxReps calls or budgetMs; median ms. */
+export async function timeBudgeted(fn: () => unknown, o: { warmup: number; minReps: number; maxReps: number; budgetMs: number }): Promise<{ medianMs: number; reps: number }> {
+  for (let i = 0; i < o.warmup; i++) await fn();
+  const ms: number[] = [];
+  const start = performance.now();
+  while (ms.length < o.minReps || (ms.length < o.maxReps && performance.now() - start < o.budgetMs)) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return { medianMs: median(ms), reps: ms.length };
+}
