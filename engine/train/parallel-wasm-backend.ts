@@ -20,7 +20,7 @@
 import { Worker } from 'node:worker_threads';
 import { compileWasmOnce } from '../wasm-load.ts';
 import { initParams } from '../policy/init.ts';
-import { paramLayout, type ParamLayout } from '../policy/param-layout.ts';
+import type { ParamLayout } from '../policy/param-layout.ts';
 import {
   ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADV_NORM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, GRAD_CLIP_EPS, validateHyperparams,
   validateMinibatch, validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState,
@@ -31,9 +31,9 @@ import {
   PAR_ENV_OFFSET, PAR_N, PAR_SEED, PAR_SEQ, PAR_STATUS, PAR_STATUS_ERROR, PAR_STEP, PAR_VF_COEF, parControl, parControlBytes, parReadMessage,
   type ParControl, type ParallelWorkerData,
 } from './parallel-protocol.ts';
-import { WASM_DEFAULT_HIDDEN, WASM_DEFAULT_MAX_BATCH, type WasmBackendOptions } from './wasm-backend.ts';
+import { instantiateMlp, resolveMlpOptions, type MlpExports, type WasmBackendOptions } from './wasm-backend.ts';
 import {
-  MLP_HEAP_BASE, MLP_LAYOUT_VERSION, MLP_MAX_HIDDEN, MLP_TABLE_BYTES, S_APPROX_KL, S_CLIP_FRAC, S_ENTROPY, S_PG_LOSS, S_V_LOSS, STATS_COUNT,
+  MLP_HEAP_BASE, S_APPROX_KL, S_CLIP_FRAC, S_ENTROPY, S_PG_LOSS, S_V_LOSS, STATS_COUNT,
   wasmLayout, writeTable, type WasmLayout,
 } from './wasm-layout.ts';
 
@@ -50,18 +50,6 @@ const HANG_TIMEOUT_MS = 120_000;
 export interface ParallelWasmBackendOptions extends WasmBackendOptions {
   /** Lanes, the calling thread included (threads − 1 workers); default 2. */
   threads?: number;
-}
-
-/** The kernel's exports used here (assembly/mlp.ts). */
-interface MlpExports {
-  forward(t: number, n: number, nets: number): void;
-  sample(t: number, n: number, seed: number, step: number, envOffset: number, deterministic: number): void;
-  lossBackward(t: number, n: number, clipCoef: number, clipVloss: number, entCoef: number, vfCoef: number, normAdv: number): void;
-  gradNorm(t: number): number;
-  adam(t: number, gradScale: number, stepSize: number, invSqrtBc2: number, beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, eps: number): void;
-  MLP_LAYOUT_VERSION: WebAssembly.Global;
-  MLP_LAYOUT_TABLE_BYTES: WebAssembly.Global;
-  MLP_LAYOUT_MAX_HIDDEN: WebAssembly.Global;
 }
 
 /** Views of one lane's buffers in the shared memory. */
@@ -136,7 +124,6 @@ export class ParallelWasmBackend implements PolicyBackend {
   private readonly adamM: Float32Array;
   private readonly adamV: Float32Array;
   private readonly workers: Worker[];
-  private readonly control: SharedArrayBuffer;
   private readonly ctrl: ParControl[];
   private readonly exited: Promise<void>;
   private seq = 0;
@@ -144,19 +131,10 @@ export class ParallelWasmBackend implements PolicyBackend {
 
   /** Validates the sizes, allocates the shared memory, starts threads − 1 workers and initializes the parameters. */
   static async create(opts: ParallelWasmBackendOptions): Promise<ParallelWasmBackend> {
-    checkPositiveInt('obsDim', opts.obsDim);
-    checkPositiveInt('actDim', opts.actDim);
-    const hidden = [...(opts.hidden ?? WASM_DEFAULT_HIDDEN)];
-    if (hidden.length > MLP_MAX_HIDDEN) throw new Error(`wasm backend: at most ${MLP_MAX_HIDDEN} hidden layers, got ${hidden.length}`);
-    const seed = opts.seed ?? 0;
-    checkUint32('seed', seed);
-    const maxBatch = opts.maxBatch ?? WASM_DEFAULT_MAX_BATCH;
-    checkPositiveInt('maxBatch', maxBatch);
+    const { seed, maxBatch, layout } = resolveMlpOptions(opts);
     const threads = opts.threads ?? PARALLEL_DEFAULT_THREADS;
     checkPositiveInt('threads', threads);
     if (threads > PARALLEL_MAX_THREADS) throw new Error(`threads must be at most ${PARALLEL_MAX_THREADS}, got ${threads}`);
-    const layout = paramLayout(opts.obsDim, opts.actDim, hidden);
-    if (opts.params !== undefined) checkFloat32('params', opts.params, layout.size);
     const laneBatch = Math.ceil(maxBatch / threads / 4) * 4;
     const base = wasmLayout(layout, laneBatch);
     const stride = Math.ceil((base.bytes - MLP_HEAP_BASE) / 64) * 64;
@@ -167,16 +145,7 @@ export class ParallelWasmBackend implements PolicyBackend {
     if (pages > 65536) throw new Error(`parallel wasm backend: ${bytes} bytes exceed the 4 GiB of a WebAssembly memory; lower maxBatch or the widths`);
     const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     const module = opts.module ?? (opts.wasmBytes ? await WebAssembly.compile(opts.wasmBytes) : await loadSharedMlpModule());
-    const abort = (): never => {
-      throw new Error('wasm backend kernel: abort');
-    };
-    const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
-    const x = instance.exports as unknown as MlpExports;
-    const want: [keyof MlpExports, number][] = [['MLP_LAYOUT_VERSION', MLP_LAYOUT_VERSION], ['MLP_LAYOUT_TABLE_BYTES', MLP_TABLE_BYTES], ['MLP_LAYOUT_MAX_HIDDEN', MLP_MAX_HIDDEN]];
-    for (const [k, v] of want) {
-      const got = (x[k] as WebAssembly.Global | undefined)?.value;
-      if (got !== v) throw new Error(`parallel wasm backend: the kernel's ${k} is ${got}, the glue expects ${v}; rebuild with \`npm run build:assembly\``);
-    }
+    const x = await instantiateMlp(module, memory, 'parallel wasm backend');
     for (const w of layouts) writeTable(memory, layout, w, laneBatch);
     const control = new SharedArrayBuffer(parControlBytes(threads - 1));
     const workers: Worker[] = [];
@@ -220,7 +189,6 @@ export class ParallelWasmBackend implements PolicyBackend {
     this.layouts = layouts;
     this.x = x;
     this.workers = workers;
-    this.control = control;
     this.exited = exited;
     this.ctrl = workers.map((_, i) => parControl(control, i));
     const buf = memory.buffer;

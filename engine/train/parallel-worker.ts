@@ -5,20 +5,11 @@ import {
   PAR_ENV_OFFSET, PAR_N, PAR_SEED, PAR_SEQ, PAR_STATUS, PAR_STATUS_ERROR, PAR_STATUS_OK, PAR_STEP, PAR_VF_COEF, parControl, parWriteMessage,
   type ParallelWorkerData,
 } from './parallel-protocol.ts';
-
-interface Kernel {
-  forward(t: number, n: number, nets: number): void;
-  sample(t: number, n: number, seed: number, step: number, envOffset: number, deterministic: number): void;
-  lossBackward(t: number, n: number, clipCoef: number, clipVloss: number, entCoef: number, vfCoef: number, normAdv: number): void;
-}
+import { instantiateMlp } from './wasm-backend.ts';
 
 const data = workerData as ParallelWorkerData;
 const ctrl = parControl(data.control, data.index);
-const abort = (): never => {
-  throw new Error('wasm backend kernel: abort');
-};
-const instance = await WebAssembly.instantiate(data.module, { env: { memory: data.memory, abort } });
-const x = instance.exports as unknown as Kernel;
+const x = await instantiateMlp(data.module, data.memory, 'parallel wasm worker');
 const t = data.table;
 parentPort!.postMessage({ ready: true });
 

@@ -48,7 +48,7 @@ export interface WasmBackendOptions {
 }
 
 /** The kernel's exports (assembly/mlp.ts); pointers are byte addresses in the backend's memory. */
-interface MlpExports {
+export interface MlpExports {
   forward(t: number, n: number, nets: number): void;
   sample(t: number, n: number, seed: number, step: number, envOffset: number, deterministic: number): void;
   logProb(t: number, n: number): void;
@@ -88,6 +88,37 @@ export function loadMlpModule(): Promise<WebAssembly.Module> {
   return compileWasmOnce(new URL('../../build/assembly/mlp.wasm', import.meta.url));
 }
 
+/** Checks the sizes of WasmBackend-style options and returns them resolved, with the parameter layout. */
+export function resolveMlpOptions(opts: WasmBackendOptions): { hidden: number[]; seed: number; maxBatch: number; layout: ParamLayout } {
+  checkPositiveInt('obsDim', opts.obsDim);
+  checkPositiveInt('actDim', opts.actDim);
+  const hidden = [...(opts.hidden ?? WASM_DEFAULT_HIDDEN)];
+  if (hidden.length > MLP_MAX_HIDDEN) throw new Error(`wasm backend: at most ${MLP_MAX_HIDDEN} hidden layers, got ${hidden.length}`);
+  const seed = opts.seed ?? 0;
+  checkUint32('seed', seed);
+  const maxBatch = opts.maxBatch ?? WASM_DEFAULT_MAX_BATCH;
+  checkPositiveInt('maxBatch', maxBatch);
+  const layout = paramLayout(opts.obsDim, opts.actDim, hidden);
+  if (opts.params !== undefined) checkFloat32('params', opts.params, layout.size);
+  return { hidden, seed, maxBatch, layout };
+}
+
+
+/** Instantiates the mlp kernel on a memory and checks that its layout constants match this glue; `what` names the caller in errors. */
+export async function instantiateMlp(module: WebAssembly.Module, memory: WebAssembly.Memory, what = 'wasm backend'): Promise<MlpExports> {
+  const abort = (): never => {
+    throw new Error('wasm backend kernel: abort');
+  };
+  const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
+  const x = instance.exports as unknown as MlpExports;
+  const want: [keyof MlpExports, number][] = [['MLP_LAYOUT_VERSION', MLP_LAYOUT_VERSION], ['MLP_LAYOUT_TABLE_BYTES', MLP_TABLE_BYTES], ['MLP_LAYOUT_MAX_HIDDEN', MLP_MAX_HIDDEN]];
+  for (const [k, v] of want) {
+    const got = (x[k] as WebAssembly.Global | undefined)?.value;
+    if (got !== v) throw new Error(`${what}: the kernel's ${k} is ${got}, the glue expects ${v}; rebuild with \`npm run build:assembly\``);
+  }
+  return x;
+}
+
 /** The policy backend on the CPU: AssemblyScript kernels with SIMD in one WebAssembly.Memory it owns. */
 export class WasmBackend implements PolicyBackend {
   readonly kind = 'wasm' as const;
@@ -111,30 +142,12 @@ export class WasmBackend implements PolicyBackend {
 
   /** Validates the sizes, allocates the memory, instantiates the kernel and initializes the parameters (cleanrl init, or opts.params). */
   static async create(opts: WasmBackendOptions): Promise<WasmBackend> {
-    checkPositiveInt('obsDim', opts.obsDim);
-    checkPositiveInt('actDim', opts.actDim);
-    const hidden = [...(opts.hidden ?? WASM_DEFAULT_HIDDEN)];
-    if (hidden.length > MLP_MAX_HIDDEN) throw new Error(`wasm backend: at most ${MLP_MAX_HIDDEN} hidden layers, got ${hidden.length}`);
-    const seed = opts.seed ?? 0;
-    checkUint32('seed', seed);
-    const maxBatch = opts.maxBatch ?? WASM_DEFAULT_MAX_BATCH;
-    checkPositiveInt('maxBatch', maxBatch);
-    const layout = paramLayout(opts.obsDim, opts.actDim, hidden);
-    if (opts.params !== undefined) checkFloat32('params', opts.params, layout.size);
+    const { seed, maxBatch, layout } = resolveMlpOptions(opts);
     const w = wasmLayout(layout, maxBatch);
     if (w.pages > 65536) throw new Error(`wasm backend: ${w.bytes} bytes exceed the 4 GiB of a WebAssembly memory; lower maxBatch or the widths`);
     const memory = new WebAssembly.Memory({ initial: w.pages, maximum: w.pages });
     const module = opts.module ?? (opts.wasmBytes ? await WebAssembly.compile(opts.wasmBytes) : await loadMlpModule());
-    const abort = (): never => {
-      throw new Error('wasm backend kernel: abort');
-    };
-    const instance = await WebAssembly.instantiate(module, { env: { memory, abort } });
-    const x = instance.exports as unknown as MlpExports;
-    const want: [keyof MlpExports, number][] = [['MLP_LAYOUT_VERSION', MLP_LAYOUT_VERSION], ['MLP_LAYOUT_TABLE_BYTES', MLP_TABLE_BYTES], ['MLP_LAYOUT_MAX_HIDDEN', MLP_MAX_HIDDEN]];
-    for (const [k, v] of want) {
-      const got = (x[k] as WebAssembly.Global | undefined)?.value;
-      if (got !== v) throw new Error(`wasm backend: the kernel's ${k} is ${got}, the glue expects ${v}; rebuild with \`npm run build:assembly\``);
-    }
+    const x = await instantiateMlp(module, memory);
     writeTable(memory, layout, w, maxBatch);
     const b = new WasmBackend(layout, seed, maxBatch, memory, w, x);
     b.v.params.set(opts.params ?? initParams(layout, seed));
