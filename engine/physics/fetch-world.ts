@@ -39,7 +39,6 @@ export class FetchWorld {
   private readonly palms: RigidBody[] = [];
   private readonly cubes: RigidBody[] = [];
   private readonly v = { x: 0, y: 0, z: 0 };
-  private readonly q = { x: 0, y: 0, z: 0, w: 1 };
   private freed = false;
 
   constructor(R: Rapier, numEnvs: number, hasObject: boolean, cfg: PhysicsConfig) {
