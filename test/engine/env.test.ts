@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { makeEnv } from '../../index.ts';
 import { INITIAL_GRIP } from '../../engine/physics/fetch-scene.ts';
 
@@ -213,9 +215,16 @@ describe('resources', () => {
       for (let t = 0; t < 5; t++) env.step(a);
       await env.close();
     };
-    for (let k = 0; k < 5; k++) await cycle();
+    // Rapier's WASM memory grows to a high-water mark over the first cycles and never shrinks; measured here
+    // it levels off within 50 cycles (+32 MB), then stays flat to ±1 MB. Warm up past that, and force a GC
+    // before each reading so that unreachable batch memories and kernel instances do not count.
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    for (let k = 0; k < 50; k++) await cycle();
+    gc();
     const rss0 = process.memoryUsage().rss;
     for (let k = 0; k < 50; k++) await cycle();
+    gc();
     const grown = (process.memoryUsage().rss - rss0) / 2 ** 20;
     // One env of 64 Push envs is ~1 MB of Rapier state plus a 0.2 MB batch; 50 leaked envs would add > 50 MB.
     assert.ok(grown < 20, `RSS grew ${grown.toFixed(1)} MB over 50 cycles`);
