@@ -11,9 +11,10 @@
 //   latch:  k ← stage[i]; while k < K and every leaf of stage k holds on s': k ← k + 1
 //   g(x)  = 1 − tanh(x) = 2 / (1 + e^{2x}), x = d_k / σ_k clamped to [0, 40], e^y by Cody-Waite reduction
 //           and Cephes' degree-5 expf polynomial
-//   Φ(s') = w · (k + g(x)) for k < K, w · K once every stage holds; 0 when the transition terminated
+//   Φ(s') = w · (j + g(d_j / σ_j)), j = min(k, K − 1): the last stage is the task's goal, and its progress term
+//           stays live once it holds, so Φ falls again if the goal is lost; 0 when the transition terminated
 //   terms:  [0] sparse = reward, [1] dense = −w · d_{K−1}, [2] pbrs F = γ Φ(s') − Φ(s) (in f64, then f32),
-//           [3] bonus = b · (stages completed by this transition), [4] gated = −w · d_k (0 when k = K)
+//           [3] bonus = b · (stages completed by this transition), [4] gated = −w · d_j
 //   shapedReward = reward + terms[mode] (+ 0 in mode sparse)
 import {
   D_AWAY, D_FROM, D_OFFSET, D_XY, DERIVED_BYTES, DERIVED_OFFSET, H_BONUS, H_GAMMA, H_MAGIC, H_MODE, H_NUM_BASE, H_NUM_DERIVED,
@@ -160,14 +161,16 @@ const POINT_BYTES: i32 = 48;
 }
 
 /**
- * Φ per lane at stages k. With dOut != 0, also stores there the progress distance d_k (0 where k = K) and
+ * Φ per lane at stages k, evaluated at stage min(k, K − 1): the last stage is the task's goal, so its progress
+ * term stays live after it completes. With dOut != 0, also stores there the progress distance d_min(k, K−1) and
  * 16 bytes after it d_{K−1}.
  */
 @inline function potential(table: usize, k: v128, numStages: i32, pts: usize, w: f32, dOut: usize): v128 {
+  const kk = i32x4.min_s(k, i32x4.splat(numStages - 1));
   let dk = f32x4.splat(0);
   let xk = f32x4.splat(0);
   for (let s = 0; s < numStages; s++) {
-    const at = i32x4.eq(k, i32x4.splat(s));
+    const at = i32x4.eq(kk, i32x4.splat(s));
     const isLast = s == numStages - 1;
     if (!v128.any_true(at) && !(isLast && dOut != 0)) continue;
     const st = stageAt(table, s);
@@ -177,8 +180,7 @@ const POINT_BYTES: i32 = 48;
     xk = v128.bitselect(f32x4.div(d, splat(load<f32>(st + <usize>ST_SIGMA))), xk, at);
   }
   if (dOut != 0) v128.store(dOut, dk);
-  const inStage = f32x4.mul(splat(w), f32x4.add(f32x4.convert_i32x4_s(k), oneMinusTanh(xk)));
-  return v128.bitselect(splat(w * <f32>numStages), inStage, i32x4.ge_s(k, i32x4.splat(numStages)));
+  return f32x4.mul(splat(w), f32x4.add(f32x4.convert_i32x4_s(kk), oneMinusTanh(xk)));
 }
 
 /** Stores the first `count` lanes of v at p (all four at once when count = 4), via the slot's staging area. */
@@ -273,7 +275,7 @@ export function step(table: usize, lo: i32, hi: i32, slot: i32): void {
     const f = f32x4.shuffle(f32x4.demote_f64x2_zero(fLo), f32x4.demote_f64x2_zero(fHi), 0, 1, 4, 5);
     const r = load4(pReward, i, count);
     const dense = f32x4.mul(splat(-w), dLast);
-    const gated = v128.bitselect(f32x4.mul(splat(-w), dk), zero, i32x4.lt_s(k, i32x4.splat(numStages)));
+    const gated = f32x4.mul(splat(-w), dk);
     const bon = f32x4.mul(splat(bonus), f32x4.convert_i32x4_s(i32x4.sub(k, k0)));
     let t = zero;
     if (mode == MODE_DENSE) t = dense;

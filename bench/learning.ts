@@ -7,6 +7,7 @@
  * Writes bench/results/learning-<host>.json, bench/results/learning-<host>.svg and the README table.
  */
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseFlags } from '../engine/cli/args.ts';
 import { lineChartSvg, type Series } from '../engine/train/plot.ts';
@@ -25,6 +26,8 @@ const steps = (f.steps as number | undefined) ?? 5e6;
 const numSeeds = (f.seeds as number | undefined) ?? 3;
 const envs = (f.envs as number | undefined) ?? 1024;
 const parallel = (f.parallel as number | undefined) ?? 2;
+/** Threads per run: the cores shared among the runs at a time. */
+const threads = Math.max(1, Math.floor(availableParallelism() / parallel));
 const only = typeof f.only === 'string' ? f.only.split(',') : null;
 const configs = CONFIGS.filter((c) => !only || only.includes(`${c.task}-${c.mode}`));
 if (configs.length === 0) throw new Error(`--only matches no config (known: ${CONFIGS.map((c) => `${c.task}-${c.mode}`).join(', ')})`);
@@ -35,7 +38,7 @@ const jobs: Job[] = configs.flatMap((c) => Array.from({ length: numSeeds }, (_, 
 /** Runs one training as a child process (one core each) and resolves with its JSON line. */
 function runJob(j: Job): Promise<{ successRate: number; envSteps: number; wallSeconds: number }> {
   return new Promise((resolve, reject) => {
-    const args = ['bin/cairn.mjs', 'train', '--task', j.task, '--shaping', j.mode, '--steps', String(steps), '--envs', String(envs), '--seed', String(j.seed), '--out', j.dir, '--backend', 'wasm', '--json'];
+    const args = ['bin/cairn.mjs', 'train', '--task', j.task, '--shaping', j.mode, '--steps', String(steps), '--envs', String(envs), '--seed', String(j.seed), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads), '--json'];
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     p.stdout.on('data', (d) => (out += d));
@@ -82,7 +85,7 @@ const table = configs.map((c) => {
 const out = { benchmark: 'learning', date: new Date().toISOString(), commit: gitCommit(), machine, steps, envs, seeds: numSeeds, parallel, results, curves, wallSeconds: (performance.now() - t0) / 1000 };
 writeFileSync(`bench/results/learning-${machine.host}.json`, JSON.stringify(out, null, 2) + '\n');
 const md = markdownTable(['task', 'reward', 'eval success per seed (500 episodes, mean action)', 'mean', 'wall time per run'], table) +
-  `\n\nBudget ${steps.toExponential(0)} env steps per run, ${envs} envs, WASM backend, ${parallel} runs at a time on ${machine.cpu} (${machine.cores} cores), commit ${out.commit}; ` +
-  `\`node --import tsx bench/learning.ts --steps ${steps} --seeds ${numSeeds}\`. Curves: [${svgPath}](${svgPath}).`;
+  `\n\nBudget ${steps.toExponential(0)} env steps per run, ${envs} envs, WASM backend, ${parallel} runs at a time (${threads} thread${threads > 1 ? 's' : ''} each) on ${machine.cpu} (${machine.cores} cores), commit ${out.commit}; ` +
+  `\`node --import tsx bench/learning.ts --steps ${steps} --seeds ${numSeeds} --envs ${envs} --parallel ${parallel}\`. Curves: [${svgPath}](${svgPath}).`;
 if (updateReadmeTable('learning', md)) console.log('updated the README table');
 console.log(`wrote bench/results/learning-${machine.host}.json and ${svgPath}`);

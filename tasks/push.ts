@@ -22,7 +22,9 @@ export const PUSH_MIN_OBJ_DIST = 0.1;
  * Push (points 'grip', 'object', 'goal'): first bring the grip site within 3 cm of a point 6 cm behind the
  * cube's centre on the far side from the goal (horizontal direction, at the cube's centre height, where the
  * closed fingers, which reach 5 cm up from the grip site, meet the cube's face), then the cube within 5 cm of
- * the goal (Fetch's success).
+ * the goal (Fetch's success). The scales σ = 0.25 and 0.2 m keep 1 − tanh(d/σ) sloped over the whole start
+ * range (the grip starts 0.1–0.3 m from the first point, the cube up to 0.3 m from the goal); with σ = 0.1 it is
+ * flat beyond 0.2 m, and PPO learned the first stage more slowly (measured, README).
  */
 export const PUSH_SUBGOALS: SubgoalSpec = {
   description: 'Get behind the cube as seen from the goal, then push the cube to the goal.',
@@ -31,12 +33,12 @@ export const PUSH_SUBGOALS: SubgoalSpec = {
     {
       name: 'behind-object',
       predicate: { kind: 'distance', a: 'grip', b: 'behindObject', below: 0.03 },
-      progress: { a: 'grip', b: 'behindObject', sigma: 0.1 },
+      progress: { a: 'grip', b: 'behindObject', sigma: 0.25 },
     },
     {
       name: 'object-at-goal',
       predicate: { kind: 'distance', a: 'object', b: 'goal', below: 0.05 },
-      progress: { a: 'object', b: 'goal', sigma: 0.1 },
+      progress: { a: 'object', b: 'goal', sigma: 0.2 },
     },
   ],
 };

@@ -6,10 +6,11 @@
  * every predicate of stage k holds on the new state s', k advances (so several stages can complete at once).
  * k never decreases inside an episode; at reset it starts from 0 and advances the same way on s0.
  *
- * Potential, with d_k the progress distance of stage k and σ_k its scale, w = config.weight:
- *   Φ(s) = w · (k + 1 − tanh(d_k / σ_k))   for k < K        (in (w·k, w·(k+1)], rising as d_k falls)
- *   Φ(s) = w · K                           once all K stages hold
- * so Φ is bounded in [0, w·K] and never drops when a stage completes. Φ is computed in f32 (the stored
+ * Potential, with d_j the progress distance of stage j and σ_j its scale, w = config.weight:
+ *   Φ(s) = w · (j + 1 − tanh(d_j / σ_j)),  j = min(k, K − 1)   (in (w·j, w·(j+1)], rising as d_j falls)
+ * The last stage is the task's goal: its progress term stays live once it holds (k = K), so Φ falls again if
+ * the goal is lost after being reached (a frozen Φ = w·K would pay nothing for holding the goal, and a learner
+ * then pushes the object through and past it). Φ is bounded in [0, w·K] and never drops when a stage completes. Φ is computed in f32 (the stored
  * `potential`), with 1 − tanh(x) = 2 / (1 + e^{2x}) from a polynomial exp (within 3e-7 relative), and F is
  * formed in f64 from the stored f32 potentials, so that the stored potentials telescope to f32 rounding of F.
  * The kernel (assembly/shaping.ts, four envs per f32x4) and the reference (reference.ts) agree bit for bit.
@@ -22,7 +23,7 @@
  *             Σ_t γ^t F_t = γ^T Φ(s_T) − Φ(s_0) over an episode, so the optimal policy is unchanged
  *             (Ng, Harada & Russell 1999) when γ is the learner's discount
  *   3 bonus   b · (stages completed by this transition), b = config.bonus ?? w (CALM-style; not potential-based)
- *   4 gated   −w · d_k(s'): the dense term of the open gate only, the current stage k (0 once k = K; G-RA-style)
+ *   4 gated   −w · d_j(s'): the dense term of the open gate only, the current stage j = min(k, K − 1) (G-RA-style)
  * shapedReward = reward + terms[mode]  (mode 'sparse': reward). Every term is computed in every mode, so a
  * run can log what the others would have given.
  *

@@ -103,14 +103,14 @@ export class ShapingReference implements Shaper {
       this.loadPoints(i);
       const k0 = b.stage[i];
       const k = this.latch(k0, b.gripperOpening[i]);
-      const dk = k < K ? this.progress(k) : 0;
+      const dk = this.progress(Math.min(k, K - 1));
       const phi = b.terminated[i] ? 0 : this.potentialOf(k, dk);
       const r = b.reward[i];
       terms[0] = r;
       terms[1] = fr(-w * this.progress(K - 1));
       terms[2] = fr(gamma * phi - b.potential[i]); // f64, as the kernel does
       terms[3] = fr(bonus * (k - k0));
-      terms[4] = k < K ? fr(-w * dk) : 0;
+      terms[4] = fr(-w * dk);
       const shaped = fr(r + (mode === 0 ? 0 : terms[mode]));
       b.shapedReward[i] = shaped;
       b.potential[i] = phi;
@@ -224,10 +224,13 @@ export class ShapingReference implements Shaper {
     return k;
   }
 
-  /** Φ at stage k, with dk its progress distance (computed when omitted), f32. */
-  private potentialOf(k: number, dk = k < this.numStages ? this.progress(k) : 0): number {
-    const K = this.numStages, w = fr(this.cfg.weight);
-    if (k >= K) return fr(w * K);
-    return fr(w * fr(k + oneMinusTanhF32(fr(dk / this.c.stages[k].sigma))));
+  /**
+   * Φ at latched stage k, evaluated at stage j = min(k, K − 1) (the last stage's progress term stays live once it
+   * holds), with dk the progress distance of stage j (computed when omitted), f32.
+   */
+  private potentialOf(k: number, dk?: number): number {
+    const j = Math.min(k, this.numStages - 1), w = fr(this.cfg.weight);
+    const d = dk ?? this.progress(j);
+    return fr(w * fr(j + oneMinusTanhF32(fr(d / this.c.stages[j].sigma))));
   }
 }

@@ -5,6 +5,7 @@
  * gradient-norm clipping, linear learning-rate annealing), with running observation normalization.
  */
 import type { VecEnv } from '../env.ts';
+import type { ShapingMode } from '../shaping/spec.ts';
 import { counterUniform } from '../rng.ts';
 import { DEFAULT_PPO_HYPERPARAMS, type PolicyBackend, type PpoHyperparams, type PpoStats } from './backend.ts';
 import { computeGae } from './gae.ts';
@@ -31,22 +32,48 @@ export interface PpoConfig {
   normObs: boolean;
   /** Subtracted from the learner's reward per step, times Σ_j a_j² of the raw (unclipped) sampled action; 0 = off. */
   actionPenalty: number;
+  /**
+   * Subtracted from the learner's reward per step, times Σ_j max(|a_j| − 1, 0)² of the raw sampled action: the
+   * env clips actions to [−1, 1], so once the Gaussian mean drifts past ±1 every sample acts the same, the policy
+   * gradient on the mean vanishes and nothing pulls it back (the gripper then rams the workspace edge). Costing
+   * only the part beyond the clip restores that pull without shrinking exploration inside the box; 0 = off.
+   */
+  boundPenalty: number;
+  /**
+   * Which reward the critic learns: 'shaped' (the reward the policy gets) or 'task' (the env's own reward, before
+   * shaping). With 'task' the policy's advantages are GAE of the shaped reward over the task critic: under PBRS a
+   * critic of the shaped reward converges to V − Φ, which cancels F from every advantage (PBRS acts only as a
+   * value initialization), while over the task critic the advantage keeps Σ (γλ)^k F_{t+k}, a bias toward rising Φ
+   * that vanishes as λ → 1. 'auto' is 'task' in shaping mode pbrs and 'shaped' in every other mode.
+   */
+  criticReward: CriticReward | 'auto';
   /** Per-step PPO hyperparameters. */
   hp: PpoHyperparams;
 }
 
+/** The rewards a critic can learn. */
+export const CRITIC_REWARDS = ['shaped', 'task'] as const;
+export type CriticReward = (typeof CRITIC_REWARDS)[number];
+
 export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
   numSteps: 16,
-  gamma: 0.9,
-  gaeLambda: 0.95,
+  gamma: 0.98,
+  gaeLambda: 0.9,
   numMinibatches: 4,
   updateEpochs: 4,
   annealLr: true,
   rewardScale: 0.02,
   normObs: true,
   actionPenalty: 0,
+  boundPenalty: 1,
+  criticReward: 'auto',
   hp: { ...DEFAULT_PPO_HYPERPARAMS, lr: 1e-3, entCoef: 0 },
 });
+
+/** The critic's reward for a configured choice under a shaping mode ('auto': 'task' for pbrs, else 'shaped'). */
+export function resolveCriticReward(choice: CriticReward | 'auto', mode: ShapingMode): CriticReward {
+  return choice === 'auto' ? (mode === 'pbrs' ? 'task' : 'shaped') : choice;
+}
 
 /** Checks a config and returns it; names the bad field. */
 export function validatePpoConfig(c: PpoConfig): PpoConfig {
@@ -58,6 +85,8 @@ export function validatePpoConfig(c: PpoConfig): PpoConfig {
   if (!(c.gaeLambda >= 0 && c.gaeLambda <= 1)) throw new Error(`ppo.gaeLambda must be in [0, 1], got ${c.gaeLambda}`);
   if (!(Number.isFinite(c.rewardScale) && c.rewardScale > 0)) throw new Error(`ppo.rewardScale must be a positive number, got ${c.rewardScale}`);
   if (!(Number.isFinite(c.actionPenalty) && c.actionPenalty >= 0)) throw new Error(`ppo.actionPenalty must be a number ≥ 0, got ${c.actionPenalty}`);
+  if (!(Number.isFinite(c.boundPenalty) && c.boundPenalty >= 0)) throw new Error(`ppo.boundPenalty must be a number ≥ 0, got ${c.boundPenalty}`);
+  if (c.criticReward !== 'auto' && !CRITIC_REWARDS.includes(c.criticReward)) throw new Error(`ppo.criticReward must be auto, ${CRITIC_REWARDS.join(' or ')}, got ${JSON.stringify(c.criticReward)}`);
   return c;
 }
 
@@ -207,7 +236,13 @@ export class PpoTrainer {
           for (let j = 0; j < A; j++) penalty += st.actions[k * A + j] ** 2;
           penalty *= config.actionPenalty;
         }
+        if (config.boundPenalty > 0) {
+          let excess = 0;
+          for (let j = 0; j < A; j++) excess += Math.max(Math.abs(st.actions[k * A + j]) - 1, 0) ** 2;
+          penalty += config.boundPenalty * excess;
+        }
         st.rewards[k] = (b.shapedReward[i] - penalty) * config.rewardScale;
+        st.taskRewards[k] = (b.reward[i] - penalty) * config.rewardScale;
         st.terminated[k] = b.terminated[i];
         st.truncated[k] = b.truncated[i];
         st.truncValues[k] = 0;
@@ -226,10 +261,15 @@ export class PpoTrainer {
     const t4 = performance.now();
     await backend.value(this.normObs, N, this.nextValue);
     netMs += performance.now() - t4;
-    computeGae({
-      numSteps: T, numEnvs: N, rewards: st.rewards, values: st.values, terminated: st.terminated, truncated: st.truncated, truncValue: st.truncValues,
+    const gae = (rewards: Float32Array, out: { advantages: Float32Array; returns: Float32Array }) => computeGae({
+      numSteps: T, numEnvs: N, rewards, values: st.values, terminated: st.terminated, truncated: st.truncated, truncValue: st.truncValues,
       nextValue: this.nextValue, gamma: config.gamma, lambda: config.gaeLambda,
-    }, { advantages: st.advantages, returns: st.returns });
+    }, out);
+    if (resolveCriticReward(config.criticReward, env.shaping.mode) === 'task') {
+      // Returns (the critic's targets) from the task reward; the policy's advantages from the shaped reward.
+      gae(st.taskRewards, { advantages: st.scratch, returns: st.returns });
+      gae(st.rewards, { advantages: st.advantages, returns: st.scratch });
+    } else gae(st.rewards, st);
     const tCollected = performance.now();
     // UPDATE
     const hp: PpoHyperparams = { ...config.hp, lr };

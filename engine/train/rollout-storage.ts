@@ -20,6 +20,8 @@ export class RolloutStorage {
   readonly values: Float32Array;
   /** [T, N] reward the learner uses (shaped and scaled). */
   readonly rewards: Float32Array;
+  /** [T, N] the env's own reward before shaping (scaled), for a critic of the task reward. */
+  readonly taskRewards: Float32Array;
   /** [T, N] 1 where the transition ended in a terminal state. */
   readonly terminated: Uint8Array;
   /** [T, N] 1 where the transition hit the time limit. */
@@ -30,6 +32,8 @@ export class RolloutStorage {
   readonly advantages: Float32Array;
   /** [T, N] returns = advantages + values. */
   readonly returns: Float32Array;
+  /** [T, N] scratch for the GAE output a caller discards. */
+  readonly scratch: Float32Array;
 
   constructor(numSteps: number, numEnvs: number, obsDim: number, actDim: number) {
     this.numSteps = numSteps;
@@ -47,6 +51,8 @@ export class RolloutStorage {
     this.truncValues = new Float32Array(tn);
     this.advantages = new Float32Array(tn);
     this.returns = new Float32Array(tn);
+    this.taskRewards = new Float32Array(tn);
+    this.scratch = new Float32Array(tn);
   }
 
   /** Number of rows (T × N). */

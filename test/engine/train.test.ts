@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import { makeEnv } from '../../index.ts';
 import { loadCheckpoint } from '../../engine/train/checkpoint-fs.ts';
 import { DEFAULT_PPO_CONFIG, PpoTrainer, policyInputDim } from '../../engine/train/ppo.ts';
+import { computeGae } from '../../engine/train/gae.ts';
+import { paramLayout } from '../../engine/policy/param-layout.ts';
 import { trainRun, type TrainRunOptions } from '../../engine/train/run.ts';
 import { WasmBackend } from '../../engine/train/wasm-backend.ts';
 
@@ -41,7 +43,7 @@ describe('PPO training', () => {
   it('subtracts the action penalty p Σ a² of the raw sampled action from the learner reward', async () => {
     const env = await makeEnv('Reach', { numEnvs: 3, seed: 2, shaping: { gamma: 0.9 } });
     const backend = await WasmBackend.create({ obsDim: policyInputDim(env), actDim: 4, hidden: [8], seed: 1, maxBatch: 3 * 10 });
-    const cfg = { ...DEFAULT_PPO_CONFIG, gamma: 0.9, numSteps: 10, numMinibatches: 1, updateEpochs: 1, actionPenalty: 0.25, rewardScale: 0.5, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } };
+    const cfg = { ...DEFAULT_PPO_CONFIG, gamma: 0.9, numSteps: 10, numMinibatches: 1, updateEpochs: 1, actionPenalty: 0.25, boundPenalty: 0, rewardScale: 0.5, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } };
     const trainer = new PpoTrainer(env, backend, cfg, 1, 30);
     await trainer.runIteration();
     const st = (trainer as unknown as { storage: { rewards: Float32Array; actions: Float32Array } }).storage;
@@ -53,6 +55,64 @@ describe('PPO training', () => {
       assert.ok(Math.abs(reward - -1) < 1e-5 || Math.abs(reward) < 1e-5, `step ${k}: recovered task reward ${reward}`);
     }
     assert.throws(() => new PpoTrainer(env, backend, { ...cfg, actionPenalty: -1 }, 1, 30), /actionPenalty must be a number ≥ 0/);
+    backend.destroy();
+    await env.close();
+  });
+
+  it('subtracts the bound penalty c Σ max(|a| − 1, 0)² of the raw sampled action, and only beyond the clip', async () => {
+    const env = await makeEnv('Reach', { numEnvs: 8, seed: 2, shaping: { gamma: 0.9 } });
+    const backend = await WasmBackend.create({ obsDim: policyInputDim(env), actDim: 4, hidden: [8], seed: 1, maxBatch: 8 * 10 });
+    const params = await backend.getParams();
+    const logStd = paramLayout(policyInputDim(env), 4, [8]).entries.find((e) => e.name === 'logStd')!;
+    params.fill(0.5, logStd.offset, logStd.offset + 4);
+    await backend.setParams(params);
+    const cfg = { ...DEFAULT_PPO_CONFIG, gamma: 0.9, numSteps: 10, numMinibatches: 1, updateEpochs: 1, boundPenalty: 3, rewardScale: 0.5, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } };
+    const trainer = new PpoTrainer(env, backend, cfg, 1, 80);
+    await trainer.runIteration();
+    const st = (trainer as unknown as { storage: { rewards: Float32Array; actions: Float32Array } }).storage;
+    // std e^0.5 = 1.65: about half the samples fall outside [−1, 1]. r = (task − 3 Σ max(|a| − 1, 0)²) × 0.5.
+    let penalized = 0, inside = 0;
+    for (let k = 0; k < 80; k++) {
+      let excess = 0;
+      for (let j = 0; j < 4; j++) excess += Math.max(Math.abs(st.actions[k * 4 + j]) - 1, 0) ** 2;
+      const task = st.rewards[k] / 0.5 + 3 * excess;
+      assert.ok(Math.abs(task - -1) < 1e-4 || Math.abs(task) < 1e-4, `step ${k}: recovered task reward ${task}`);
+      if (excess > 0) penalized++;
+      else inside++;
+    }
+    assert.ok(penalized > 10 && inside > 0, `${penalized} rows beyond the clip, ${inside} inside`);
+    assert.throws(() => new PpoTrainer(env, backend, { ...cfg, boundPenalty: Number.NaN }, 1, 80), /boundPenalty must be a number ≥ 0/);
+    backend.destroy();
+    await env.close();
+  });
+
+  it('critic of the task reward: returns from the task reward, advantages from the shaped one over the same values', async () => {
+    const env = await makeEnv('Push', { numEnvs: 6, seed: 4, shaping: { mode: 'pbrs', gamma: 0.98, weight: 5 } });
+    const backend = await WasmBackend.create({ obsDim: policyInputDim(env), actDim: 4, hidden: [8], seed: 1, maxBatch: 6 * 60 });
+    type Storage = { rewards: Float32Array; taskRewards: Float32Array; values: Float32Array; terminated: Uint8Array; truncated: Uint8Array; truncValues: Float32Array; advantages: Float32Array; returns: Float32Array };
+    const run = async (criticReward: 'auto' | 'shaped' | 'task') => {
+      const trainer = new PpoTrainer(env, backend, { ...DEFAULT_PPO_CONFIG, criticReward, numSteps: 60, numMinibatches: 1, updateEpochs: 1, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } }, 1, 360);
+      env.reset();
+      await trainer.runIteration();
+      const st = (trainer as unknown as { storage: Storage }).storage;
+      const next = (trainer as unknown as { nextValue: Float32Array }).nextValue;
+      const gae = (rewards: Float32Array) => computeGae({ numSteps: 60, numEnvs: 6, rewards, values: st.values, terminated: st.terminated, truncated: st.truncated, truncValue: st.truncValues, nextValue: next, gamma: 0.98, lambda: DEFAULT_PPO_CONFIG.gaeLambda });
+      return { st, shaped: gae(st.rewards), task: gae(st.taskRewards) };
+    };
+    for (const choice of ['auto', 'task'] as const) {
+      const { st, shaped, task } = await run(choice);
+      // PBRS makes the two rewards differ on most rows; a truncation (step 50) lies inside the rollout.
+      let differ = 0;
+      for (let k = 0; k < 360; k++) if (Math.abs(st.rewards[k] - st.taskRewards[k]) > 1e-6) differ++;
+      assert.ok(differ > 300, `${choice}: ${differ} rows with shaping`);
+      assert.ok(st.truncated.some((x) => x === 1));
+      assert.deepEqual(st.advantages, shaped.advantages, `${choice}: advantages are GAE of the shaped reward`);
+      assert.deepEqual(st.returns, task.returns, `${choice}: returns are GAE of the task reward`);
+    }
+    const { st, shaped } = await run('shaped');
+    assert.deepEqual(st.advantages, shaped.advantages);
+    assert.deepEqual(st.returns, shaped.returns);
+    assert.throws(() => new PpoTrainer(env, backend, { ...DEFAULT_PPO_CONFIG, criticReward: 'value' as 'task' }, 1, 100), /criticReward must be auto, shaped or task, got "value"/);
     backend.destroy();
     await env.close();
   });

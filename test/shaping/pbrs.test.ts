@@ -48,9 +48,12 @@ test('Reach: Φ and F by hand; termination zeroes Φ(s′), truncation keeps it'
   }
 });
 
+/** Push's stages with σ = 0.1 in both progress terms, the scale the numbers worked out by hand below use. */
+const PUSH_SIGMA_01 = { ...PUSH_SUBGOALS, stages: PUSH_SUBGOALS.stages.map((st) => ({ ...st, progress: { ...st.progress, sigma: 0.1 } })) };
+
 test('Push: latch through both stages by hand, with bonus and gated terms', async () => {
   const make = () => createBatch(pushDims(1));
-  for (const [name, b, s] of await both(make, PUSH_SUBGOALS, PUSH_POINTS, { mode: 'pbrs', gamma: 0.99, weight: 1 })) {
+  for (const [name, b, s] of await both(make, PUSH_SIGMA_01, PUSH_POINTS, { mode: 'pbrs', gamma: 0.99, weight: 1 })) {
     // object (1.30, 0.75, 0.425), goal (1.20, 0.75, 0.425): object − goal = (0.1, 0, 0), so behindObject =
     // (1.36, 0.75, 0.425). Grip at (1.36, 0.79, 0.425): d = 0.04 ≥ 0.03 → stage 0, Φ = 1 − tanh(0.4) = 0.620051.
     b.points.set([1.36, 0.79, 0.425, 1.3, 0.75, 0.425, 1.2, 0.75, 0.425]);
@@ -69,23 +72,26 @@ test('Push: latch through both stages by hand, with bonus and gated terms', asyn
     assertClose(b.rewardTerms[TERM_DENSE], -0.1, 1e-6, `${name} dense1`);
     assertClose(b.rewardTerms[TERM_GATED], -0.1, 1e-6, `${name} gated1`);
     assert.equal(b.rewardTerms[TERM_BONUS], 1);
-    // Object to (1.23, 0.75, 0.425): 0.03 < 0.05 → stage 1 completes, k = K = 2, Φ = w·K = 2.
-    // F = 0.99 × 2 − 1.238406 = 0.741594; dense = −0.03; gated = 0 (no gate open); bonus = 1.
+    // Object to (1.23, 0.75, 0.425): 0.03 < 0.05 → stage 1 completes, k = K = 2. The last stage's progress
+    // stays live: Φ = 1 + 1 − tanh(0.3) = 1.708687; F = 0.99 × 1.708687 − 1.238406 = 0.453195;
+    // dense = gated = −0.03 (the last stage's term); bonus = 1.
     b.points.set([1.23, 0.75, 0.425], 3);
     b.reward[0] = 0;
     s.step();
     assert.equal(b.stage[0], 2);
-    assert.equal(b.potential[0], 2);
-    assertClose(b.rewardTerms[TERM_PBRS], 0.741594, 2e-6, `${name} F2`);
+    assertClose(b.potential[0], 1.708687, 1e-6, `${name} Φ2`);
+    assertClose(b.rewardTerms[TERM_PBRS], 0.453195, 2e-6, `${name} F2`);
     assertClose(b.rewardTerms[TERM_DENSE], -0.03, 1e-6, `${name} dense2`);
-    assert.equal(b.rewardTerms[TERM_GATED], 0);
+    assertClose(b.rewardTerms[TERM_GATED], -0.03, 1e-6, `${name} gated2`);
     assert.equal(b.rewardTerms[TERM_BONUS], 1);
-    // The latch holds: the object leaves the goal and the grip leaves; stage stays 2, Φ stays 2, F = 0.99·2 − 2.
+    // The latch holds but Φ follows the goal: the object leaves to (1.4, 0.9), 0.25 from the goal, and the grip
+    // leaves; stage stays 2, Φ = 1 + 1 − tanh(2.5) = 1.013386, F = 0.99 × 1.013386 − 1.708687 = −0.705436.
     b.points.set([1.0, 0.5, 0.6, 1.4, 0.9, 0.425]);
     b.reward[0] = -1;
     s.step();
     assert.equal(b.stage[0], 2);
-    assertClose(b.rewardTerms[TERM_PBRS], -0.02, 1e-6, `${name} F3`);
+    assertClose(b.potential[0], 1.013386, 1e-6, `${name} Φ3`);
+    assertClose(b.rewardTerms[TERM_PBRS], -0.705436, 2e-6, `${name} F3`);
     assert.equal(b.rewardTerms[TERM_BONUS], 0);
     // Episode sums: return −1 + 0 − 1 = −2, bonus 2; maxStage 2.
     assert.equal(b.episodeReturn[0], -2);
@@ -96,7 +102,7 @@ test('Push: latch through both stages by hand, with bonus and gated terms', asyn
     b.done[0] = 1;
     s.reset(0, 1, true);
     assert.deepEqual([b.stage[0], b.maxStage[0], b.episodeReturn[0], b.episodeTermSums[TERM_BONUS]], [0, 0, 0, 0]);
-    assertClose(b.rewardTerms[TERM_PBRS], -0.02, 1e-6, `${name} reset(onlyDone) keeps the last transition's terms`);
+    assertClose(b.rewardTerms[TERM_PBRS], -0.705436, 2e-6, `${name} reset(onlyDone) keeps the last transition's terms`);
     b.points.set([1.36, 0.75, 0.425, 1.3, 0.75, 0.425, 1.28, 0.75, 0.425]);
     b.done[0] = 0;
     s.step();
@@ -239,10 +245,11 @@ test('predicate kinds by hand: gripper open and closed, height, xy distance, der
     s.step();
     assert.deepEqual([...b.stage], [2, 0, 0, 3, 0], name);
     // Gated term of env 0 (stage 2 open): −‖object − goal‖ = −0.2. Env 1 (stage 0 open): stage 0's progress is
-    // the 3-D grip-object distance, 0.2 → −0.2 as well. Env 3: every stage done, no gate open → 0.
+    // the 3-D grip-object distance, 0.2 → −0.2 as well. Env 3: every stage done, the last gate stays open:
+    // −‖object − goal‖ = −‖(0, −0.2, 0.075)‖ = −0.213600.
     assertClose(b.rewardTerms[0 * T + TERM_GATED], -0.2, 1e-6, `${name} gated env 0`);
     assertClose(b.rewardTerms[1 * T + TERM_GATED], -0.2, 1e-6, `${name} gated env 1`);
-    assert.equal(b.rewardTerms[3 * T + TERM_GATED], 0);
+    assertClose(b.rewardTerms[3 * T + TERM_GATED], -0.2136, 1e-6, `${name} gated env 3`);
     // Put env 0 back at stage 1: its progress is the xy distance from the grip to 'lifted' = object + 0.1 m
     // away from the goal horizontally = (1.3, 0.65, z): 0.1 (in 3-D it would be 0.2236), so
     // Φ = 1 + 1 − tanh(1) = 1.238406.
