@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseFlags } from '../engine/cli/args.ts';
 import { lineChartSvg, type Series } from '../engine/train/plot.ts';
 import { gitCommit, machineInfo, markdownTable, updateReadmeTable } from './util.ts';
@@ -59,10 +59,21 @@ await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, async 
   }
 }));
 
+// With --only, the configs not rerun keep their results from the previous JSON of this machine, if it had the
+// same budget, envs and seeds (their run directories stay in runs/learning).
+const machine = machineInfo();
+const jsonPath = `bench/results/learning-${machine.host}.json`;
+const tableConfigs = only && existsSync(jsonPath) ? (() => {
+  const prev = JSON.parse(readFileSync(jsonPath, 'utf8')) as { steps: number; envs: number; seeds: number; results: typeof results };
+  if (prev.steps !== steps || prev.envs !== envs || prev.seeds !== numSeeds) return configs;
+  results.push(...prev.results.filter((r) => !configs.some((c) => c.task === r.task && c.mode === r.mode)));
+  return CONFIGS.filter((c) => results.some((r) => r.task === c.task && r.mode === c.mode));
+})() : configs;
+
 // Curves: training success rate per iteration, averaged over seeds at each iteration index.
 const series: Series[] = [];
 const curves: Record<string, { envSteps: number[]; successRate: number[] }> = {};
-for (const c of configs) {
+for (const c of tableConfigs) {
   const runs = results.filter((r) => r.task === c.task && r.mode === c.mode).map((r) => readFileSync(`${r.dir}/metrics.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { envSteps: number; successRate: number; episodes: number }));
   const len = Math.min(...runs.map((r) => r.length));
   const x: number[] = [], y: number[] = [];
@@ -73,17 +84,16 @@ for (const c of configs) {
   curves[`${c.task}-${c.mode}`] = { envSteps: x, successRate: y };
   series.push({ name: `${c.task} ${c.mode}`, x, y });
 }
-const machine = machineInfo();
 mkdirSync('bench/results', { recursive: true });
 const svgPath = `bench/results/learning-${machine.host}.svg`;
 writeFileSync(svgPath, lineChartSvg(series, { title: `PPO success rate (training episodes), mean of ${numSeeds} seeds, ${envs} envs`, xLabel: 'env steps', yLabel: 'success rate', yRange: [0, 1] }));
-const table = configs.map((c) => {
+const table = tableConfigs.map((c) => {
   const rs = results.filter((r) => r.task === c.task && r.mode === c.mode).sort((a, b) => a.seed - b.seed);
   const mean = rs.reduce((a, r) => a + r.successRate, 0) / rs.length;
   return [`${c.task === 'reach' ? 'Reach' : 'Push'}`, c.mode, rs.map((r) => `${(r.successRate * 100).toFixed(1)}%`).join(' / '), `${(mean * 100).toFixed(1)}%`, `${(rs.reduce((a, r) => a + r.wallSeconds, 0) / rs.length / 60).toFixed(1)} min`];
 });
 const out = { benchmark: 'learning', date: new Date().toISOString(), commit: gitCommit(), machine, steps, envs, seeds: numSeeds, parallel, results, curves, wallSeconds: (performance.now() - t0) / 1000 };
-writeFileSync(`bench/results/learning-${machine.host}.json`, JSON.stringify(out, null, 2) + '\n');
+writeFileSync(jsonPath, JSON.stringify(out, null, 2) + '\n');
 const md = markdownTable(['task', 'reward', 'eval success per seed (500 episodes, mean action)', 'mean', 'wall time per run'], table) +
   `\n\nBudget ${steps.toExponential(0)} env steps per run, ${envs} envs, WASM backend, ${parallel} runs at a time (${threads} thread${threads > 1 ? 's' : ''} each) on ${machine.cpu} (${machine.cores} cores), commit ${out.commit}; ` +
   `\`node --import tsx bench/learning.ts --steps ${steps} --seeds ${numSeeds} --envs ${envs} --parallel ${parallel}\`. Curves: [${svgPath}](${svgPath}).`;

@@ -35,6 +35,9 @@ export const reach: TaskDef = {
   pointNames: ['grip', 'goal'],
   subgoals: REACH_SUBGOALS,
   obsLayout: [['grip_pos', 0, 3], ['gripper_state', 3, 5], ['grip_velp', 5, 8], ['gripper_vel', 8, 10]],
+  // From the sparse reward, γ = 0.98 learned Reach in 2 of 3 seeds within 5M steps (27% in the third);
+  // γ = 0.9 learned every seed within 1-2M.
+  ppoDefaults: { gamma: 0.9 },
   sampleEpisode(rng, out) {
     for (let k = 0; k < 3; k++) out.goal[k] = INITIAL_GRIP[k] + rng.uniform(-REACH_TARGET_RANGE, REACH_TARGET_RANGE);
   },

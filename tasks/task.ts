@@ -3,6 +3,7 @@
  * episode sampling, and how the scene state maps to observation, achieved goal and named points.
  */
 import type { EpisodeRng } from '../engine/rng.ts';
+import type { PpoConfig } from '../engine/train/ppo.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
 
 /** Offsets into the per-env scene state (Float64Array of STATE_SIZE), env-local frame, SI units. */
@@ -48,6 +49,8 @@ export interface TaskDef {
   subgoals: SubgoalSpec;
   /** The observation layout, documented field by field. */
   obsLayout: readonly ObsField[];
+  /** PPO settings tuned for this task, over the trainer's defaults and under a run's own options (README, Learning). */
+  ppoDefaults?: Readonly<Partial<Pick<PpoConfig, 'gamma' | 'gaeLambda'>>>;
   /** Samples the start of an episode from its counter-based stream. */
   sampleEpisode(rng: EpisodeRng, out: EpisodeStart): void;
   /** Writes obs [obsDim] at obs[o] from the scene state; velocities are scaled by controlDt like Fetch. */

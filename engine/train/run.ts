@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { makeEnv } from '../env.ts';
+import { getTask } from '../../tasks/registry.ts';
 import type { ShapingMode } from '../shaping/spec.ts';
 import type { PpoHyperparams } from './backend.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-fs.ts';
@@ -70,7 +71,7 @@ function identity(o: TrainRunOptions, cfg: PpoConfig) {
 
 /** Trains as the options say; onIteration sees each iteration's metrics (for progress bars). */
 export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: string; reason: string; iterations: number; startIteration: number }) => void, onIteration: (m: IterationMetrics, t: PpoTrainer) => void): Promise<TrainRunResult> {
-  const cfg: PpoConfig = { ...DEFAULT_PPO_CONFIG, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...o.ppo.hp } };
+  const cfg: PpoConfig = { ...DEFAULT_PPO_CONFIG, ...getTask(o.task).ppoDefaults, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...o.ppo.hp } };
   await fs.mkdir(o.outDir, { recursive: true });
   const metricsPath = path.join(o.outDir, 'metrics.jsonl');
   const want = identity(o, cfg);

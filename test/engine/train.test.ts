@@ -142,6 +142,18 @@ describe('PPO training', () => {
     await assert.rejects(trainRun(options(b, { resume: true, seed: 4 }), quiet, quiet), /resume: the checkpoint .* was trained with/);
   });
 
+  it('a task\'s tuned PPO defaults apply under the run\'s own options', async () => {
+    const gammaOf = async (over: Partial<TrainRunOptions>) => {
+      const dir = await tmp();
+      await trainRun(options(dir, { totalSteps: 16 * 10, evalEpisodes: 1, ...over }), quiet, quiet);
+      const m = JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8'));
+      return m.config.run.ppo.gamma;
+    };
+    assert.equal(await gammaOf({}), 0.9, 'Reach: its own default');
+    assert.equal(await gammaOf({ ppo: { numSteps: 10, gamma: 0.95 } }), 0.95, 'an explicit gamma wins');
+    assert.equal(await gammaOf({ task: 'Push' }), DEFAULT_PPO_CONFIG.gamma, 'Push: the trainer default');
+  });
+
   it('a tiny-budget run improves the return on Reach', async () => {
     const dir = await tmp();
     const iters: { envSteps: number; terms: Record<string, number>; episodes: number }[] = [];
