@@ -3,7 +3,7 @@
  * Push/gated, several seeds each; success rate (training episodes, and a final evaluation with the mean
  * action) against env steps. Runs go to runs/learning/<task>-<mode>-s<seed>/ as `cairn train` writes them.
  *
- * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 512] [--parallel 2] [--only push-pbrs,...]
+ * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 256] [--parallel 2] [--only push-pbrs,...]
  * Writes bench/results/learning-<host>.json, bench/results/learning-<host>.svg and the README table.
  */
 import { spawn } from 'node:child_process';
@@ -24,7 +24,7 @@ const CONFIGS = [
 const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string' });
 const steps = (f.steps as number | undefined) ?? 5e6;
 const numSeeds = (f.seeds as number | undefined) ?? 3;
-const envs = (f.envs as number | undefined) ?? 512;
+const envs = (f.envs as number | undefined) ?? 256;
 const parallel = (f.parallel as number | undefined) ?? 2;
 /** Threads per run: the cores shared among the runs at a time. */
 const threads = Math.max(1, Math.floor(availableParallelism() / parallel));

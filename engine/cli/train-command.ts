@@ -12,7 +12,7 @@ import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-
 import { flag, parseFlags, parseHidden } from './args.ts';
 import { ProgressBar } from './progress.ts';
 
-export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 20] [--envs 512] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98 (Reach 0.9)] [--gae-lambda 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--action-penalty 0] [--bound-penalty 1] [--critic auto|shaped|task] [--norm-adv true] [--subgoals SPEC.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
+export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 20] [--envs 256] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98 (Reach 0.9)] [--gae-lambda 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--action-penalty 0] [--bound-penalty 1] [--critic auto|shaped|task] [--norm-adv true] [--subgoals SPEC.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
 /** Shaping weight w of `cairn train` (Φ in [0, w·K]); 20 gave Push with PBRS ≥ 90% in 5M steps (README, Learning). */
 export const DEFAULT_TRAIN_WEIGHT = 20;
 export const EVAL_USAGE = 'cairn eval RUN_DIR [--episodes 500] [--backend auto|wasm|webgpu] [--seed S] [--json]';
@@ -79,7 +79,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let bar: ProgressBar | null = null;
   let last: IterationMetrics | null = null;
   const result = await trainRun({
-    task, shaping, shapingWeight: flag(f, 'weight', DEFAULT_TRAIN_WEIGHT), numEnvs: flag(f, 'envs', 512), numWorkers: flag(f, 'workers', 1), totalSteps, seed, outDir, backend, threads: positiveInt('threads', flag(f, 'threads', backend === 'webgpu' ? 1 : Math.min(2, availableParallelism()))), hidden,
+    task, shaping, shapingWeight: flag(f, 'weight', DEFAULT_TRAIN_WEIGHT), numEnvs: flag(f, 'envs', 256), numWorkers: flag(f, 'workers', 1), totalSteps, seed, outDir, backend, threads: positiveInt('threads', flag(f, 'threads', backend === 'webgpu' ? 1 : Math.min(2, availableParallelism()))), hidden,
     ppo, evalEpisodes: positiveInt('eval-episodes', flag(f, 'eval-episodes', 500)), resume: flag(f, 'resume', false), checkpointSeconds: flag(f, 'checkpoint-seconds', 30),
     initLogStd: f['init-log-std'] as number | undefined,
     valueOutGain: f['value-out-gain'] as number | undefined,
