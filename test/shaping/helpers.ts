@@ -1,13 +1,16 @@
 /** Shared pieces of the shaping tests: a seeded RNG, twin batches and random states that cross stages. */
 import assert from 'node:assert/strict';
 import { createBatch, type Batch, type BatchDims } from '../../engine/batch.ts';
-import type { SubgoalSpec } from '../../engine/shaping/index.ts';
+import { PUSH_SUBGOALS, type SubgoalSpec } from '../../engine/shaping/index.ts';
 import { mulberry32 } from '../../engine/rng.ts';
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32, engine/rng.ts). */
 export const rng = mulberry32;
 
 export const PUSH_POINTS = ['grip', 'object', 'goal'] as const;
+
+/** Push's stages with σ = 0.1 in both progress terms, the scale the tests' numbers worked out by hand use. */
+export const PUSH_SIGMA_01: SubgoalSpec = { ...PUSH_SUBGOALS, stages: PUSH_SUBGOALS.stages.map((st) => ({ ...st, progress: { ...st.progress, sigma: 0.1 } })) };
 
 export function pushDims(numEnvs: number): BatchDims {
   return { numEnvs, obsDim: 25, actDim: 4, goalDim: 3, numPoints: 3 };

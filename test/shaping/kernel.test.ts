@@ -8,7 +8,7 @@ import {
   PUSH_SUBGOALS, SHAPING_MODES, SHAPING_TABLE_BYTES, SHAPING_TABLE_OFFSET, ShapingKernel, ShapingReference, type Shaper, type ShapingConfig,
   type SubgoalSpec,
 } from '../../engine/shaping/index.ts';
-import { assertClose, assertOutputsEqual, copyBatch, KITCHEN_SINK_SPEC, OUTPUT_FIELDS, PUSH_POINTS, pushDims, randomReadback, randomState, rng, twinBatches } from './helpers.ts';
+import { assertClose, assertOutputsEqual, copyBatch, KITCHEN_SINK_SPEC, OUTPUT_FIELDS, PUSH_POINTS, PUSH_SIGMA_01, pushDims, randomReadback, randomState, rng, twinBatches } from './helpers.ts';
 
 /**
  * Runs `steps` control steps on kernel and reference twins with identical random inputs, the loop's order
@@ -189,7 +189,7 @@ test('setConfig switches modes at run time and re-weights Φ; kernel and referen
 
 test('finished-episode stats: hand-counted on 4 envs, then take and clear', async () => {
   const [a] = twinBatches(pushDims(4));
-  const k = await ShapingKernel.create(a, PUSH_SUBGOALS, PUSH_POINTS, { mode: 'pbrs', gamma: 1, weight: 1 });
+  const k = await ShapingKernel.create(a, PUSH_SIGMA_01, PUSH_POINTS, { mode: 'pbrs', gamma: 1, weight: 1 });
   // Every env: object at the goal, grip far from it. behindObject is undefined when object = goal and falls
   // back to the object itself, so stage 0's distance is ‖(−0.3, −0.35, 0.175)‖ = √0.243125 = 0.493077 > 0.03:
   // stage 0, Φ0 = 1 − tanh(4.93077) = 2 / (e^9.86154 + 1) = 2 / 19179.4 = 1.0428e-4.

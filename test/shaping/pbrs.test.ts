@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createBatch, MAX_REWARD_TERMS, type Batch } from '../../engine/batch.ts';
 import { PUSH_SUBGOALS, REACH_SUBGOALS, ShapingKernel, ShapingReference, type Shaper, type ShapingConfig } from '../../engine/shaping/index.ts';
-import { assertClose, KITCHEN_SINK_SPEC, PUSH_POINTS, pushDims, randomReadback, randomState, rng } from './helpers.ts';
+import { assertClose, KITCHEN_SINK_SPEC, PUSH_POINTS, PUSH_SIGMA_01, pushDims, randomReadback, randomState, rng } from './helpers.ts';
 
 const T = MAX_REWARD_TERMS;
 const TERM_DENSE = 1, TERM_PBRS = 2, TERM_BONUS = 3, TERM_GATED = 4;
@@ -47,9 +47,6 @@ test('Reach: Φ and F by hand; termination zeroes Φ(s′), truncation keeps it'
     assert.deepEqual([...b.stage], [0, 0]);
   }
 });
-
-/** Push's stages with σ = 0.1 in both progress terms, the scale the numbers worked out by hand below use. */
-const PUSH_SIGMA_01 = { ...PUSH_SUBGOALS, stages: PUSH_SUBGOALS.stages.map((st) => ({ ...st, progress: { ...st.progress, sigma: 0.1 } })) };
 
 test('Push: latch through both stages by hand, with bonus and gated terms', async () => {
   const make = () => createBatch(pushDims(1));
