@@ -22,6 +22,14 @@ export interface ObjectReadback {
   /** [3] angular velocity, rad/s. */ angvel: Float64Array;
 }
 
+/** FetchWorlds constructed and not yet freed in this thread (a leak check for tests). */
+let liveWorlds = 0;
+
+/** Number of FetchWorlds alive in this thread: constructed and not yet freed. */
+export function liveFetchWorlds(): number {
+  return liveWorlds;
+}
+
 export class FetchWorld {
   readonly numEnvs: number;
   readonly hasObject: boolean;
@@ -47,6 +55,7 @@ export class FetchWorld {
     this.hasObject = hasObject;
     this.cfg = cfg;
     this.world = new R.World({ x: 0, y: 0, z: -9.81 });
+    liveWorlds++;
     this.world.timestep = cfg.dt;
     this.world.numSolverIterations = cfg.solverIterations;
     this.origin = new Float64Array(numEnvs * 3);
@@ -171,6 +180,7 @@ export class FetchWorld {
     if (this.freed) return;
     this.freed = true;
     this.world.free();
+    liveWorlds--;
     this.palms.length = 0;
     this.cubes.length = 0;
   }
