@@ -7,7 +7,7 @@ import { loadCheckpoint } from '../train/checkpoint-fs.ts';
 import { evaluatePolicy } from '../train/evaluate.ts';
 import { RunningNormalizer } from '../train/normalizer.ts';
 import { trainRun } from '../train/run.ts';
-import { CRITIC_REWARDS, type IterationMetrics } from '../train/ppo.ts';
+import type { IterationMetrics } from '../train/ppo.ts';
 import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-backend.ts';
 import { flag, parseFlags, parseHidden } from './args.ts';
 import { ProgressBar } from './progress.ts';
@@ -66,10 +66,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (f['gae-lambda'] !== undefined) ppo.gaeLambda = f['gae-lambda'];
   if (f['action-penalty'] !== undefined) ppo.actionPenalty = f['action-penalty'];
   if (f['bound-penalty'] !== undefined) ppo.boundPenalty = f['bound-penalty'];
-  if (f.critic !== undefined) {
-    if (f.critic !== 'auto' && !(CRITIC_REWARDS as readonly string[]).includes(f.critic as string)) throw new Error(`--critic must be auto, ${CRITIC_REWARDS.join(' or ')}, got '${f.critic}'`);
-    ppo.criticReward = f.critic;
-  }
+  if (f.critic !== undefined) ppo.criticReward = f.critic;
   if (f['norm-adv'] !== undefined) {
     if (f['norm-adv'] !== 'true' && f['norm-adv'] !== 'false') throw new Error(`--norm-adv must be true or false, got '${f['norm-adv']}'`);
     ppo.hp.normAdv = f['norm-adv'] === 'true';

@@ -12,7 +12,7 @@ import type { PpoHyperparams } from './backend.ts';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint-fs.ts';
 import { evaluatePolicy, type EvalResult } from './evaluate.ts';
 import { lineChartSvg, type Series } from './plot.ts';
-import { DEFAULT_PPO_CONFIG, PpoTrainer, policyInputDim, type IterationMetrics, type PpoConfig } from './ppo.ts';
+import { DEFAULT_PPO_CONFIG, PpoTrainer, policyInputDim, validatePpoConfig, type IterationMetrics, type PpoConfig } from './ppo.ts';
 import { createBackend, type BackendKind } from './select-backend.ts';
 import { paramLayout } from '../policy/param-layout.ts';
 import { VALUE_OUT_GAIN } from '../policy/init.ts';
@@ -71,7 +71,8 @@ function identity(o: TrainRunOptions, cfg: PpoConfig) {
 
 /** Trains as the options say; onIteration sees each iteration's metrics (for progress bars). */
 export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: string; reason: string; iterations: number; startIteration: number }) => void, onIteration: (m: IterationMetrics, t: PpoTrainer) => void): Promise<TrainRunResult> {
-  const cfg: PpoConfig = { ...DEFAULT_PPO_CONFIG, ...getTask(o.task).ppoDefaults, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...o.ppo.hp } };
+  // Checked before anything is created, so a bad setting leaves no run directory behind.
+  const cfg: PpoConfig = validatePpoConfig({ ...DEFAULT_PPO_CONFIG, ...getTask(o.task).ppoDefaults, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...o.ppo.hp } });
   await fs.mkdir(o.outDir, { recursive: true });
   const metricsPath = path.join(o.outDir, 'metrics.jsonl');
   const want = identity(o, cfg);

@@ -193,5 +193,11 @@ describe('cairn train and eval CLI', () => {
     const flagErr = run('train', '--shaping', 'pbr');
     assert.equal(flagErr.status, 2);
     assert.match(flagErr.stderr, /--shaping must be one of sparse, dense, pbrs, bonus, gated, got 'pbr'/);
+    // A bad PPO setting is refused before the run directory exists.
+    const fresh = path.join(dir, 'never');
+    const criticErr = run('train', '--critic', 'value', '--out', fresh);
+    assert.equal(criticErr.status, 2);
+    assert.match(criticErr.stderr, /ppo.criticReward must be auto, shaped or task, got "value"/);
+    await assert.rejects(fs.stat(fresh), /ENOENT/);
   });
 });
