@@ -17,8 +17,8 @@
 //           [3] bonus = b · (stages completed by this transition), [4] gated = −w · d_j
 //   shapedReward = reward + terms[mode] (+ 0 in mode sparse)
 import {
-  D_AWAY, D_FROM, D_OFFSET, D_XY, DERIVED_BYTES, DERIVED_OFFSET, H_BONUS, H_GAMMA, H_MAGIC, H_MODE, H_NUM_BASE, H_NUM_DERIVED,
-  H_NUM_STAGES, H_VERSION, H_WEIGHT, L_A, L_B, L_KIND, L_VALUE, L_XY, LEAF_BYTES, LEAF_DISTANCE, LEAF_GRIPPER_CLOSED, LEAF_GRIPPER_OPEN,
+  D_AWAY, D_FROM, D_KIND, D_OFFSET, D_SHIFT, D_XY, DERIVED_BYTES, DERIVED_OFFSET, DERIVED_SHIFT, H_BONUS, H_GAMMA, H_MAGIC, H_MODE,
+  H_NUM_BASE, H_NUM_DERIVED, H_NUM_STAGES, H_VERSION, H_WEIGHT, L_A, L_B, L_KIND, L_VALUE, L_XY, LEAF_BYTES, LEAF_DISTANCE, LEAF_GRIPPER_CLOSED, LEAF_GRIPPER_OPEN,
   LEAF_HEIGHT, MAGIC, MAX_SLOTS, MODE_BONUS, MODE_DENSE, MODE_GATED, MODE_PBRS, PTR_DONE, PTR_EP_RETURN, PTR_EP_SHAPED, PTR_EP_TERMS,
   PTR_GRIPPER, PTR_MAX_STAGE, PTR_POINTS, PTR_POTENTIAL, PTR_REWARD, PTR_SHAPED, PTR_STAGE, PTR_SUCCESS, PTR_TERMINATED,
   PTR_TERMS, PTR_TRUNCATED, SL_COUNT, SL_HIST, SL_POINTS, SL_RETURN, SL_SHAPED, SL_SUCCESS, SL_TERMS, SL_TMP, SLOT_BYTES, SLOTS_OFFSET,
@@ -91,7 +91,8 @@ const POINT_BYTES: i32 = 48;
 
 /**
  * Gathers the task points of envs e0..e3 into the slot's scratch (one v128 per point coordinate, lane = env)
- * and evaluates the derived points after them.
+ * and evaluates the derived points after them: DERIVED_SHIFT p = from + shift, DERIVED_AWAY
+ * p = from + offset · (from − awayFrom) / ‖from − awayFrom‖ (p = from when ‖·‖ <= MIN_LEN).
  */
 @inline function loadPoints(table: usize, pts: usize, e0: i32, e1: i32, e2: i32, e3: i32): void {
   const numBase = load<i32>(table + <usize>H_NUM_BASE);
@@ -112,9 +113,15 @@ const POINT_BYTES: i32 = 48;
   for (let d = 0; d < numDerived; d++) {
     const e = table + <usize>(DERIVED_OFFSET + d * DERIVED_BYTES);
     const pf = pts + <usize>(load<i32>(e + <usize>D_FROM) * POINT_BYTES);
-    const pa = pts + <usize>(load<i32>(e + <usize>D_AWAY) * POINT_BYTES);
     const out = pts + <usize>((numBase + d) * POINT_BYTES);
     const fx = v128.load(pf), fy = v128.load(pf, 16), fz = v128.load(pf, 32);
+    if (load<i32>(e + <usize>D_KIND) == DERIVED_SHIFT) {
+      v128.store(out, f32x4.add(fx, splat(load<f32>(e + <usize>D_SHIFT))));
+      v128.store(out, f32x4.add(fy, splat(load<f32>(e + <usize>(D_SHIFT + 4)))), 16);
+      v128.store(out, f32x4.add(fz, splat(load<f32>(e + <usize>(D_SHIFT + 8)))), 32);
+      continue;
+    }
+    const pa = pts + <usize>(load<i32>(e + <usize>D_AWAY) * POINT_BYTES);
     const vx = f32x4.sub(fx, v128.load(pa));
     const vy = f32x4.sub(fy, v128.load(pa, 16));
     const vz = load<i32>(e + <usize>D_XY) != 0 ? f32x4.splat(0) : f32x4.sub(fz, v128.load(pa, 32));

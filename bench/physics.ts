@@ -1,7 +1,8 @@
 /**
  * Physics benchmark (DESIGN.md section 8): the peer's scripted push driven through cairn's API on Push,
  * success rate over seeded episodes next to control env-steps/s, for several batch sizes, 1 vs 2
- * workers, a sweep of physics settings, and mujoco-js on the peer scene in the same run.
+ * workers, a sweep of physics settings, every other task's scripted controller (tasks/scripted.ts) at
+ * N = 256 and 1024, and mujoco-js on the peer push and pick scenes in the same run.
  *
  * Usage: node --import tsx bench/physics.ts [--quick] [--out bench/results/physics-<host>.json]
  * Env-steps/s = N × timed steps / seconds spent inside env.step (controller time excluded); warm-up excluded.
@@ -11,11 +12,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { makeEnv, type PhysicsConfig } from '../index.ts';
 import { DEFAULT_PHYSICS } from '../engine/physics/config.ts';
 import { RAPIER_BUILD } from '../engine/physics/rapier.ts';
-import { ScriptedPush } from '../tasks/scripted.ts';
+import { scriptedController } from '../tasks/scripted.ts';
+import { getTask } from '../tasks/registry.ts';
 import { parseFlags } from '../engine/cli/args.ts';
 import { gitCommit, machineInfo, markdownTable, median, updateReadmeTable } from './util.ts';
 
 interface PushRun {
+  task: string;
   numEnvs: number;
   numWorkers: number;
   physics: PhysicsConfig;
@@ -26,10 +29,10 @@ interface PushRun {
   repeats: number[];
 }
 
-/** Runs the scripted push: warm-up steps, then `repeats` timed sections of at least minSteps steps and minEpisodes episodes in all. */
-async function runPush(numEnvs: number, numWorkers: number, physics: Partial<PhysicsConfig>, minEpisodes: number, warmSteps: number, repeats: number): Promise<PushRun> {
-  const env = await makeEnv('Push', { numEnvs, numWorkers, seed: 2026, physics });
-  const ctl = new ScriptedPush(numEnvs);
+/** Runs a task's scripted controller: warm-up steps, then `repeats` timed sections of whole episodes, minEpisodes episodes in all. */
+async function runScripted(task: string, numEnvs: number, numWorkers: number, physics: Partial<PhysicsConfig>, minEpisodes: number, warmSteps: number, repeats: number): Promise<PushRun> {
+  const env = await makeEnv(task, { numEnvs, numWorkers, seed: 2026, physics });
+  const ctl = scriptedController(env.task.name, numEnvs);
   const act = new Float32Array(numEnvs * 4);
   let r = env.reset();
   const stepOnce = () => {
@@ -41,7 +44,8 @@ async function runPush(numEnvs: number, numWorkers: number, physics: Partial<Phy
   for (let t = 0; t < warmSteps; t++) stepOnce();
   // Restart episodes so every counted episode is whole.
   r = env.reset();
-  const stepsPerRepeat = 50 * Math.max(1, Math.ceil(minEpisodes / numEnvs / repeats));
+  const len = getTask(task).maxEpisodeSteps;
+  const stepsPerRepeat = len * Math.max(1, Math.ceil(minEpisodes / numEnvs / repeats));
   let episodes = 0, successes = 0;
   const rates: number[] = [];
   for (let rep = 0; rep < repeats; rep++) {
@@ -53,12 +57,12 @@ async function runPush(numEnvs: number, numWorkers: number, physics: Partial<Phy
     rates.push((numEnvs * stepsPerRepeat) / (ms / 1000));
   }
   await env.close();
-  return { numEnvs, numWorkers, physics: env.physics, episodes, successRate: successes / episodes, envStepsPerSec: median(rates), repeats: rates.map(Math.round) };
+  return { task: env.task.name, numEnvs, numWorkers, physics: env.physics, episodes, successRate: successes / episodes, envStepsPerSec: median(rates), repeats: rates.map(Math.round) };
 }
 
-/** Runs the mujoco-js peer in a child process and returns its JSON line. */
-function runMujoco(numEnvs: number, episodes: number): Record<string, unknown> {
-  const res = spawnSync(process.execPath, [new URL('./peers/mujoco-push.mjs', import.meta.url).pathname, String(numEnvs), String(episodes), '1'], { encoding: 'utf8' });
+/** Runs a mujoco-js peer script (bench/peers/mujoco-push.mjs or mujoco-pick.mjs) in a child process and returns its JSON line. */
+function runMujoco(script: string, numEnvs: number, episodes: number): Record<string, unknown> {
+  const res = spawnSync(process.execPath, [new URL(`./peers/${script}`, import.meta.url).pathname, String(numEnvs), String(episodes), '1'], { encoding: 'utf8' });
   if (res.status !== 0) throw new Error(`mujoco-js peer failed: ${res.stderr}`);
   return JSON.parse(res.stdout.trim().split('\n').pop()!);
 }
@@ -73,13 +77,13 @@ const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 console.log(`cairn physics benchmark (${quick ? 'quick' : 'full'}): ${RAPIER_BUILD}, default physics ${JSON.stringify(DEFAULT_PHYSICS)}`);
 const sizes: PushRun[] = [];
 for (const n of [1, 64, 256, 1024]) {
-  const run = await runPush(n, 1, {}, minEpisodes, warm, repeats);
+  const run = await runScripted('Push', n, 1, {}, minEpisodes, warm, repeats);
   sizes.push(run);
   console.log(`N=${n} workers=1: ${fmt(run.envStepsPerSec)} env-steps/s, success ${(run.successRate * 100).toFixed(1)}% of ${run.episodes}`);
 }
 const workers: PushRun[] = [];
 for (const w of [1, 2]) {
-  const run = w === 1 ? sizes[sizes.length - 1] : await runPush(1024, w, {}, minEpisodes, warm, repeats);
+  const run = w === 1 ? sizes[sizes.length - 1] : await runScripted('Push', 1024, w, {}, minEpisodes, warm, repeats);
   workers.push(run);
   if (w > 1) console.log(`N=1024 workers=${w}: ${fmt(run.envStepsPerSec)} env-steps/s, success ${(run.successRate * 100).toFixed(1)}% of ${run.episodes}`);
 }
@@ -90,16 +94,31 @@ for (const physics of [
   { dt: 0.005, substeps: 8, solverIterations: 4 },
   { dt: 0.002, substeps: 20, solverIterations: 4 },
 ]) {
-  const run = await runPush(256, 1, physics, minEpisodes, warm, repeats);
+  const run = await runScripted('Push', 256, 1, physics, minEpisodes, warm, repeats);
   sweep.push(run);
   console.log(`sweep N=256 ${JSON.stringify(physics)}: ${fmt(run.envStepsPerSec)} env-steps/s, success ${(run.successRate * 100).toFixed(1)}%`);
 }
-const mujoco = runMujoco(quick ? 16 : 64, quick ? 2 : 4);
-console.log(`mujoco-js N=${mujoco.N}: ${fmt(mujoco.env_steps_per_s as number)} env-steps/s, success ${((mujoco.success_rate as number) * 100).toFixed(1)}% of ${mujoco.episodes}`);
+const tasks: PushRun[] = [];
+for (const task of ['PickAndPlace', 'Slide', 'Stack']) {
+  for (const n of quick ? [256] : [256, 1024]) {
+    const run = await runScripted(task, n, 1, {}, minEpisodes, warm, repeats);
+    tasks.push(run);
+    console.log(`${task} N=${n} workers=1: ${fmt(run.envStepsPerSec)} env-steps/s, scripted success ${(run.successRate * 100).toFixed(1)}% of ${run.episodes}`);
+  }
+}
+const mujoco = runMujoco('mujoco-push.mjs', quick ? 16 : 64, quick ? 2 : 4);
+console.log(`mujoco-js push N=${mujoco.N}: ${fmt(mujoco.env_steps_per_s as number)} env-steps/s, success ${((mujoco.success_rate as number) * 100).toFixed(1)}% of ${mujoco.episodes}`);
+const mujocoPick = runMujoco('mujoco-pick.mjs', quick ? 16 : 64, quick ? 2 : 4);
+console.log(`mujoco-js pick N=${mujocoPick.N}: ${fmt(mujocoPick.env_steps_per_s as number)} env-steps/s, success ${((mujocoPick.success_rate as number) * 100).toFixed(1)}% of ${mujocoPick.episodes}`);
 
 const single = sizes.find((s) => s.numEnvs === 1024)!;
+const n256 = sizes.find((s) => s.numEnvs === 256)!;
+const pick = tasks.filter((t) => t.task === 'PickAndPlace').pop()!;
 const summary = {
   speedupVsMujocoAtN1024: +(single.envStepsPerSec / (mujoco.env_steps_per_s as number)).toFixed(2),
+  pushN1024OverN256: +(single.envStepsPerSec / n256.envStepsPerSec).toFixed(2),
+  pickSpeedupVsMujocoPick: +(pick.envStepsPerSec / (mujocoPick.env_steps_per_s as number)).toFixed(2),
+  pickAtN: pick.numEnvs,
   twoWorkerScalingAtN1024: +(workers[1].envStepsPerSec / workers[0].envStepsPerSec).toFixed(2),
   fidelityGate: single.successRate >= 0.9,
 };
@@ -107,7 +126,7 @@ console.log(JSON.stringify(summary));
 const machine = machineInfo();
 const result = {
   benchmark: 'physics', date: new Date().toISOString(), quick, commit: gitCommit(), machine, rapier: RAPIER_BUILD, node: process.version,
-  task: 'Push', controller: 'shared/peers/controller.mjs scripted push (bench/scripted-push.ts)', sizes, workers, sweep, mujoco, summary,
+  task: 'Push', controller: 'tasks/scripted.ts (push: shared/peers/controller.mjs; pick: shared/peers/pick_controller.mjs)', sizes, workers, sweep, tasks, mujoco, mujocoPick, summary,
 };
 const out = typeof flags.out === 'string' ? flags.out : `bench/results/physics-${machine.host}.json`;
 mkdirSync('bench/results', { recursive: true });
@@ -120,11 +139,13 @@ if (!quick) {
     ...sizes.map((r) => [`cairn Push, ${r.numEnvs} env${r.numEnvs > 1 ? 's' : ''}, 1 thread`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
     ...workers.slice(1).map((r) => [`cairn Push, ${r.numEnvs} envs, ${r.numWorkers} workers`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
     ...sweep.map((r) => [`cairn Push, ${r.numEnvs} envs, 1 thread (sweep)`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
+    ...tasks.map((r) => [`cairn ${r.task}, ${r.numEnvs} envs, 1 thread`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
     [`mujoco-js push_mocap, ${mujoco.N} envs, 1 thread`, 'dt 0.002 × 20, Newton', fmt(mujoco.env_steps_per_s as number), pct(mujoco.success_rate as number), mujoco.episodes as number],
+    [`mujoco-js pick_mocap, ${mujocoPick.N} envs, 1 thread`, 'dt 0.002 × 20, Newton', fmt(mujocoPick.env_steps_per_s as number), pct(mujocoPick.success_rate as number), mujocoPick.episodes as number],
   ];
-  const table = markdownTable(['run', 'physics', 'control env-steps/s', 'scripted push success', 'episodes'], rows);
+  const table = markdownTable(['run', 'physics', 'control env-steps/s', 'scripted success', 'episodes'], rows);
   const note = `Measured ${result.date.slice(0, 10)} on ${machine.cpu} (${machine.cores} cores), commit ${result.commit}, \`npm run bench:physics\`. ` +
-    `Single thread at N = 1024 runs ${summary.speedupVsMujocoAtN1024}× mujoco-js; 2 workers run ${summary.twoWorkerScalingAtN1024}× 1 worker.`;
+    `Single thread at N = 1024 Push runs ${summary.speedupVsMujocoAtN1024}× mujoco-js push (${summary.pushN1024OverN256}× its N = 256 rate) and PickAndPlace ${summary.pickSpeedupVsMujocoPick}× mujoco-js pick; 2 workers run ${summary.twoWorkerScalingAtN1024}× 1 worker.`;
   if (updateReadmeTable('physics', `${table}\n\n${note}`)) console.log('updated the README table');
 }
 

@@ -7,7 +7,11 @@
  * views below stay valid for the life of the batch.
  *
  * Flat layout, in this order, each field starting on a 16-byte boundary after KERNEL_RESERVED_BYTES
- * (N = numEnvs, O = obsDim, A = actDim, G = goalDim, P = numPoints, T = MAX_REWARD_TERMS):
+ * (N = numEnvs, O = obsDim, A = actDim, G = goalDim, P = numPoints, T = MAX_REWARD_TERMS, B = numBodies,
+ * S = numSceneParams). The state block (every env's full state: what a reset samples and what snapshot/restore
+ * copies) is bodyPose, bodyVel, fingerPos, fingerVel, mocapTarget, fingerTarget, desiredGoal, sceneParams,
+ * episodeStep, episodeIndex and the shaping latch and potential (stage, maxStage, potential); every other
+ * field is derived from it or belongs to the transition. Positions are env-local, z up.
  *
  * | field               | type    | shape   | meaning                                                    |
  * |---------------------|---------|---------|------------------------------------------------------------|
@@ -35,6 +39,22 @@
  * | truncated           | u8      | [N]     | 1 when the episode hit its time limit at this step         |
  * | success             | u8      | [N]     | 1 when the state reached by the transition is a success    |
  * | done                | u8      | [N]     | terminated or truncated (the env was reset after it)       |
+ * | bodyPose            | f32     | [N,B,7] | body 0 the grip site, 1..K the objects: x, y, z, qx, qy, qz, qw |
+ * | bodyVel             | f32     | [N,B,6] | linear (m/s) then angular (rad/s) velocity of each body    |
+ * | fingerPos           | f32     | [N, 2]  | finger half-openings (+y, −y), m; 0 = closed, ≤ 0.05       |
+ * | fingerVel           | f32     | [N, 2]  | finger opening speeds, m/s                                 |
+ * | mocapTarget         | f32     | [N, 3]  | where the gripper is driven this control step, m           |
+ * | fingerTarget        | f32     | [N, 2]  | finger half-opening targets, m                             |
+ * | sceneParams         | f32     | [N, S]  | the episode's randomized scene (engine/domain-randomization.ts) |
+ * | finalEpisodeReturn  | f32     | [N]     | sparse return of the episode that ended at this step       |
+ * | finalEpisodeShapedReturn | f32 | [N]    | shaped return of that episode                              |
+ * | finalEpisodeTermSums| f32     | [N, T]  | per-term sums of that episode                              |
+ * | finalEpisodeLength  | i32     | [N]     | control steps of that episode                              |
+ * | finalEpisodeMaxStage| i32     | [N]     | highest subgoal stage that episode latched                 |
+ * | finalEpisodeSuccess | u8      | [N]     | success of its last state                                  |
+ *
+ * The finalEpisode* fields are written where done = 1 (as finalObs is), with or without shaping, and keep
+ * their value elsewhere.
  */
 
 /**
@@ -56,6 +76,10 @@ export interface BatchDims {
   actDim: number;
   goalDim: number;
   numPoints: number;
+  /** Bodies per env in the state block (gripper + objects); 0 for a batch without one. */
+  numBodies?: number;
+  /** Randomized scene parameters per env; 0 for a batch without them. */
+  numSceneParams?: number;
 }
 
 type FieldKind = 'f32' | 'i32' | 'u8';
@@ -87,6 +111,19 @@ export const BATCH_FIELDS = [
   ['truncated', 'u8', () => 1],
   ['success', 'u8', () => 1],
   ['done', 'u8', () => 1],
+  ['bodyPose', 'f32', (d) => (d.numBodies ?? 0) * 7],
+  ['bodyVel', 'f32', (d) => (d.numBodies ?? 0) * 6],
+  ['fingerPos', 'f32', () => 2],
+  ['fingerVel', 'f32', () => 2],
+  ['mocapTarget', 'f32', () => 3],
+  ['fingerTarget', 'f32', () => 2],
+  ['sceneParams', 'f32', (d) => d.numSceneParams ?? 0],
+  ['finalEpisodeReturn', 'f32', () => 1],
+  ['finalEpisodeShapedReturn', 'f32', () => 1],
+  ['finalEpisodeTermSums', 'f32', () => MAX_REWARD_TERMS],
+  ['finalEpisodeLength', 'i32', () => 1],
+  ['finalEpisodeMaxStage', 'i32', () => 1],
+  ['finalEpisodeSuccess', 'u8', () => 1],
 ] as const satisfies readonly FieldSpec[];
 
 type FieldName = (typeof BATCH_FIELDS)[number][0];

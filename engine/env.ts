@@ -3,17 +3,20 @@
  * same-step autoreset. `step()` and `reset()` return typed-array views of the batch (the same objects
  * every call, overwritten by the next call); nothing is allocated per step on cairn's side.
  */
-import { createBatch, type Batch } from './batch.ts';
+import { createBatch, MAX_REWARD_TERMS, type Batch } from './batch.ts';
 import { importHidden, isNode } from './gpu/device.ts';
 import { resolvePhysicsConfig, type PhysicsConfig } from './physics/config.ts';
 import { loadRapier } from './physics/rapier.ts';
-import { goalDistance, SimSlice } from './sim-slice.ts';
+import { SimSlice } from './sim-slice.ts';
 import { getTask } from '../tasks/registry.ts';
-import { sparseReward, type TaskDef } from '../tasks/task.ts';
+import { goalReached, sparseReward, type TaskDef } from '../tasks/task.ts';
+import { numSceneParams, validateDomainRandomization, type DomainRandomization } from './domain-randomization.ts';
+import { numBodies, validateScene } from './physics/scene-def.ts';
 import type { WorkerPool } from './workers/worker-pool.ts';
 import { ShapingKernel } from './shaping/kernel.ts';
 import type { ShapingConfig, SubgoalSpec } from './shaping/spec.ts';
-import { summarizeEpisodeStats, type EpisodeStats, type EpisodeSummary } from './shaping/stats.ts';
+import { recordEpisode, statsFromWords, summarizeEpisodeStats, type EpisodeStats, type EpisodeSummary } from './shaping/stats.ts';
+import { SLOT_STAT_WORDS } from './shaping/table.ts';
 import { CMD_RESET, CMD_RESET_SEEDED, CMD_STEP } from './workers/protocol.ts';
 
 /** Most envs one vector env may hold (a batch of this size is ~100 MB). */
@@ -35,6 +38,8 @@ export interface EnvOptions {
   shaping?: Partial<ShapingConfig>;
   /** A subgoal spec (JSON) replacing the task's own (engine/shaping/spec.ts documents the format). */
   subgoals?: unknown;
+  /** Ranges of scene parameters drawn per env at every reset (engine/domain-randomization.ts); off by default. */
+  domainRandomization?: DomainRandomization;
 }
 
 /** The views returned by reset() and step(); see engine/batch.ts for shapes and meaning. */
@@ -98,6 +103,8 @@ export class VecEnv {
   private readonly pool: WorkerPool | null;
   private readonly result: StepResult;
   private readonly shaper: ShapingKernel;
+  /** Sums over the episodes finished since the last take, from the batch's finalEpisode* fields (shaping/stats.ts words). */
+  private readonly finished = new Float64Array(SLOT_STAT_WORDS);
   private closed = false;
   private started = false;
 
@@ -162,19 +169,40 @@ export class VecEnv {
     }
     if (this.slice) this.slice.step();
     else this.pool!.run(CMD_STEP);
+    // EPISODE STATISTICS, in env order, from the final-episode fields the slices wrote at done.
+    const b = this.batch;
+    for (let i = 0; i < this.numEnvs; i++) {
+      if (b.done[i]) recordEpisode(this.finished, b.finalEpisodeSuccess[i], b.finalEpisodeReturn[i], b.finalEpisodeShapedReturn[i], b.finalEpisodeTermSums, i * MAX_REWARD_TERMS, b.finalEpisodeMaxStage[i]);
+    }
     return this.result;
   }
 
-  /** Fetch's batched reward: for goals [M, goalDim], −1 where ‖achieved − desired‖ > threshold, else 0. */
-  computeReward(achieved: Float32Array, desired: Float32Array, out?: Float32Array): Float32Array {
+  /**
+   * Fetch's batched reward: for goals [M, goalDim], 0 where every 3-D part of the achieved goal is within the
+   * task's threshold of its desired part (each cube of Stack on its own target), else −1. NaN is never a success.
+   */
+  computeReward(achieved: ArrayLike<number>, desired: ArrayLike<number>, out?: Float32Array): Float32Array {
+    const r = this.goalBatch('computeReward', achieved, desired, out, Float32Array);
+    for (let i = 0; i < r.length; i++) r[i] = sparseReward(goalReached(achieved, i * this.goalDim, desired, i * this.goalDim, this.goalDim, this.task.distanceThreshold));
+    return r;
+  }
+
+  /** Batched success for goals [M, goalDim]: 1 where computeReward gives 0, else 0. */
+  isSuccess(achieved: ArrayLike<number>, desired: ArrayLike<number>, out?: Uint8Array): Uint8Array {
+    const r = this.goalBatch('isSuccess', achieved, desired, out, Uint8Array);
+    for (let i = 0; i < r.length; i++) r[i] = goalReached(achieved, i * this.goalDim, desired, i * this.goalDim, this.goalDim, this.task.distanceThreshold) ? 1 : 0;
+    return r;
+  }
+
+  /** Checks goal batches [M, goalDim] and returns the output array [M] (out when given). */
+  private goalBatch<T extends Float32Array | Uint8Array>(name: string, achieved: ArrayLike<number>, desired: ArrayLike<number>, out: T | undefined, make: new (n: number) => T): T {
     const G = this.goalDim;
-    if (achieved.length !== desired.length || achieved.length % G !== 0) {
-      throw new Error(`computeReward: achieved (${achieved.length}) and desired (${desired.length}) must both hold M × ${G} values`);
+    if (!achieved || !desired || achieved.length !== desired.length || achieved.length % G !== 0) {
+      throw new Error(`${name}: achieved (${achieved?.length}) and desired (${desired?.length}) must both hold M × ${G} values`);
     }
     const m = achieved.length / G;
-    const r = out ?? new Float32Array(m);
-    if (r.length !== m) throw new Error(`computeReward: out holds ${r.length} values, expected ${m}`);
-    for (let i = 0; i < m; i++) r[i] = sparseReward(goalDistance(achieved, i * G, desired, i * G, G), this.task.distanceThreshold);
+    const r = out ?? new make(m);
+    if (r.length !== m) throw new Error(`${name}: out holds ${r.length} values, expected ${m}`);
     return r;
   }
 
@@ -201,12 +229,14 @@ export class VecEnv {
 
   /** Raw statistics of the episodes finished since the last take (returns, term sums, stage histogram). */
   takeEpisodeStats(): EpisodeStats {
-    return this.shaper.takeEpisodeStats();
+    const s = statsFromWords(this.finished, this.shaper.numStages);
+    this.finished.fill(0);
+    return s;
   }
 
   /** Means of the episodes finished since the last take: success rate, sparse and shaped return, per-term sums, stages reached. */
   takeEpisodeSummary(): EpisodeSummary {
-    return summarizeEpisodeStats(this.shaper.takeEpisodeStats());
+    return summarizeEpisodeStats(this.takeEpisodeStats());
   }
 
   /** Frees every Rapier object and WASM kernel and stops the workers; the env is unusable afterwards. */
@@ -236,20 +266,25 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
   const numWorkers = checkInt('numWorkers', opts.numWorkers ?? 1, 1, Math.min(MAX_WORKERS, numEnvs));
   const seed = checkInt('seed', opts.seed ?? 0, 0, 0xffffffff);
   const physics = resolvePhysicsConfig(opts.physics);
-  const batch = createBatch({ numEnvs, obsDim: task.obsDim, actDim: task.actDim, goalDim: task.goalDim, numPoints: task.pointNames.length }, { shared: numWorkers > 1 });
+  const dr = opts.domainRandomization === undefined ? null : validateDomainRandomization(opts.domainRandomization);
+  const scene = validateScene(task.scene);
+  const batch = createBatch({
+    numEnvs, obsDim: task.obsDim, actDim: task.actDim, goalDim: task.goalDim, numPoints: task.pointNames.length,
+    numBodies: numBodies(scene), numSceneParams: numSceneParams(scene),
+  }, { shared: numWorkers > 1 });
   // The shaper writes the compiled spec into the batch memory before any worker attaches to it.
   const shaper = await ShapingKernel.create(batch, opts.subgoals ?? task.subgoals, task.pointNames, opts.shaping ?? {});
   try {
     if (numWorkers === 1) {
       const R = await loadRapier();
-      const slice = new SimSlice(R, task, batch, 0, numEnvs, seed, physics);
+      const slice = new SimSlice(R, task, batch, 0, numEnvs, seed, physics, dr);
       slice.shaping = shaper;
       return new VecEnv(task, batch, physics, shaper, slice, null);
     }
     if (!isNode()) throw new Error('makeEnv: numWorkers > 1 needs Node worker_threads; in a browser envs run on one thread (numWorkers: 1)');
     // Hidden from bundlers: the pool and its workers are Node-only.
     const { WorkerPool } = await importHidden<typeof import('./workers/worker-pool.ts')>(new URL('./workers/worker-pool.ts', import.meta.url).href);
-    const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec);
+    const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec, dr);
     return new VecEnv(task, batch, physics, shaper, null, pool);
   } catch (e) {
     shaper.free();

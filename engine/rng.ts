@@ -51,3 +51,10 @@ export function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A standard normal number for (seed, env, episode, draw), from draws 2·draw and 2·draw + 1 by Box-Muller. */
+export function counterGaussian(seed: number, env: number, episode: number, draw: number): number {
+  const u1 = 1 - counterUniform(seed, env, episode, 2 * draw);
+  const u2 = counterUniform(seed, env, episode, 2 * draw + 1);
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}

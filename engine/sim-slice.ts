@@ -1,28 +1,25 @@
 /**
- * One thread's share of a vector env: envs [lo, hi) of the batch, one FetchWorld holding them, and the
- * control step PHYSICS → READBACK → SHAPING → AUTORESET over that slice. Used in the main thread when
- * numWorkers = 1 and inside each worker otherwise; both read and write the same batch layout.
+ * One thread's share of a vector env: envs [lo, hi) of the batch, one SceneWorld holding them, and the
+ * control step PHYSICS → READBACK → SHAPING → EPISODE END → AUTORESET over that slice. Used in the main thread
+ * when numWorkers = 1 and inside each worker otherwise; both read and write the same batch layout.
+ *
+ * Every env's state lives in the batch's state block (engine/batch.ts). A reset samples a state into the
+ * block (the task's episode start, the scene parameters of domain randomization) and then writes it into the
+ * World; `writeState` does the second half for any state put into the block.
  */
-import type { Batch } from './batch.ts';
+import { MAX_REWARD_TERMS, type Batch } from './batch.ts';
+import { drawSceneParams, objectParam, P_ACTION_NOISE, P_OBS_NOISE, P_TABLE_DZ, PO_SCALE, type DomainRandomization } from './domain-randomization.ts';
 import type { PhysicsConfig } from './physics/config.ts';
 import { INITIAL_GRIP } from './physics/fetch-scene.ts';
-import { FetchWorld, type ObjectReadback } from './physics/fetch-world.ts';
 import type { Rapier } from './physics/rapier.ts';
-import { EpisodeRng } from './rng.ts';
-import {
-  S_FINGERS, S_FINGER_VEL, S_GOAL, S_GRIP, S_GRIP_VEL, S_OBJ_ANGVEL, S_OBJ_LINVEL, S_OBJ_POS, S_OBJ_QUAT, STATE_SIZE, sparseReward,
-  type EpisodeStart, type TaskDef,
-} from '../tasks/task.ts';
+import { VEL_WIDTH } from './physics/scene-def.ts';
+import { SceneWorld } from './physics/scene-world.ts';
+import { counterGaussian, EpisodeRng } from './rng.ts';
+import { goalReached, poseAt, sparseReward, velAt, type EpisodeStart, type TaskDef } from '../tasks/task.ts';
 
-/** Euclidean distance between a[ao..ao+dim] and b[bo..bo+dim]; the one formula for step and computeReward. */
-export function goalDistance(a: Float32Array, ao: number, b: Float32Array, bo: number, dim: number): number {
-  let s = 0;
-  for (let k = 0; k < dim; k++) {
-    const d = a[ao + k] - b[bo + k];
-    s += d * d;
-  }
-  return Math.sqrt(s);
-}
+/** Salts that separate the action-noise and observation-noise streams from the episode stream. */
+const ACTION_NOISE_SALT = 0x5a17ac71;
+const OBS_NOISE_SALT = 0x0b5e7e5d;
 
 /** Shaping over a slice, run after readback and again after autoreset (engine/shaping glue implements it). */
 export interface SliceShaping {
@@ -33,30 +30,29 @@ export interface SliceShaping {
 export class SimSlice {
   readonly lo: number;
   readonly hi: number;
-  readonly world: FetchWorld;
+  readonly world: SceneWorld;
   private readonly task: TaskDef;
   private readonly batch: Batch;
   private readonly controlDt: number;
+  private readonly followOmega: number;
+  private readonly dr: DomainRandomization | null;
   private seed: number;
   shaping: SliceShaping | null = null;
-  /** [n, 3] desired goal of each env's running episode (env-local), m. */
-  private readonly goals: Float64Array;
-  private readonly state = new Float64Array(STATE_SIZE);
   private readonly rng = new EpisodeRng(0, 0, 0);
-  private readonly start: EpisodeStart = { object: new Float64Array(3), goal: new Float64Array(3) };
-  private readonly readback: ObjectReadback;
+  private readonly start: EpisodeStart;
 
-  constructor(R: Rapier, task: TaskDef, batch: Batch, lo: number, hi: number, seed: number, cfg: PhysicsConfig) {
+  constructor(R: Rapier, task: TaskDef, batch: Batch, lo: number, hi: number, seed: number, cfg: PhysicsConfig, dr: DomainRandomization | null = null) {
     this.task = task;
     this.batch = batch;
     this.lo = lo;
     this.hi = hi;
     this.seed = seed;
+    this.dr = dr;
     this.controlDt = cfg.dt * cfg.substeps;
-    this.world = new FetchWorld(R, hi - lo, task.hasObject, cfg);
-    this.goals = new Float64Array((hi - lo) * 3);
-    const s = this.state;
-    this.readback = { pos: s.subarray(S_OBJ_POS, S_OBJ_POS + 3), quat: s.subarray(S_OBJ_QUAT, S_OBJ_QUAT + 4), linvel: s.subarray(S_OBJ_LINVEL, S_OBJ_LINVEL + 3), angvel: s.subarray(S_OBJ_ANGVEL, S_OBJ_ANGVEL + 3) };
+    this.followOmega = cfg.followOmega;
+    this.world = new SceneWorld(R, hi - lo, task.scene, cfg);
+    const K = task.scene.objects.length;
+    this.start = { tableTop: 0, objectHalfHeight: new Float64Array(K), objects: new Float64Array(3 * K), goal: new Float64Array(task.goalDim) };
   }
 
   /** Starts a new episode in every env of the slice; with a seed, episode counters restart from startEpisode first. */
@@ -72,23 +68,36 @@ export class SimSlice {
     b.truncated.fill(0, this.lo, this.hi);
     b.done.fill(0, this.lo, this.hi);
     b.success.fill(0, this.lo, this.hi);
-    this.shaping?.reset(this.lo, this.hi, false);
+    if (this.shaping) this.shaping.reset(this.lo, this.hi, false);
+    else this.clearAccumulators(this.lo, this.hi, false);
   }
 
   /** Runs one control step on the slice; actions in batch.action are already validated and clipped. */
   step(): void {
     const { batch: b, world, task, lo, hi } = this;
-    const A = task.actDim, G = task.goalDim, O = task.obsDim;
+    const A = task.actDim, G = task.goalDim, O = task.obsDim, S = b.layout.widths.sceneParams;
     // PHYSICS
-    for (let g = lo; g < hi; g++) world.setTargetFromAction(g - lo, b.action[g * A], b.action[g * A + 1], b.action[g * A + 2]);
+    for (let g = lo; g < hi; g++) {
+      const a = g * A, std = b.sceneParams[g * S + P_ACTION_NOISE];
+      let ax = b.action[a], ay = b.action[a + 1], az = b.action[a + 2], ag = b.action[a + 3];
+      if (std > 0) {
+        const ep = b.episodeIndex[g], t = 4 * b.episodeStep[g];
+        ax = clip1(ax + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t));
+        ay = clip1(ay + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 1));
+        az = clip1(az + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 2));
+        ag = clip1(ag + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 3));
+      }
+      world.setTargetFromAction(g - lo, ax, ay, az, ag);
+    }
     world.simulate();
     // READBACK
+    world.readState(b, lo);
     for (let g = lo; g < hi; g++) {
-      this.writeState(g);
-      const d = goalDistance(b.achievedGoal, g * G, b.desiredGoal, g * G, G);
-      b.reward[g] = sparseReward(d, task.distanceThreshold);
-      b.success[g] = d < task.distanceThreshold ? 1 : 0;
       const t = ++b.episodeStep[g];
+      this.writeOutputs(g);
+      const ok = goalReached(b.achievedGoal, g * G, b.desiredGoal, g * G, G, task.distanceThreshold);
+      b.reward[g] = sparseReward(ok);
+      b.success[g] = ok ? 1 : 0;
       b.terminated[g] = 0;
       b.truncated[g] = t >= task.maxEpisodeSteps ? 1 : 0;
       b.done[g] = b.truncated[g];
@@ -96,67 +105,107 @@ export class SimSlice {
       b.finalAchievedGoal.set(b.achievedGoal.subarray(g * G, g * G + G), g * G);
       b.finalDesiredGoal.set(b.desiredGoal.subarray(g * G, g * G + G), g * G);
     }
-    // SHAPING (without a shaper the learner's reward is the task reward)
+    // SHAPING (without a shaper the learner's reward is the task reward and the slice keeps the episode sums)
     if (this.shaping) this.shaping.step(lo, hi);
-    else b.shapedReward.set(b.reward.subarray(lo, hi), lo);
-    // AUTORESET (same-step: the returned obs starts the next episode; finalObs keeps the last one)
-    let anyDone = false;
-    for (let g = lo; g < hi; g++) {
-      if (b.done[g]) {
-        this.resetEnv(g);
-        anyDone = true;
+    else {
+      b.shapedReward.set(b.reward.subarray(lo, hi), lo);
+      for (let g = lo; g < hi; g++) {
+        b.episodeReturn[g] += b.reward[g];
+        b.episodeShapedReturn[g] += b.reward[g];
+        b.episodeTermSums[g * MAX_REWARD_TERMS] += b.reward[g];
       }
     }
-    if (anyDone) this.shaping?.reset(lo, hi, true);
+    // EPISODE END (the finished episode's statistics, before the reset clears the running sums)
+    let anyDone = false;
+    for (let g = lo; g < hi; g++) {
+      if (!b.done[g]) continue;
+      anyDone = true;
+      b.finalEpisodeReturn[g] = b.episodeReturn[g];
+      b.finalEpisodeShapedReturn[g] = b.episodeShapedReturn[g];
+      b.finalEpisodeTermSums.set(b.episodeTermSums.subarray(g * MAX_REWARD_TERMS, (g + 1) * MAX_REWARD_TERMS), g * MAX_REWARD_TERMS);
+      b.finalEpisodeLength[g] = b.episodeStep[g];
+      b.finalEpisodeMaxStage[g] = b.maxStage[g];
+      b.finalEpisodeSuccess[g] = b.success[g];
+    }
+    // AUTORESET (same-step: the returned obs starts the next episode; finalObs keeps the last one)
+    if (!anyDone) return;
+    for (let g = lo; g < hi; g++) if (b.done[g]) this.resetEnv(g);
+    if (this.shaping) this.shaping.reset(lo, hi, true);
+    else this.clearAccumulators(lo, hi, true);
   }
 
-  /** Samples env g's next episode from (seed, g, episodeIndex), puts the scene there and writes its observation. */
+  /**
+   * Samples env g's next episode from (seed, g, episodeIndex) into the state block (scene parameters, gripper at
+   * its start, fingers closed, objects at rest, goal), then writes it into the World and the derived views.
+   */
   private resetEnv(g: number): void {
     const { batch: b, task, start } = this;
-    const i = g - this.lo;
-    this.rng.reset(this.seed, g, b.episodeIndex[g]);
+    const scene = task.scene, S = b.layout.widths.sceneParams, K = scene.objects.length;
+    const ep = b.episodeIndex[g];
+    drawSceneParams(scene, this.followOmega, this.dr, this.seed, g, ep, b.sceneParams, g * S);
+    start.tableTop = scene.table.topZ + b.sceneParams[g * S + P_TABLE_DZ];
+    for (let k = 0; k < K; k++) start.objectHalfHeight[k] = scene.objects[k].halfExtents[2] * b.sceneParams[g * S + objectParam(k) + PO_SCALE];
+    this.rng.reset(this.seed, g, ep);
     task.sampleEpisode(this.rng, start);
-    this.world.resetEnv(i, INITIAL_GRIP, task.hasObject ? start.object : null);
-    this.goals.set(start.goal, 3 * i);
-    b.episodeIndex[g]++;
+    for (let body = 0; body <= K; body++) {
+      const p = poseAt(b, g, body), v = velAt(b, g, body);
+      for (let c = 0; c < 3; c++) b.bodyPose[p + c] = body === 0 ? INITIAL_GRIP[c] : start.objects[3 * (body - 1) + c];
+      b.bodyPose[p + 3] = 0; b.bodyPose[p + 4] = 0; b.bodyPose[p + 5] = 0; b.bodyPose[p + 6] = 1;
+      b.bodyVel.fill(0, v, v + VEL_WIDTH);
+    }
+    for (let c = 0; c < 3; c++) b.mocapTarget[3 * g + c] = INITIAL_GRIP[c];
+    b.fingerPos.fill(0, 2 * g, 2 * g + 2);
+    b.fingerVel.fill(0, 2 * g, 2 * g + 2);
+    b.fingerTarget.fill(0, 2 * g, 2 * g + 2);
+    b.desiredGoal.set(start.goal, g * task.goalDim);
+    b.episodeIndex[g] = ep + 1;
     b.episodeStep[g] = 0;
-    const s = this.state;
-    s.fill(0);
-    for (let k = 0; k < 3; k++) {
-      s[S_GRIP + k] = INITIAL_GRIP[k];
-      s[S_OBJ_POS + k] = start.object[k];
-      s[S_GOAL + k] = start.goal[k];
-    }
-    s[S_OBJ_QUAT + 3] = 1;
+    this.writeState(g);
+  }
+
+  /** Puts env g's state-block row into the World and recomputes its obs, achieved goal, points and gripper opening. */
+  writeState(g: number): void {
+    this.world.writeState(this.batch, this.lo, g);
     this.writeOutputs(g);
   }
 
-  /** Fills the scene state of env g from the world after a step, then writes its outputs. */
-  private writeState(g: number): void {
-    const i = g - this.lo, s = this.state, w = this.world;
-    for (let k = 0; k < 3; k++) {
-      s[S_GRIP + k] = w.gripPos[3 * i + k];
-      s[S_GRIP_VEL + k] = w.gripVel[3 * i + k];
-      s[S_GOAL + k] = this.goals[3 * i + k];
-    }
-    if (this.task.hasObject) w.readObject(i, this.readback);
-    s[S_FINGERS] = 0; s[S_FINGERS + 1] = 0; s[S_FINGER_VEL] = 0; s[S_FINGER_VEL + 1] = 0;
-    this.writeOutputs(g);
-  }
-
-  /** Writes obs, goals, points and gripper opening of env g from the scene state. */
+  /** Writes obs (with the episode's observation noise), achieved goal, points and gripper opening of env g from the state block. */
   private writeOutputs(g: number): void {
-    const { batch: b, task, state: s } = this;
-    const G = task.goalDim;
-    task.writeObs(s, b.obs, g * task.obsDim, this.controlDt);
-    task.writeAchievedGoal(s, b.achievedGoal, g * G);
-    for (let k = 0; k < G; k++) b.desiredGoal[g * G + k] = s[S_GOAL + k];
-    task.writePoints(s, b.points, g * task.pointNames.length * 3);
-    b.gripperOpening[g] = s[S_FINGERS] + s[S_FINGERS + 1];
+    const { batch: b, task } = this;
+    const O = task.obsDim, G = task.goalDim, S = b.layout.widths.sceneParams;
+    task.writeObs(b, g, b.obs, g * O, this.controlDt);
+    const std = b.sceneParams[g * S + P_OBS_NOISE];
+    if (std > 0) {
+      const ep = b.episodeIndex[g], t = b.episodeStep[g] * O;
+      for (let k = 0; k < O; k++) b.obs[g * O + k] += std * counterGaussian(this.seed ^ OBS_NOISE_SALT, g, ep, t + k);
+    }
+    task.writeAchievedGoal(b, g, b.achievedGoal, g * G);
+    task.writePoints(b, g, b.points, g * task.pointNames.length * 3);
+    b.gripperOpening[g] = b.fingerPos[2 * g] + b.fingerPos[2 * g + 1];
+  }
+
+  /** Zeroes the running episode sums (and, for a full reset, the transition's shaped reward and terms) when no shaper keeps them. */
+  private clearAccumulators(lo: number, hi: number, onlyDone: boolean): void {
+    const b = this.batch, T = MAX_REWARD_TERMS;
+    for (let g = lo; g < hi; g++) {
+      if (onlyDone && !b.done[g]) continue;
+      b.episodeReturn[g] = 0;
+      b.episodeShapedReturn[g] = 0;
+      b.episodeTermSums.fill(0, g * T, g * T + T);
+      b.maxStage[g] = 0;
+      if (!onlyDone) {
+        b.shapedReward[g] = 0;
+        b.rewardTerms.fill(0, g * T, g * T + T);
+      }
+    }
   }
 
   /** Frees the slice's World; MUST be called once. */
   free(): void {
     this.world.free();
   }
+}
+
+function clip1(x: number): number {
+  return x > 1 ? 1 : x < -1 ? -1 : x;
 }

@@ -5,11 +5,13 @@
  * object_rot [3] (XYZ Euler), object_velp [3] (relative to the grip, × control dt), object_velr [3]
  * (× control dt), grip_velp [3] (× control dt), gripper_vel [2].
  */
-import { CUBE_REST_Z, INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
+import { CUBE_HALF, CUBE_MASS, FETCH_TABLE, FRICTION, INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
+import type { SceneObjectDef } from '../engine/physics/scene-def.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
-import {
-  copy3, quatToEuler, S_FINGERS, S_FINGER_VEL, S_GOAL, S_GRIP, S_GRIP_VEL, S_OBJ_ANGVEL, S_OBJ_LINVEL, S_OBJ_POS, S_OBJ_QUAT, type TaskDef,
-} from './task.ts';
+import { copy3, FETCH_OBJECT_OBS, poseAt, writeFetchObjectObs, writeGripObjectGoalPoints, type TaskDef } from './task.ts';
+
+/** Fetch's 5 cm, 2 kg cube. */
+export const FETCH_CUBE: SceneObjectDef = { name: 'object', shape: 'box', halfExtents: [CUBE_HALF, CUBE_HALF, CUBE_HALF], mass: CUBE_MASS, friction: FRICTION };
 
 /** Cube start box half-size around the initial grip site, metres (Fetch's obj_range). */
 export const PUSH_OBJ_RANGE = 0.15;
@@ -50,16 +52,12 @@ export const push: TaskDef = {
   obsDim: 25,
   actDim: 4,
   goalDim: 3,
-  hasObject: true,
-  blockGripper: true,
+  scene: { table: FETCH_TABLE, blockGripper: true, objects: [FETCH_CUBE] },
   maxEpisodeSteps: 50,
   distanceThreshold: 0.05,
   pointNames: ['grip', 'object', 'goal'],
   subgoals: PUSH_SUBGOALS,
-  obsLayout: [
-    ['grip_pos', 0, 3], ['object_pos', 3, 6], ['object_rel_pos', 6, 9], ['gripper_state', 9, 11], ['object_rot', 11, 14],
-    ['object_velp', 14, 17], ['object_velr', 17, 20], ['grip_velp', 20, 23], ['gripper_vel', 23, 25],
-  ],
+  obsLayout: FETCH_OBJECT_OBS,
   sampleEpisode(rng, out) {
     // Rejection sampling as Fetch does; each try consumes two draws of the episode's stream.
     let dx = 0, dy = 0;
@@ -67,32 +65,17 @@ export const push: TaskDef = {
       dx = rng.uniform(-PUSH_OBJ_RANGE, PUSH_OBJ_RANGE);
       dy = rng.uniform(-PUSH_OBJ_RANGE, PUSH_OBJ_RANGE);
     } while (Math.hypot(dx, dy) < PUSH_MIN_OBJ_DIST);
-    out.object[0] = INITIAL_GRIP[0] + dx;
-    out.object[1] = INITIAL_GRIP[1] + dy;
-    out.object[2] = CUBE_REST_Z;
+    const z = out.tableTop + out.objectHalfHeight[0];
+    out.objects[0] = INITIAL_GRIP[0] + dx;
+    out.objects[1] = INITIAL_GRIP[1] + dy;
+    out.objects[2] = z;
     out.goal[0] = INITIAL_GRIP[0] + rng.uniform(-PUSH_TARGET_RANGE, PUSH_TARGET_RANGE);
     out.goal[1] = INITIAL_GRIP[1] + rng.uniform(-PUSH_TARGET_RANGE, PUSH_TARGET_RANGE);
-    out.goal[2] = CUBE_REST_Z;
+    out.goal[2] = z;
   },
-  writeObs(s, obs, o, controlDt) {
-    copy3(s, S_GRIP, obs, o);
-    copy3(s, S_OBJ_POS, obs, o + 3);
-    for (let k = 0; k < 3; k++) obs[o + 6 + k] = s[S_OBJ_POS + k] - s[S_GRIP + k];
-    obs[o + 9] = s[S_FINGERS]; obs[o + 10] = s[S_FINGERS + 1];
-    quatToEuler(s, S_OBJ_QUAT, obs, o + 11);
-    for (let k = 0; k < 3; k++) {
-      obs[o + 14 + k] = (s[S_OBJ_LINVEL + k] - s[S_GRIP_VEL + k]) * controlDt;
-      obs[o + 17 + k] = s[S_OBJ_ANGVEL + k] * controlDt;
-      obs[o + 20 + k] = s[S_GRIP_VEL + k] * controlDt;
-    }
-    obs[o + 23] = s[S_FINGER_VEL] * controlDt; obs[o + 24] = s[S_FINGER_VEL + 1] * controlDt;
+  writeObs: writeFetchObjectObs,
+  writeAchievedGoal(b, g, out, o) {
+    copy3(b.bodyPose, poseAt(b, g, 1), out, o);
   },
-  writeAchievedGoal(s, out, o) {
-    copy3(s, S_OBJ_POS, out, o);
-  },
-  writePoints(s, out, o) {
-    copy3(s, S_GRIP, out, o);
-    copy3(s, S_OBJ_POS, out, o + 3);
-    copy3(s, S_GOAL, out, o + 6);
-  },
+  writePoints: writeGripObjectGoalPoints,
 };

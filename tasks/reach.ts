@@ -2,13 +2,12 @@
  * Reach (FetchReach-v4): move the grip site to a goal in the air within 0.15 m of the start, fingers
  * closed. Observation [10]: grip_pos [3], gripper_state [2], grip_velp [3] (× control dt), gripper_vel [2].
  */
-import { INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
+import { FETCH_TABLE, INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
-import { copy3, S_FINGERS, S_FINGER_VEL, S_GOAL, S_GRIP, S_GRIP_VEL, type TaskDef } from './task.ts';
+import { copy3, poseAt, writeGripperObs, type TaskDef } from './task.ts';
 
 /** Goal box half-size around the initial grip site, metres (Fetch's target_range). */
 export const REACH_TARGET_RANGE = 0.15;
-
 
 /** Reach (points 'grip', 'goal'): one stage, the grip site within 5 cm of the goal (Fetch's success). */
 export const REACH_SUBGOALS: SubgoalSpec = {
@@ -28,8 +27,7 @@ export const reach: TaskDef = {
   obsDim: 10,
   actDim: 4,
   goalDim: 3,
-  hasObject: false,
-  blockGripper: true,
+  scene: { table: FETCH_TABLE, blockGripper: true, objects: [] },
   maxEpisodeSteps: 50,
   distanceThreshold: 0.05,
   pointNames: ['grip', 'goal'],
@@ -41,17 +39,12 @@ export const reach: TaskDef = {
   sampleEpisode(rng, out) {
     for (let k = 0; k < 3; k++) out.goal[k] = INITIAL_GRIP[k] + rng.uniform(-REACH_TARGET_RANGE, REACH_TARGET_RANGE);
   },
-  writeObs(s, obs, o, controlDt) {
-    copy3(s, S_GRIP, obs, o);
-    obs[o + 3] = s[S_FINGERS]; obs[o + 4] = s[S_FINGERS + 1];
-    for (let k = 0; k < 3; k++) obs[o + 5 + k] = s[S_GRIP_VEL + k] * controlDt;
-    obs[o + 8] = s[S_FINGER_VEL] * controlDt; obs[o + 9] = s[S_FINGER_VEL + 1] * controlDt;
+  writeObs: writeGripperObs,
+  writeAchievedGoal(b, g, out, o) {
+    copy3(b.bodyPose, poseAt(b, g, 0), out, o);
   },
-  writeAchievedGoal(s, out, o) {
-    copy3(s, S_GRIP, out, o);
-  },
-  writePoints(s, out, o) {
-    copy3(s, S_GRIP, out, o);
-    copy3(s, S_GOAL, out, o + 3);
+  writePoints(b, g, out, o) {
+    copy3(b.bodyPose, poseAt(b, g, 0), out, o);
+    copy3(b.desiredGoal, 3 * g, out, o + 3);
   },
 };

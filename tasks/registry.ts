@@ -1,9 +1,12 @@
 /** The registered tasks, looked up by name (case-insensitive, '-' and '_' ignored). */
+import { pickAndPlace } from './pick-and-place.ts';
 import { push } from './push.ts';
 import { reach } from './reach.ts';
+import { slide } from './slide.ts';
+import { stack } from './stack.ts';
 import type { TaskDef } from './task.ts';
 
-const TASKS: readonly TaskDef[] = [reach, push];
+const TASKS: readonly TaskDef[] = [reach, push, pickAndPlace, slide, stack];
 
 /** Names of every registered task. */
 export function listTasks(): string[] {

@@ -59,14 +59,121 @@ export class ScriptedReach {
   }
 }
 
+/** Grip-site height while grasping a resting 5 cm cube, metres: fingertips 0.5 cm above the table, cube centre 2 cm above the grip site. */
+export const Z_GRASP = 0.405;
+/** Cube centre above the grip site once grasped, metres. */
+export const GRASP_OFFSET = 0.02;
+/** Hover height above the table for moves, metres. */
+export const Z_HOVER = 0.5;
+
+/** Writes the xyz action toward (tx, ty, tz) from grip (gx, gy, gz) and the finger action at out[4i]. */
+function drive(out: Float32Array, i: number, gx: number, gy: number, gz: number, tx: number, ty: number, tz: number, finger: number): void {
+  out[4 * i] = clip1(10 * (tx - gx));
+  out[4 * i + 1] = clip1(10 * (ty - gy));
+  out[4 * i + 2] = clip1(10 * (tz - gz));
+  out[4 * i + 3] = finger;
+}
+
+/**
+ * Scripted pick-and-place (shared/peers/pick_controller.mjs through cairn's API): over the cube at z 0.50 with the
+ * fingers opening (8 steps), down to Z_GRASP (6), close (4), then carry the cube centre to the goal; reads obs [N, 25].
+ */
+export class ScriptedPickAndPlace {
+  constructor(readonly numEnvs: number) {}
+
+  act(obs: Float32Array, desiredGoal: Float32Array, episodeStep: Int32Array, out: Float32Array): void {
+    for (let i = 0; i < this.numEnvs; i++) {
+      const o = i * 25, k = episodeStep[i];
+      const gx = obs[o], gy = obs[o + 1], gz = obs[o + 2], bx = obs[o + 3], by = obs[o + 4];
+      if (k < 8) drive(out, i, gx, gy, gz, bx, by, Z_HOVER, 1);
+      else if (k < 14) drive(out, i, gx, gy, gz, bx, by, Z_GRASP, 1);
+      else if (k < 18) drive(out, i, gx, gy, gz, bx, by, Z_GRASP, -1);
+      else drive(out, i, gx, gy, gz, desiredGoal[3 * i], desiredGoal[3 * i + 1], desiredGoal[3 * i + 2] - GRASP_OFFSET, -1);
+    }
+  }
+}
+
+/**
+ * Scripted stack over obs [N, 40] and goals [N, 6]: pick cube A, lower it onto its target and let go, pick cube B,
+ * lower it onto A and let go, then rise; each phase a fixed number of the 100 steps.
+ */
+export class ScriptedStack {
+  constructor(readonly numEnvs: number) {}
+
+  act(obs: Float32Array, desiredGoal: Float32Array, episodeStep: Int32Array, out: Float32Array): void {
+    for (let i = 0; i < this.numEnvs; i++) {
+      const o = i * 40, k = episodeStep[i], g = 6 * i;
+      const gx = obs[o], gy = obs[o + 1], gz = obs[o + 2];
+      // Phase 1 picks cube A (obs 10..13) onto goal A; phase 2 cube B (obs 25..28) onto goal B, 50 steps each.
+      const second = k >= 50, t = second ? k - 50 : k;
+      const cx = obs[o + (second ? 25 : 10)], cy = obs[o + (second ? 26 : 11)];
+      const tx = desiredGoal[g + (second ? 3 : 0)], ty = desiredGoal[g + (second ? 4 : 1)], tz = desiredGoal[g + (second ? 5 : 2)];
+      if (t < 8) drive(out, i, gx, gy, gz, cx, cy, Z_HOVER, 1);
+      else if (t < 14) drive(out, i, gx, gy, gz, cx, cy, Z_GRASP, 1);
+      else if (t < 18) drive(out, i, gx, gy, gz, cx, cy, Z_GRASP, -1);
+      else if (t < 28) drive(out, i, gx, gy, gz, tx, ty, Math.max(Z_HOVER, tz + 0.06), -1);
+      else if (t < 36) drive(out, i, gx, gy, gz, tx, ty, tz - GRASP_OFFSET + 0.003, -1);
+      else if (t < 40) drive(out, i, gx, gy, gz, tx, ty, tz - GRASP_OFFSET + 0.003, 1);
+      else drive(out, i, gx, gy, gz, tx, ty, Z_HOVER + 0.05, 1);
+    }
+  }
+}
+
+/**
+ * Scripted slide over obs [N, 25]: hover 8 cm behind the puck as seen from the goal (8 steps), descend to Z_PUSH
+ * (6), then strike along the puck-to-goal direction at a speed chosen so that the puck, released at it, slides
+ * the remaining distance on friction μ = 0.1: v = √(2 μ g d), commanded as a constant action for STRIKE_STEPS,
+ * then stop.
+ */
+export class ScriptedSlide {
+  private readonly dir: Float64Array;
+  private readonly speed: Float64Array;
+  constructor(readonly numEnvs: number) {
+    this.dir = new Float64Array(numEnvs * 2);
+    this.speed = new Float64Array(numEnvs);
+  }
+
+  act(obs: Float32Array, desiredGoal: Float32Array, episodeStep: Int32Array, out: Float32Array): void {
+    for (let i = 0; i < this.numEnvs; i++) {
+      const o = i * 25, k = episodeStep[i];
+      const gx = obs[o], gy = obs[o + 1], gz = obs[o + 2], bx = obs[o + 3], by = obs[o + 4];
+      if (k === 0) {
+        let dx = desiredGoal[3 * i] - bx, dy = desiredGoal[3 * i + 1] - by;
+        const d = Math.hypot(dx, dy);
+        if (d > 1e-6) { dx /= d; dy /= d; } else { dx = 1; dy = 0; }
+        this.dir[2 * i] = dx; this.dir[2 * i + 1] = dy;
+        this.speed[i] = Math.sqrt(2 * SLIDE_MU * 9.81 * Math.max(0, d - 0.01));
+      }
+      const dx = this.dir[2 * i], dy = this.dir[2 * i + 1];
+      if (k < 8) drive(out, i, gx, gy, gz, bx - 0.08 * dx, by - 0.08 * dy, Z_HOVER, 0);
+      else if (k < 14) drive(out, i, gx, gy, gz, bx - 0.08 * dx, by - 0.08 * dy, Z_PUSH, 0);
+      else if (k < 14 + STRIKE_STEPS) {
+        // A constant action a moves the grip site at about STRIKE_GAIN · a m/s once the follower catches up.
+        const a = clip1(this.speed[i] / STRIKE_GAIN);
+        out[4 * i] = a * dx; out[4 * i + 1] = a * dy; out[4 * i + 2] = clip1(10 * (Z_PUSH - gz)); out[4 * i + 3] = 0;
+      } else drive(out, i, gx, gy, gz, gx, gy, Z_HOVER, 0);
+    }
+  }
+}
+
+/** Slide's puck–table friction the scripted strike plans with. */
+const SLIDE_MU = 0.1;
+/** Control steps the scripted strike drives the puck. */
+const STRIKE_STEPS = 6;
+/** Grip-site speed per unit action once the follower catches up, m/s (ACTION_SCALE / control dt). */
+const STRIKE_GAIN = 1.25;
+
 /** A scripted controller of a batch: writes actions [N, 4] from the returned views. */
 export interface ScriptedController {
   act(obs: Float32Array, desiredGoal: Float32Array, episodeStep: Int32Array, out: Float32Array): void;
 }
 
-/** The scripted controller for a task name ('Reach' or 'Push'). */
+/** The scripted controller for a task name. */
 export function scriptedController(taskName: string, numEnvs: number): ScriptedController {
   if (taskName === 'Push') return new ScriptedPush(numEnvs);
   if (taskName === 'Reach') return new ScriptedReach(numEnvs);
+  if (taskName === 'PickAndPlace') return new ScriptedPickAndPlace(numEnvs);
+  if (taskName === 'Slide') return new ScriptedSlide(numEnvs);
+  if (taskName === 'Stack') return new ScriptedStack(numEnvs);
   throw new Error(`no scripted controller for task '${taskName}'`);
 }

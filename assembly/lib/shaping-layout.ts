@@ -6,7 +6,7 @@
 /** Magic word at offset 0 ('CRNS' little-endian). */
 export const MAGIC: i32 = 0x534e5243;
 /** Layout version; bump with any change below. */
-export const VERSION: i32 = 1;
+export const VERSION: i32 = 2;
 
 // Header: i32 words.
 export const H_MAGIC: i32 = 0;
@@ -42,14 +42,21 @@ export const H_GAMMA: i32 = 96;
 export const H_WEIGHT: i32 = 104;
 export const H_BONUS: i32 = 112;
 
-// Derived points, in evaluation order: p = from + offset * (from - awayFrom) / |from - awayFrom|.
+// Derived points, in evaluation order, of two kinds (D_KIND):
+//   DERIVED_AWAY:  p = from + offset * (from - awayFrom) / |from - awayFrom|
+//   DERIVED_SHIFT: p = from + shift (awayFrom and xy unused, 0)
 export const DERIVED_OFFSET: i32 = 128;
 export const DERIVED_BYTES: i32 = 32;
 export const MAX_DERIVED: i32 = 8;
 export const D_FROM: i32 = 0; // i32 point index
-export const D_AWAY: i32 = 4; // i32 point index
-export const D_XY: i32 = 8; // i32 1 = direction in the xy plane only
-export const D_OFFSET: i32 = 16; // f32 metres
+export const D_AWAY: i32 = 4; // i32 point index (DERIVED_AWAY)
+export const D_XY: i32 = 8; // i32 1 = direction in the xy plane only (DERIVED_AWAY)
+export const D_KIND: i32 = 12; // i32 DERIVED_*
+export const D_OFFSET: i32 = 16; // f32 metres (DERIVED_AWAY)
+export const D_SHIFT: i32 = 16; // f32 [3] x, y, z metres (DERIVED_SHIFT)
+
+export const DERIVED_AWAY: i32 = 1;
+export const DERIVED_SHIFT: i32 = 2;
 
 // Stages, in order.
 export const STAGES_OFFSET: i32 = 384;

@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
+import { validateDomainRandomization } from '../domain-randomization.ts';
 import { loadCheckpoint } from '../train/checkpoint-fs.ts';
 import { evaluatePolicy } from '../train/evaluate.ts';
 import { RunningNormalizer } from '../train/normalizer.ts';
@@ -12,7 +13,7 @@ import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-
 import { flag, parseFlags, parseHidden } from './args.ts';
 import { ProgressBar } from './progress.ts';
 
-export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 20] [--envs 256] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98 (Reach 0.9)] [--gae-lambda 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--action-penalty 0] [--bound-penalty 1] [--critic auto|shaped|task] [--norm-adv true] [--subgoals SPEC.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
+export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 20] [--envs 256] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98 (Reach 0.9)] [--gae-lambda 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--action-penalty 0] [--bound-penalty 1] [--critic auto|shaped|task] [--norm-adv true] [--subgoals SPEC.json] [--dr RANGES.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
 /** Shaping weight w of `cairn train` (Φ in [0, w·K]); 20 gave Push with PBRS ≥ 90% in 5M steps (README, Learning). */
 export const DEFAULT_TRAIN_WEIGHT = 20;
 export const EVAL_USAGE = 'cairn eval RUN_DIR [--episodes 500] [--backend auto|wasm|webgpu] [--seed S] [--json]';
@@ -25,18 +26,18 @@ function positiveInt(name: string, v: number): number {
   return v;
 }
 
-/** Reads a subgoal spec file (validated later, against the task's points). */
-async function readSubgoals(file: string): Promise<unknown> {
+/** Reads the JSON file given to --flagName (a subgoal spec or DR ranges; validated later, where its meaning is known). */
+async function readJsonFlag(flagName: string, file: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch {
-    throw new Error(`--subgoals: cannot read ${file}`);
+    throw new Error(`--${flagName}: cannot read ${file}`);
   }
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new Error(`--subgoals: ${file} is not valid JSON (${(e as Error).message})`);
+    throw new Error(`--${flagName}: ${file} is not valid JSON (${(e as Error).message})`);
   }
 }
 
@@ -45,7 +46,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
     task: 'string', shaping: 'string', weight: 'number', envs: 'number', steps: 'number', seed: 'number', workers: 'number', out: 'string', backend: 'string', threads: 'number',
     hidden: 'string', lr: 'number', 'num-steps': 'number', epochs: 'number', minibatches: 'number', gamma: 'number', 'ent-coef': 'number',
-    'eval-episodes': 'number', resume: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string', subgoals: 'string', 'value-out-gain': 'number', 'action-penalty': 'number', critic: 'string', 'gae-lambda': 'number', 'bound-penalty': 'number',
+    'eval-episodes': 'number', resume: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string', subgoals: 'string', dr: 'string', 'value-out-gain': 'number', 'action-penalty': 'number', critic: 'string', 'gae-lambda': 'number', 'bound-penalty': 'number',
   });
   const task = flag(f, 'task', 'push');
   const shaping = flag(f, 'shaping', 'pbrs') as ShapingMode;
@@ -80,7 +81,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     ppo, evalEpisodes: positiveInt('eval-episodes', flag(f, 'eval-episodes', 500)), resume: flag(f, 'resume', false), checkpointSeconds: flag(f, 'checkpoint-seconds', 30),
     initLogStd: f['init-log-std'] as number | undefined,
     valueOutGain: f['value-out-gain'] as number | undefined,
-    subgoals: f.subgoals === undefined ? undefined : await readSubgoals(f.subgoals as string),
+    subgoals: f.subgoals === undefined ? undefined : await readJsonFlag('subgoals', f.subgoals as string),
+    domainRandomization: f.dr === undefined ? undefined : validateDomainRandomization(await readJsonFlag('dr', f.dr as string)),
     stopAfter: f['stop-after'] === undefined ? undefined : positiveInt('stop-after', f['stop-after'] as number),
   }, (info) => {
     console.error(`cairn train: ${task}, ${shaping} shaping, backend ${info.backend} (${info.reason}), ${info.iterations} iterations${info.startIteration ? `, resuming at ${info.startIteration}` : ''}, out ${outDir}`);

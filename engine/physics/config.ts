@@ -8,10 +8,12 @@ export interface PhysicsConfig {
   solverIterations: number;
   /** Natural frequency of the critically damped palm follower, 1/s (Fetch's weld lag: ~60% of a step covered). */
   followOmega: number;
+  /** Fastest an object near the gripper may move unless the gripper itself moves faster, m/s (README, Grasping). */
+  maxObjectSpeed: number;
 }
 
 /** Chosen with bench/physics.ts: 25 Hz control, dt 0.01 × 4, 4 solver iterations (README explains). */
-export const DEFAULT_PHYSICS: PhysicsConfig = { dt: 0.01, substeps: 4, solverIterations: 4, followOmega: 50 };
+export const DEFAULT_PHYSICS: PhysicsConfig = { dt: 0.01, substeps: 4, solverIterations: 4, followOmega: 50, maxObjectSpeed: 1.5 };
 
 /** Merges user settings over the defaults and rejects values that are not finite and positive. */
 export function resolvePhysicsConfig(user: Partial<PhysicsConfig> = {}): PhysicsConfig {
@@ -21,5 +23,6 @@ export function resolvePhysicsConfig(user: Partial<PhysicsConfig> = {}): Physics
   }
   if (!Number.isInteger(cfg.substeps) || !Number.isInteger(cfg.solverIterations)) throw new Error(`physics.substeps and physics.solverIterations must be integers`);
   if (cfg.dt > 0.01 + 1e-12) throw new Error(`physics.dt must be at most 0.01 s, got ${cfg.dt}`);
+  if (cfg.substeps > 1000 || cfg.solverIterations > 1000) throw new Error(`physics.substeps and physics.solverIterations must be at most 1000`);
   return cfg;
 }

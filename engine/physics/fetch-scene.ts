@@ -28,7 +28,7 @@ export const FINGER_OFFSET_Z = 0.025;
 export const FINGER_HALF = [0.01, 0.005, 0.025] as const;
 export const FINGER_CLOSED_Y = 0.012;
 /** [min, max] bounds of the grip-site target per axis, metres; the palm cannot sink into the table. */
-export const WORKSPACE_MIN = [0.9, 0.25, TABLE_TOP_Z + 0.005] as const;
+export const WORKSPACE_MIN = [0.9, 0.25, TABLE_TOP_Z + 0.005] as const; // z: raised with the table under domain randomization
 export const WORKSPACE_MAX = [1.7, 1.25, 0.9] as const;
 /** Metres the mocap target moves per unit action per control step (Fetch's 0.05). */
 export const ACTION_SCALE = 0.05;
@@ -36,3 +36,20 @@ export const ACTION_SCALE = 0.05;
 export const CELL_SPACING = 3;
 /** Half-size of each env's floor, metres (kept inside its cell). */
 export const FLOOR_HALF = 1.4;
+/** Inner-face half-gap of the fingers at half-opening 0, metres: a finger's inner face sits at y = ±(FINGER_GAP0 + q). */
+export const FINGER_GAP0 = FINGER_CLOSED_Y - FINGER_HALF[1];
+/** Largest finger half-opening q, metres (Fetch's finger joint range 0-0.05). */
+export const FINGER_MAX_OPEN = 0.05;
+/** Metres the finger target moves per unit action[3] per control step (as ACTION_SCALE for the grip site). */
+export const FINGER_ACTION_SCALE = 0.05;
+/** Fastest finger opening or closing speed, m/s (2 cm per 25 Hz control step). */
+export const FINGER_SPEED = 0.5;
+/** Deepest a closing finger may press into an object, metres: the grip force comes from this squeeze. */
+export const GRASP_BUDGET = 0.0015;
+/** Deepest the palm or a fingertip may press down into an object below it, metres. */
+export const PRESS_BUDGET = 0.002;
+/** Lowest grip-site target above the table top, metres (fingertips never reach into the table). */
+export const GRIP_MIN_ABOVE_TABLE = 0.005;
+
+/** The Fetch table as scene data. */
+export const FETCH_TABLE = { center: TABLE_CENTER, half: TABLE_HALF, topZ: TABLE_TOP_Z } as const;

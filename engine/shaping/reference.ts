@@ -9,7 +9,7 @@ import { MAX_REWARD_TERMS, type Batch } from '../batch.ts';
 import { checkRange, prepareShaper, type Shaper } from './shaper.ts';
 import { validateShapingConfig, type ShapingConfig, type SubgoalSpec } from './spec.ts';
 import { addSlotWords, recordEpisode, statsFromWords, type EpisodeStats } from './stats.ts';
-import { LEAF_DISTANCE, LEAF_GRIPPER_CLOSED, LEAF_GRIPPER_OPEN, LEAF_HEIGHT, modeIndex, SLOT_STAT_WORDS, type CompiledSpec } from './table.ts';
+import { DERIVED_SHIFT, LEAF_DISTANCE, LEAF_GRIPPER_CLOSED, LEAF_GRIPPER_OPEN, LEAF_HEIGHT, modeIndex, SLOT_STAT_WORDS, type CompiledSpec } from './table.ts';
 
 const fr = Math.fround;
 
@@ -176,14 +176,24 @@ export class ShapingReference implements Shaper {
     if (this.freed) throw new Error('shaping: used after free()');
   }
 
-  /** Copies env i's task points to pts and evaluates the derived points after them (f32). */
+  /**
+   * Copies env i's task points to pts and evaluates the derived points after them (f32): p = from + shift, or
+   * p = from + offset · (from − awayFrom) / ‖from − awayFrom‖ (p = from when ‖·‖ <= MIN_LEN).
+   */
   private loadPoints(i: number): void {
     const { pts, c } = this;
     const src = this.batch.points, m = c.numBase * 3, o = i * m;
     for (let j = 0; j < m; j++) pts[j] = src[o + j];
     c.derived.forEach((d, j) => {
-      const f = d.from * 3, a = d.away * 3, out = (c.numBase + j) * 3;
+      const f = d.from * 3, out = (c.numBase + j) * 3;
       const fx = pts[f], fy = pts[f + 1], fz = pts[f + 2];
+      if (d.kind === DERIVED_SHIFT) {
+        pts[out] = fr(fx + d.shift[0]);
+        pts[out + 1] = fr(fy + d.shift[1]);
+        pts[out + 2] = fr(fz + d.shift[2]);
+        return;
+      }
+      const a = d.away * 3;
       const vx = fr(fx - pts[a]);
       const vy = fr(fy - pts[a + 1]);
       const vz = d.xy ? 0 : fr(fz - pts[a + 2]);

@@ -2,16 +2,21 @@
  * Subgoal specs and shaping configs as JSON-serializable data, with validation that names the offending field.
  *
  * A spec is an ordered list of stages over named points: the task's own points (batch.points, e.g. Push's
- * 'grip', 'object', 'goal') plus derived points the spec defines. Each stage has a predicate (the stage is
- * complete once it holds, in order, latched) and a progress distance used by the potential and the dense terms.
+ * 'grip', 'object', 'goal') plus derived points the spec defines, of two kinds: a point `offset` metres from
+ * `from` away from `awayFrom` (OffsetPoint), or `from` moved by a fixed vector `shift` (ShiftPoint). Each stage
+ * has a predicate (the stage is complete once it holds, in order, latched) and a progress distance used by the
+ * potential and the dense terms.
  *
  * ```json
- * { "points": { "behindObject": { "from": "object", "awayFrom": "goal", "offset": 0.06, "xy": true } },
+ * { "points": { "behindObject": { "from": "object", "awayFrom": "goal", "offset": 0.06, "xy": true },
+ *               "aboveObject": { "from": "object", "shift": [0, 0, 0.1] } },
  *   "stages": [
  *     { "name": "behind-object", "predicate": { "kind": "distance", "a": "grip", "b": "behindObject", "below": 0.03 },
  *       "progress": { "a": "grip", "b": "behindObject", "sigma": 0.1 } },
  *     { "name": "object-at-goal", "predicate": { "kind": "distance", "a": "object", "b": "goal", "below": 0.05 },
- *       "progress": { "a": "object", "b": "goal", "sigma": 0.1 } } ] }
+ *       "progress": { "a": "object", "b": "goal", "sigma": 0.1 } },
+ *     { "name": "retreat-above-object", "predicate": { "kind": "distance", "a": "grip", "b": "aboveObject", "below": 0.08 },
+ *       "progress": { "a": "grip", "b": "aboveObject", "sigma": 0.1 } } ] }
  * ```
  *
  * Points are env-local metres, z up (the Fetch table top is z = 0.40).
@@ -25,6 +30,8 @@ export const MAX_LEAVES = 4;
 export const MAX_POINTS = 12;
 /** Most derived points a spec may define. */
 export const MAX_DERIVED = 8;
+/** Largest |component| of a ShiftPoint's shift, metres. */
+export const MAX_SHIFT = 10;
 
 /**
  * A point at `offset` metres from `from`, along the direction from `awayFrom` to `from`
@@ -32,12 +39,30 @@ export const MAX_DERIVED = 8;
  * direction lies in the horizontal plane and p keeps from's height. "Behind the object relative to the goal"
  * is { from: 'object', awayFrom: 'goal', offset: 0.06, xy: true }.
  */
-export interface DerivedPoint {
+export interface OffsetPoint {
   from: string;
   awayFrom: string;
   /** Metres; negative points towards awayFrom. */
   offset: number;
   xy?: boolean;
+}
+
+/**
+ * The point `from` moved by a fixed vector (p = from + shift). "10 cm above the object" is
+ * { from: 'object', shift: [0, 0, 0.1] }.
+ */
+export interface ShiftPoint {
+  from: string;
+  /** [3] env-local metres, z up; each component finite with |component| <= MAX_SHIFT. */
+  shift: [number, number, number];
+}
+
+/** A point a spec defines from other points: exactly one of `awayFrom` with `offset` (OffsetPoint) or `shift` (ShiftPoint). */
+export type DerivedPoint = OffsetPoint | ShiftPoint;
+
+/** Whether d is a ShiftPoint (p = from + shift) rather than an OffsetPoint. */
+export function isShiftPoint(d: DerivedPoint): d is ShiftPoint {
+  return (d as Partial<ShiftPoint>).shift !== undefined;
 }
 
 /** ‖a − b‖ < below (metres); with `xy`, the horizontal distance only. */
@@ -150,6 +175,18 @@ function optionalBool(o: Json, key: string, path: string): boolean | undefined {
   return v;
 }
 
+/** v as a ShiftPoint's shift: an array of 3 finite numbers, each at most MAX_SHIFT metres in magnitude (a copy). */
+function shiftVector(v: unknown, path: string): [number, number, number] {
+  if (!Array.isArray(v) || v.length !== 3 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) {
+    const got = Array.isArray(v) ? `array [${v.map((x) => (typeof x === 'number' ? String(x) : typeName(x))).join(', ')}]` : typeName(v);
+    fail(path, `must be an array of 3 finite numbers, got ${got}`);
+  }
+  v.forEach((x: number, j: number) => {
+    if (Math.abs(x) > MAX_SHIFT) fail(`${path}[${j}]`, `must be at most ${MAX_SHIFT} m in magnitude, got number ${x}`);
+  });
+  return [v[0], v[1], v[2]];
+}
+
 function str(o: Json, key: string, path: string): string {
   const v = o[key];
   if (typeof v !== 'string' || v.length === 0) fail(`${path}.${key}`, `must be a non-empty string, got ${typeName(v)}`);
@@ -178,8 +215,17 @@ export function validateSubgoalSpec(json: unknown, pointNames: readonly string[]
     for (const name of names) {
       const path = `subgoals.points.${name}`;
       if (pointNames.includes(name)) fail(path, `'${name}' is already a task point (task points: ${pointNames.join(', ')})`);
-      const p = object(pts[name], path, ['from', 'awayFrom', 'offset', 'xy']);
-      const d: DerivedPoint = { from: str(p, 'from', path), awayFrom: str(p, 'awayFrom', path), offset: finite(p, 'offset', path, false) };
+      const p = object(pts[name], path, ['from', 'awayFrom', 'offset', 'xy', 'shift']);
+      const byShift = p.shift !== undefined, byOffset = p.awayFrom !== undefined || p.offset !== undefined;
+      if (byShift && byOffset) fail(path, `give either 'shift' or 'awayFrom' with 'offset', not both`);
+      if (!byShift && !byOffset) fail(path, `give either 'shift' ([x, y, z] metres) or 'awayFrom' with 'offset'`);
+      if (byShift) {
+        const from = str(p, 'from', path);
+        if (p.xy !== undefined) fail(`${path}.xy`, `applies to 'awayFrom' with 'offset' only, not to 'shift'`);
+        derived[name] = { from, shift: shiftVector(p.shift, `${path}.shift`) };
+        continue;
+      }
+      const d: OffsetPoint = { from: str(p, 'from', path), awayFrom: str(p, 'awayFrom', path), offset: finite(p, 'offset', path, false) };
       const xy = optionalBool(p, 'xy', path);
       if (xy !== undefined) d.xy = xy;
       if (d.from === d.awayFrom) fail(`${path}.awayFrom`, `must differ from 'from' ('${d.from}'): the direction is undefined`);
@@ -195,7 +241,7 @@ export function validateSubgoalSpec(json: unknown, pointNames: readonly string[]
   };
   for (const [name, d] of Object.entries(derived)) {
     point(d as unknown as Json, 'from', `subgoals.points.${name}`);
-    point(d as unknown as Json, 'awayFrom', `subgoals.points.${name}`);
+    if (!isShiftPoint(d)) point(d as unknown as Json, 'awayFrom', `subgoals.points.${name}`);
   }
   derivedOrder(derived);
   if (Object.keys(derived).length > 0) out.points = derived;
@@ -269,7 +315,7 @@ export function derivedOrder(derived: Record<string, DerivedPoint>): string[] {
     }
     state.set(name, 'visiting');
     const d = derived[name];
-    for (const dep of [d.from, d.awayFrom]) if (dep in derived) visit(dep, [...trail, name]);
+    for (const dep of isShiftPoint(d) ? [d.from] : [d.from, d.awayFrom]) if (dep in derived) visit(dep, [...trail, name]);
     state.set(name, 'done');
     order.push(name);
   };

@@ -11,7 +11,9 @@
  * | 0..28          | i32 magic 'CRNS', version, P (task points), P + D, K (stages), mode, D          |
  * | 32..92         | u32 byte addresses of 15 batch fields (reward ... done, see TABLE_FIELDS)       |
  * | 96..120        | f64 gamma, weight, bonus (NaN = same as weight)                                 |
- * | 128..384       | 8 derived points × 32: i32 from, awayFrom, xy; f32 offset at +16               |
+ * | 128..384       | 8 derived points × 32: i32 from, awayFrom, xy, kind (DERIVED_*); then by kind:  |
+ * |                |   DERIVED_AWAY f32 offset at +16, DERIVED_SHIFT f32 shift x, y, z at +16..28    |
+ * |                |   (awayFrom and xy 0)                                                           |
  * | 384..1664      | 8 stages × 160: i32 numLeaves, progress a, b, xy; f32 sigma at +16;             |
  * |                |   4 leaves × 32 at +32: i32 kind, a, b, xy; f32 value at +16                    |
  * | 1664..50816    | 64 slots × 768: f64 count, successCount, sumReturn, sumShapedReturn,           |
@@ -21,10 +23,12 @@
  * Point indices count the task's points first (batch.points order), then derived points in evaluation order.
  */
 import { KERNEL_RESERVED_BYTES, MAX_REWARD_TERMS, type BatchLayout } from '../batch.ts';
-import { derivedOrder, MAX_LEAVES, MAX_POINTS, MAX_STAGES, SHAPING_MODES, type LeafPredicate, type ShapingConfig, type SubgoalSpec } from './spec.ts';
+import {
+  derivedOrder, isShiftPoint, MAX_LEAVES, MAX_POINTS, MAX_STAGES, SHAPING_MODES, type LeafPredicate, type ShapingConfig, type SubgoalSpec,
+} from './spec.ts';
 
 export const TABLE_MAGIC = 0x534e5243;
-export const TABLE_VERSION = 1;
+export const TABLE_VERSION = 2;
 
 export const H_MAGIC = 0, H_VERSION = 4, H_NUM_BASE = 8, H_NUM_POINTS = 12, H_NUM_STAGES = 16, H_MODE = 20, H_NUM_DERIVED = 24;
 /** Batch fields whose addresses the header holds, in order from byte 32. */
@@ -35,6 +39,9 @@ export const TABLE_FIELDS = [
 export const PTR_FIRST = 32;
 export const H_GAMMA = 96, H_WEIGHT = 104, H_BONUS = 112;
 export const DERIVED_OFFSET = 128, DERIVED_BYTES = 32, MAX_DERIVED = 8;
+export const D_FROM = 0, D_AWAY = 4, D_XY = 8, D_KIND = 12, D_OFFSET = 16, D_SHIFT = 16;
+/** Derived point kinds: p = from + offset · unit(from − awayFrom) (OffsetPoint), p = from + shift (ShiftPoint). */
+export const DERIVED_AWAY = 1, DERIVED_SHIFT = 2;
 export const STAGES_OFFSET = 384, STAGE_BYTES = 160, ST_LEAVES = 32, LEAF_BYTES = 32;
 export const SLOTS_OFFSET = 1664, SLOT_BYTES = 768, MAX_SLOTS = 64;
 export const SL_COUNT = 0, SL_SUCCESS = 8, SL_RETURN = 16, SL_SHAPED = 24, SL_TERMS = 32, SL_HIST = 96, SL_TMP = 176, SL_POINTS = 192;
@@ -63,13 +70,18 @@ export interface CompiledLeaf {
   value: number;
 }
 
+/** One compiled derived point: point indices, numbers rounded to f32 (kind DERIVED_AWAY or DERIVED_SHIFT). */
+export type CompiledDerived =
+  | { kind: typeof DERIVED_AWAY; from: number; away: number; xy: boolean; offset: number }
+  | { kind: typeof DERIVED_SHIFT; from: number; shift: [number, number, number] };
+
 /** A spec with names resolved to point indices and numbers rounded to f32: what kernel and reference evaluate. */
 export interface CompiledSpec {
   /** P: points the task writes to batch.points per env. */
   numBase: number;
   /** Every point name: the task's, then derived points in evaluation order. */
   pointNames: string[];
-  derived: { from: number; away: number; xy: boolean; offset: number }[];
+  derived: CompiledDerived[];
   stages: { name: string; leaves: CompiledLeaf[]; progA: number; progB: number; progXY: boolean; sigma: number }[];
 }
 
@@ -91,9 +103,10 @@ export function compileSubgoalSpec(spec: SubgoalSpec, taskPoints: readonly strin
   return {
     numBase: taskPoints.length,
     pointNames: names,
-    derived: order.map((n) => {
+    derived: order.map((n): CompiledDerived => {
       const d = derivedSpec[n];
-      return { from: at(d.from), away: at(d.awayFrom), xy: d.xy ?? false, offset: fround(d.offset) };
+      if (isShiftPoint(d)) return { kind: DERIVED_SHIFT, from: at(d.from), shift: [fround(d.shift[0]), fround(d.shift[1]), fround(d.shift[2])] };
+      return { kind: DERIVED_AWAY, from: at(d.from), away: at(d.awayFrom), xy: d.xy ?? false, offset: fround(d.offset) };
     }),
     stages: spec.stages.map((s) => ({
       name: s.name,
@@ -134,10 +147,15 @@ export function encodeSpec(c: CompiledSpec, layout: BatchLayout): Uint8Array {
   TABLE_FIELDS.forEach((f, j) => v.setUint32(PTR_FIRST + 4 * j, layout.offsets[f], true));
   c.derived.forEach((d, j) => {
     const e = DERIVED_OFFSET + j * DERIVED_BYTES;
-    v.setInt32(e, d.from, true);
-    v.setInt32(e + 4, d.away, true);
-    v.setInt32(e + 8, d.xy ? 1 : 0, true);
-    v.setFloat32(e + 16, d.offset, true);
+    v.setInt32(e + D_FROM, d.from, true);
+    v.setInt32(e + D_KIND, d.kind, true);
+    if (d.kind === DERIVED_SHIFT) {
+      d.shift.forEach((x, c) => v.setFloat32(e + D_SHIFT + 4 * c, x, true));
+    } else {
+      v.setInt32(e + D_AWAY, d.away, true);
+      v.setInt32(e + D_XY, d.xy ? 1 : 0, true);
+      v.setFloat32(e + D_OFFSET, d.offset, true);
+    }
   });
   c.stages.forEach((s, k) => {
     const e = STAGES_OFFSET + k * STAGE_BYTES;

@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { makeEnv } from '../env.ts';
+import type { DomainRandomization } from '../domain-randomization.ts';
 import { getTask } from '../../tasks/registry.ts';
 import type { ShapingMode } from '../shaping/spec.ts';
 import type { PpoHyperparams } from './backend.ts';
@@ -40,6 +41,8 @@ export interface TrainRunOptions {
   checkpointSeconds: number;
   /** A subgoal spec (JSON) replacing the task's own. */
   subgoals?: unknown;
+  /** Domain-randomization ranges of the training envs (engine/domain-randomization.ts); evaluation runs without them. */
+  domainRandomization?: DomainRandomization;
   /** Gain of the value output layer's orthogonal init (cleanrl: 1); ignored on resume. */
   valueOutGain?: number;
   /** Initial log standard deviation of the policy (cleanrl: 0); ignored on resume. */
@@ -66,7 +69,7 @@ function gcd(a: number, b: number): number {
 
 /** Settings a resumed run must share with the checkpoint. */
 function identity(o: TrainRunOptions, cfg: PpoConfig) {
-  return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, ppo: cfg };
+  return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, domainRandomization: o.domainRandomization ?? null, ppo: cfg };
 }
 
 /** Trains as the options say; onIteration sees each iteration's metrics (for progress bars). */
@@ -81,7 +84,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     const have = JSON.stringify(resumed.manifest.config.run), mine = JSON.stringify(want);
     if (have !== mine) throw new Error(`resume: the checkpoint in ${o.outDir} was trained with ${have}, this run asks for ${mine}`);
   }
-  const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, gamma: cfg.gamma, weight: o.shapingWeight }, subgoals: o.subgoals });
+  const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, gamma: cfg.gamma, weight: o.shapingWeight }, subgoals: o.subgoals, domainRandomization: o.domainRandomization });
   const mbSize = Math.ceil((o.numEnvs * cfg.numSteps) / cfg.numMinibatches);
   const choice = await createBackend(o.backend, { obsDim: policyInputDim(env), actDim: env.actDim, hidden: o.hidden, seed: o.seed, maxBatch: Math.max(mbSize, o.numEnvs, Math.min(o.evalEpisodes, 500)), threads: o.threads });
   const backend = choice.backend;

@@ -158,8 +158,8 @@ export class EnvScene {
     this.numEnvs = numEnvs;
     this.numStages = numStages;
     this.gripAt = obsField(task, 'grip_pos');
-    this.objectAt = task.hasObject ? obsField(task, 'object_pos') : -1;
-    this.rotAt = task.hasObject ? obsField(task, 'object_rot') : -1;
+    this.objectAt = (task.scene.objects.length > 0) ? obsField(task, 'object_pos') : -1;
+    this.rotAt = (task.scene.objects.length > 0) ? obsField(task, 'object_rot') : -1;
     if (this.gripAt < 0) throw new Error(`view: task ${task.name} has no grip_pos in its observation layout`);
     this.renderer = renderer;
     const canvas = renderer.domElement;
@@ -188,7 +188,7 @@ export class EnvScene {
 
     // Boxes: one mesh for every kind; tables never move, the rest is rewritten each frame.
     const unit = new THREE.BoxGeometry(1, 1, 1);
-    this.boxes = this.instanced(unit, bakeLit(unit), (task.hasObject ? 5 : 4) * numEnvs);
+    this.boxes = this.instanced(unit, bakeLit(unit), ((task.scene.objects.length > 0) ? 5 : 4) * numEnvs);
     const bm = this.boxes.instanceMatrix.array as Float32Array;
     for (let i = 0; i < numEnvs; i++) {
       const [x, y, z] = this.toWorld(i, TABLE_CENTER[0], TABLE_CENTER[1], TABLE_TOP_Z - TABLE_HALF[2]);
@@ -197,7 +197,7 @@ export class EnvScene {
       this.boxes.setColorAt(numEnvs + i, PALM_COLOR);
       this.boxes.setColorAt(2 * numEnvs + 2 * i, FINGER_COLOR);
       this.boxes.setColorAt(2 * numEnvs + 2 * i + 1, FINGER_COLOR);
-      if (task.hasObject) this.boxes.setColorAt(4 * numEnvs + i, CUBE_COLOR);
+      if ((task.scene.objects.length > 0)) this.boxes.setColorAt(4 * numEnvs + i, CUBE_COLOR);
     }
     const goalMaterial = new THREE.MeshBasicMaterial({ color: '#ffffff', transparent: true, opacity: 0.38, depthWrite: false });
     this.goals = this.instanced(new THREE.IcosahedronGeometry(task.distanceThreshold, 1), goalMaterial, numEnvs);

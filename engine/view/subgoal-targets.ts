@@ -4,20 +4,17 @@
  * while getting behind the cube, then 'goal'); once every stage holds (k = K) the last stage's target.
  *
  * Points come from batch.points [N, P, 3] (the task's named points, env-local metres, in the order of
- * task.pointNames) plus the spec's derived points, computed here by the formula of engine/shaping/spec.ts:
- * p = from + offset · (from − awayFrom) / ‖from − awayFrom‖ (horizontal direction and from's height with
- * `xy`; p = from when the two are within 1e-9 m, as the reference shaper does).
+ * task.pointNames) plus the spec's derived points, computed here by the formulas of engine/shaping/spec.ts:
+ * p = from + shift (ShiftPoint), or p = from + offset · (from − awayFrom) / ‖from − awayFrom‖ (OffsetPoint;
+ * horizontal direction and from's height with `xy`; p = from when the two are within 1e-9 m, as the reference
+ * shaper does).
  */
-import { derivedOrder, type DerivedPoint, type SubgoalSpec } from '../shaping/spec.ts';
+import { derivedOrder, isShiftPoint, type DerivedPoint, type SubgoalSpec } from '../shaping/spec.ts';
 
 /** One derived point, with its inputs resolved to indices into the per-env point scratch. */
-interface DerivedStep {
-  at: number;
-  from: number;
-  awayFrom: number;
-  offset: number;
-  xy: boolean;
-}
+type DerivedStep =
+  | { at: number; from: number; shift: readonly [number, number, number] }
+  | { at: number; from: number; shift: null; awayFrom: number; offset: number; xy: boolean };
 
 /** A spec compiled against a task's point names, to compute stage targets [N, 3] from points and stages. */
 export class SubgoalTargets {
@@ -43,9 +40,11 @@ export class SubgoalTargets {
       return k;
     };
     this.numTaskPoints = pointNames.length;
-    this.derived = names.slice(pointNames.length).map((name, j) => {
+    this.derived = names.slice(pointNames.length).map((name, j): DerivedStep => {
       const d = derivedDefs[name];
-      return { at: pointNames.length + j, from: index(d.from, `points.${name}.from`), awayFrom: index(d.awayFrom, `points.${name}.awayFrom`), offset: d.offset, xy: d.xy === true };
+      const at = pointNames.length + j, from = index(d.from, `points.${name}.from`);
+      if (isShiftPoint(d)) return { at, from, shift: [d.shift[0], d.shift[1], d.shift[2]] };
+      return { at, from, shift: null, awayFrom: index(d.awayFrom, `points.${name}.awayFrom`), offset: d.offset, xy: d.xy === true };
     });
     this.numStages = spec.stages.length;
     this.stageNames = spec.stages.map((s) => s.name);
@@ -70,7 +69,12 @@ export class SubgoalTargets {
   }
 
   private derive(d: DerivedStep): void {
-    const s = this.scratch, f = 3 * d.from, a = 3 * d.awayFrom, o = 3 * d.at;
+    const s = this.scratch, f = 3 * d.from, o = 3 * d.at;
+    if (d.shift !== null) {
+      s[o] = s[f] + d.shift[0]; s[o + 1] = s[f + 1] + d.shift[1]; s[o + 2] = s[f + 2] + d.shift[2];
+      return;
+    }
+    const a = 3 * d.awayFrom;
     const dx = s[f] - s[a], dy = s[f + 1] - s[a + 1], dz = d.xy ? 0 : s[f + 2] - s[a + 2];
     const n = Math.hypot(dx, dy, dz);
     const c = n > 1e-9 ? d.offset / n : 0;

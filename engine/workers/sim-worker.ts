@@ -6,6 +6,7 @@ import { loadRapier } from '../physics/rapier.ts';
 import { SimSlice } from '../sim-slice.ts';
 import { ShapingKernel } from '../shaping/kernel.ts';
 import type { SubgoalSpec } from '../shaping/spec.ts';
+import type { DomainRandomization } from '../domain-randomization.ts';
 import { getTask } from '../../tasks/registry.ts';
 import {
   CMD, CMD_CLOSE, CMD_RESET, CMD_RESET_SEEDED, CMD_STEP, DONE, SEQ, STATUS, STATUS_ERROR, STATUS_OK, readMessage, workerControl, writeMessage,
@@ -24,6 +25,8 @@ export interface SimWorkerData {
   physics: PhysicsConfig;
   /** The subgoal spec the owner compiled into the batch memory. */
   subgoals: SubgoalSpec;
+  /** Validated domain-randomization ranges, or null. */
+  domainRandomization: DomainRandomization | null;
 }
 
 const data = workerData as SimWorkerData;
@@ -31,7 +34,7 @@ const ctrl = workerControl(data.control, data.index);
 const R = await loadRapier();
 const batch = viewBatch(data.memory, data.layout);
 const task = getTask(data.taskName);
-const slice = new SimSlice(R, task, batch, data.lo, data.hi, data.seed, data.physics);
+const slice = new SimSlice(R, task, batch, data.lo, data.hi, data.seed, data.physics, data.domainRandomization);
 const shaper = await ShapingKernel.attach(batch, data.subgoals, task.pointNames, { slot: data.index });
 slice.shaping = shaper;
 parentPort!.postMessage({ ready: true });

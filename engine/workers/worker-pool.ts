@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Batch } from '../batch.ts';
 import type { PhysicsConfig } from '../physics/config.ts';
 import type { SubgoalSpec } from '../shaping/spec.ts';
+import type { DomainRandomization } from '../domain-randomization.ts';
 import { CMD, CMD_CLOSE, DONE, SEQ, STATUS, STATUS_ERROR, controlBytes, readMessage, workerControl, writeMessage } from './protocol.ts';
 import type { SimWorkerData } from './sim-worker.ts';
 
@@ -27,10 +28,10 @@ export class WorkerPool {
   }
 
   /** Starts one worker per slice and waits until each has built its World. */
-  static async start(batch: Batch, slices: [number, number][], taskName: string, seed: number, physics: PhysicsConfig, subgoals: SubgoalSpec): Promise<WorkerPool> {
+  static async start(batch: Batch, slices: [number, number][], taskName: string, seed: number, physics: PhysicsConfig, subgoals: SubgoalSpec, domainRandomization: DomainRandomization | null): Promise<WorkerPool> {
     const pool = new WorkerPool(slices.length);
     const ready = slices.map(([lo, hi], index) => {
-      const data: SimWorkerData = { memory: batch.memory, layout: batch.layout, control: pool.control, index, lo, hi, taskName, seed, physics, subgoals };
+      const data: SimWorkerData = { memory: batch.memory, layout: batch.layout, control: pool.control, index, lo, hi, taskName, seed, physics, subgoals, domainRandomization };
       const w = new Worker(new URL('./sim-worker-entry.mjs', import.meta.url), { workerData: data });
       pool.workers.push(w);
       pool.exited.push(null);

@@ -36,10 +36,10 @@ test('URL parameters: defaults, valid values, a checkpoint URL, and a warning pe
   assert.doesNotMatch(formatViewParams({ ...DEFAULT_PARAMS, policy: { kind: 'file', name: 'checkpoint.json + weights.bin' } }), /policy=/);
   assert.doesNotMatch(formatViewParams({ ...DEFAULT_PARAMS }), /backend=/);
 
-  const bad = parseViewParams('?task=stack&envs=0&shaping=magic&backend=gpu&seed=-1&spf=3&focus=64');
+  const bad = parseViewParams('?task=unicycle&envs=0&shaping=magic&backend=gpu&seed=-1&spf=3&focus=64');
   assert.deepEqual(bad.params, { ...DEFAULT_PARAMS });
   assert.equal(bad.warnings.length, 7, bad.warnings.join('\n'));
-  for (const [k, w] of ['task=stack', 'envs=0', 'shaping=magic', 'backend=gpu', 'seed=-1', 'spf=3', 'focus=64'].entries()) assert.ok(bad.warnings[k].startsWith(w), bad.warnings[k]);
+  for (const [k, w] of ['task=unicycle', 'envs=0', 'shaping=magic', 'backend=gpu', 'seed=-1', 'spf=3', 'focus=64'].entries()) assert.ok(bad.warnings[k].startsWith(w), bad.warnings[k]);
   assert.equal(parseViewParams('?envs=1.5').params.numEnvs, 64);
   assert.equal(parseViewParams('?envs=4097').params.numEnvs, 64);
 });
@@ -71,6 +71,31 @@ test('stage targets: Push behind the cube (6 cm, horizontal, away from the goal)
   reach.compute(new Float32Array([1, 2, 3, 4, 5, 6]), new Int32Array([0]), 1, out);
   near(out.subarray(0, 3), [4, 5, 6]);
   assert.throws(() => new SubgoalTargets(PUSH_SUBGOALS, ['grip', 'goal']), /unknown point 'object'/);
+});
+
+test('stage targets: a shift point (10 cm above the object) and an offset point built on it', () => {
+  const spec = {
+    points: {
+      // Declared before the point it uses: the order comes from `from`.
+      behindAbove: { from: 'above', awayFrom: 'goal', offset: 0.05, xy: true },
+      above: { from: 'object', shift: [0, 0, 0.1] as [number, number, number] },
+    },
+    stages: [
+      { name: 'above-object', predicate: { kind: 'distance' as const, a: 'grip', b: 'behindAbove', below: 0.03 }, progress: { a: 'grip', b: 'behindAbove', sigma: 0.1 } },
+      { name: 'over', predicate: { kind: 'distance' as const, a: 'grip', b: 'above', below: 0.03 }, progress: { a: 'grip', b: 'above', sigma: 0.1 } },
+    ],
+  };
+  const t = new SubgoalTargets(spec, ['grip', 'object', 'goal']);
+  assert.deepEqual(t.targetNames, ['behindAbove', 'above']);
+  // Object (1.3, 0.75, 0.425): above = (1.3, 0.75, 0.525). Goal (1.6, 1.15, 0.5): from above away from the
+  // goal horizontally is (−0.6, −0.8), so behindAbove = (1.3 − 0.03, 0.75 − 0.04, 0.525) = (1.27, 0.71, 0.525).
+  const points = new Float32Array([1.0, 1.0, 0.6, /**/ 1.3, 0.75, 0.425, /**/ 1.6, 1.15, 0.5]);
+  const out = new Float32Array(3);
+  const near = (b: number[]) => b.forEach((v, k) => assert.ok(Math.abs(out[k] - v) < 1e-6, `${Array.from(out)} vs ${b}`));
+  t.compute(points, new Int32Array([0]), 1, out);
+  near([1.27, 0.71, 0.525]);
+  t.compute(points, new Int32Array([1]), 1, out);
+  near([1.3, 0.75, 0.525]);
 });
 
 test('episode tracker: success and returns per finished episode, moving averages, bounded series', () => {
@@ -160,7 +185,7 @@ test('checkpoint files: picked manifest + weights decode; missing, truncated and
   await assert.rejects(readCheckpointFiles([picked('checkpoint.json', '{"format":'), picked('weights.bin', bytes)]), /not valid JSON/);
   checkCheckpointFits(manifest);
   assert.throws(() => checkCheckpointFits({ ...manifest, task: 'Push' }), /wrong task: its network maps 13 inputs to 4 actions, but Push gives 25 obs \+ 3 goal = 28 inputs/);
-  assert.throws(() => checkCheckpointFits({ ...manifest, task: 'Stack' }), /trained on task 'Stack', which this view does not have/);
+  assert.throws(() => checkCheckpointFits({ ...manifest, task: 'Unicycle' }), /trained on task 'Unicycle', which this view does not have/);
   assert.throws(() => checkCheckpointFits({ ...manifest, numParams: manifest.numParams + 1 }), /has \d+ parameters, the manifest says/);
 });
 

@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { makeEnv } from '../../index.ts';
 import { INITIAL_GRIP } from '../../engine/physics/fetch-scene.ts';
-import { liveFetchWorlds } from '../../engine/physics/fetch-world.ts';
+import { liveSceneWorlds } from '../../engine/physics/scene-world.ts';
 
 /** Runs the trace fixture in a fresh process and returns its hash. */
 function traceHash(seed: number, numEnvs: number, numWorkers: number, steps: number): string {
@@ -115,7 +115,7 @@ describe('isolation', () => {
     const run = async (throwIt: boolean) => {
       const env = await makeEnv('Push', { numEnvs: 2, seed: 4 });
       env.reset();
-      if (throwIt) env.localSlice!.world.setObjectVelocity(0, [12, 0, 3]);
+      if (throwIt) env.localSlice!.world.setObjectVelocity(0, 0, [12, 0, 3]);
       const zero = new Float32Array(8);
       const trace: number[] = [];
       let maxX = 0;
@@ -171,7 +171,7 @@ describe('rewards', () => {
 
 describe('bad input', () => {
   it('rejects unknown tasks and bad sizes with clear errors', async () => {
-    await assert.rejects(makeEnv('Psuh'), /unknown task 'Psuh' \(known: Reach, Push\)/);
+    await assert.rejects(makeEnv('Psuh'), /unknown task 'Psuh' \(known: Reach, Push, PickAndPlace, Slide, Stack\)/);
     await assert.rejects(makeEnv('Push', { numEnvs: 0 }), /numEnvs must be an integer in \[1, 65536\], got 0/);
     await assert.rejects(makeEnv('Push', { numEnvs: 1e9 }), /numEnvs/);
     await assert.rejects(makeEnv('Push', { numEnvs: 2.5 }), /numEnvs/);
@@ -209,19 +209,19 @@ describe('bad input', () => {
 
 describe('resources', () => {
   it('close() frees every physics world it made', async () => {
-    const before = liveFetchWorlds();
+    const before = liveSceneWorlds();
     for (let k = 0; k < 5; k++) {
       const env = await makeEnv(k % 2 ? 'Push' : 'Reach', { numEnvs: 16, seed: k });
       env.reset();
       env.step(new Float32Array(16 * 4).fill(0.2));
-      assert.equal(liveFetchWorlds(), before + 1, `cycle ${k}: one world while the env lives`);
+      assert.equal(liveSceneWorlds(), before + 1, `cycle ${k}: one world while the env lives`);
       await env.close();
-      assert.equal(liveFetchWorlds(), before, `cycle ${k}: none after close()`);
+      assert.equal(liveSceneWorlds(), before, `cycle ${k}: none after close()`);
     }
   });
 
   it('make/close cycles do not grow memory', async () => {
-    // A backstop on RSS for whatever liveFetchWorlds() does not count. 512 envs per cycle: an env kept alive
+    // A backstop on RSS for whatever liveSceneWorlds() does not count. 512 envs per cycle: an env kept alive
     // instead of closed holds ~3.5 MB (measured: +106 MB over 30 cycles), so 40 leaked cycles add ~140 MB.
     // Without a leak RSS still moves by tens of MB: Rapier's WASM memory grows to a high-water mark over the
     // first cycles and never shrinks, the allocator returns pages late (−35 MB measured alone), and CI runs

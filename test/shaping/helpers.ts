@@ -1,7 +1,7 @@
 /** Shared pieces of the shaping tests: a seeded RNG, twin batches and random states that cross stages. */
 import assert from 'node:assert/strict';
 import { createBatch, type Batch, type BatchDims } from '../../engine/batch.ts';
-import { PUSH_SUBGOALS, type SubgoalSpec } from '../../engine/shaping/index.ts';
+import { PUSH_SUBGOALS, type DerivedPoint, type LeafPredicate, type SubgoalSpec } from '../../engine/shaping/index.ts';
 import { mulberry32 } from '../../engine/rng.ts';
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32, engine/rng.ts). */
@@ -53,6 +53,98 @@ export const KITCHEN_SINK_SPEC: SubgoalSpec = {
     },
   ],
 };
+
+/**
+ * A pick-and-place style spec over Push's points built on shift points (p = from + shift): a shift point, an
+ * offset point built on it, a shift point built on that offset point, and one with negative components. Four
+ * stages, each reached by randomState's states with a fair chance.
+ */
+export const SHIFT_SPEC: SubgoalSpec = {
+  points: {
+    // Declared before the points they use: evaluation order comes from the dependencies.
+    approach: { from: 'hover', awayFrom: 'goal', offset: 0.01, xy: true },
+    hover: { from: 'object', shift: [0, 0, 0.03] },
+    overApproach: { from: 'approach', shift: [0.005, -0.004, 0.002] },
+    aboveGoal: { from: 'goal', shift: [-0.01, 0.02, 0.03] },
+  },
+  stages: [
+    {
+      name: 'over-object',
+      predicate: { kind: 'all', of: [{ kind: 'distance', a: 'grip', b: 'overApproach', below: 0.08 }, { kind: 'gripper', state: 'open', threshold: 0.03 }] },
+      progress: { a: 'grip', b: 'hover', sigma: 0.1 },
+    },
+    {
+      name: 'grasp',
+      predicate: { kind: 'distance', a: 'grip', b: 'object', below: 0.07 },
+      progress: { a: 'grip', b: 'object', sigma: 0.05 },
+    },
+    {
+      name: 'above-goal',
+      predicate: { kind: 'distance', a: 'object', b: 'aboveGoal', below: 0.08, xy: true },
+      progress: { a: 'object', b: 'aboveGoal', sigma: 0.1 },
+    },
+    {
+      name: 'at-goal',
+      predicate: { kind: 'distance', a: 'object', b: 'goal', below: 0.07 },
+      progress: { a: 'object', b: 'goal', sigma: 0.12 },
+    },
+  ],
+};
+
+/**
+ * A random valid spec over `taskPoints` from r: 1 to 5 derived points of both kinds (at least one shift point,
+ * every shift component nonzero, |component| in [0.005, 0.1] m), each built on task points or earlier derived
+ * points and declared in shuffled order; 1 to 4 stages of random leaves (distances favour derived points).
+ */
+export function randomSpec(r: () => number, taskPoints: readonly string[]): SubgoalSpec {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+  const num = (lo: number, hi: number): number => lo + r() * (hi - lo);
+  const numDerived = 1 + Math.floor(r() * 5);
+  const names: string[] = [...taskPoints];
+  const defs: [string, DerivedPoint][] = [];
+  for (let j = 0; j < numDerived; j++) {
+    const name = `d${j}`;
+    const from = pick(names);
+    if (j === 0 || r() < 0.5) {
+      const c = (): number => (r() < 0.5 ? -1 : 1) * num(0.005, 0.1);
+      defs.push([name, { from, shift: [c(), c(), c()] }]);
+    } else {
+      const d: DerivedPoint = { from, awayFrom: pick(names.filter((n) => n !== from)), offset: num(-0.08, 0.08) };
+      if (r() < 0.5) d.xy = true;
+      defs.push([name, d]);
+    }
+    names.push(name);
+  }
+  for (let j = defs.length - 1; j > 0; j--) {
+    const k = Math.floor(r() * (j + 1));
+    [defs[j], defs[k]] = [defs[k], defs[j]];
+  }
+  const derivedNames = names.slice(taskPoints.length);
+  const pair = (): [string, string] => {
+    const a = r() < 0.6 ? pick(derivedNames) : pick(names);
+    return [a, pick(names.filter((n) => n !== a))];
+  };
+  const leaf = (): LeafPredicate => {
+    const u = r();
+    if (u < 0.6) {
+      const [a, b] = pair();
+      return { kind: 'distance', a, b, below: num(0.04, 0.15), ...(r() < 0.3 ? { xy: true } : {}) };
+    }
+    if (u < 0.8) return { kind: 'height', point: pick(names), above: num(0.42, 0.48) };
+    return { kind: 'gripper', state: r() < 0.5 ? 'open' : 'closed', threshold: num(0.02, 0.06) };
+  };
+  const numStages = 1 + Math.floor(r() * 4);
+  const stages = Array.from({ length: numStages }, (_, k) => {
+    const [a, b] = pair();
+    const n = r() < 0.5 ? 1 : 1 + Math.floor(r() * 3);
+    return {
+      name: `s${k}`,
+      predicate: n === 1 ? leaf() : { kind: 'all' as const, of: Array.from({ length: n }, leaf) },
+      progress: { a, b, sigma: num(0.03, 0.2), ...(r() < 0.3 ? { xy: true } : {}) },
+    };
+  });
+  return { points: Object.fromEntries(defs), stages };
+}
 
 /**
  * Writes a random state of env i into batch: goal and object near a table point, the grip near the object

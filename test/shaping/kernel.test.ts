@@ -1,6 +1,6 @@
-// The WASM kernel against the TypeScript reference on seeded random trajectories (every mode, both the Push
-// spec and a spec using every feature, plain and shared memory), slicing, where the kernel writes, run-time
-// config changes and finished-episode statistics.
+// The WASM kernel against the TypeScript reference on seeded random trajectories (every mode, the Push spec, a
+// spec using every feature and one built on shift points, plain and shared memory; random specs with both kinds
+// of derived point), slicing, where the kernel writes, run-time config changes and finished-episode statistics.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KERNEL_RESERVED_BYTES, MAX_REWARD_TERMS, type Batch } from '../../engine/batch.ts';
@@ -8,7 +8,11 @@ import {
   PUSH_SUBGOALS, SHAPING_MODES, SHAPING_TABLE_BYTES, SHAPING_TABLE_OFFSET, ShapingKernel, ShapingReference, type Shaper, type ShapingConfig,
   type SubgoalSpec,
 } from '../../engine/shaping/index.ts';
-import { assertClose, assertOutputsEqual, copyBatch, KITCHEN_SINK_SPEC, OUTPUT_FIELDS, PUSH_POINTS, PUSH_SIGMA_01, pushDims, randomReadback, randomState, rng, twinBatches } from './helpers.ts';
+import { isShiftPoint } from '../../engine/shaping/spec.ts';
+import {
+  assertClose, assertOutputsEqual, copyBatch, KITCHEN_SINK_SPEC, OUTPUT_FIELDS, PUSH_POINTS, PUSH_SIGMA_01, pushDims, randomReadback, randomSpec, randomState, rng,
+  SHIFT_SPEC, twinBatches,
+} from './helpers.ts';
 
 /**
  * Runs `steps` control steps on kernel and reference twins with identical random inputs, the loop's order
@@ -54,7 +58,7 @@ function copyInputs(a: Batch, b: Batch): void {
   b.done.set(a.done);
 }
 
-const SPECS: [string, SubgoalSpec][] = [['Push', PUSH_SUBGOALS], ['kitchen sink', KITCHEN_SINK_SPEC]];
+const SPECS: [string, SubgoalSpec][] = [['Push', PUSH_SUBGOALS], ['kitchen sink', KITCHEN_SINK_SPEC], ['shift points', SHIFT_SPEC]];
 
 for (const [specName, spec] of SPECS) {
   for (const mode of SHAPING_MODES) {
@@ -79,6 +83,31 @@ for (const [specName, spec] of SPECS) {
     });
   }
 }
+
+test('kernel equals reference on 24 random specs with shift and offset points, every mode', async () => {
+  const r = rng(2024);
+  let shiftPoints = 0, offsetPoints = 0, advanced = 0;
+  for (let n = 0; n < 24; n++) {
+    const spec = randomSpec(r, PUSH_POINTS);
+    for (const d of Object.values(spec.points ?? {})) isShiftPoint(d) ? shiftPoints++ : offsetPoints++;
+    const mode = SHAPING_MODES[n % SHAPING_MODES.length];
+    const [a, b] = twinBatches(pushDims(23));
+    const config: ShapingConfig = { mode, gamma: 0.9 + 0.01 * (n % 10), weight: 0.5 + r() * 2 };
+    const ka = await ShapingKernel.create(a, spec, PUSH_POINTS, config);
+    const rb = ShapingReference.create(b, spec, PUSH_POINTS, config);
+    try {
+      const stageCounts = runTwins(a, b, ka, rb, 100 + n, 12);
+      advanced += stageCounts.slice(1).reduce((x, y) => x + y, 0);
+      assert.deepEqual(ka.episodeStats(), rb.episodeStats());
+    } catch (e) {
+      throw new Error(`random spec ${n}: ${JSON.stringify(spec)}: ${(e as Error).message}`);
+    }
+    ka.free();
+  }
+  // Both kinds were exercised, and states latched past stage 0 (so derived points decided predicates).
+  assert.ok(shiftPoints >= 24 && offsetPoints > 10, `${shiftPoints} shift and ${offsetPoints} offset points`);
+  assert.ok(advanced > 500, `only ${advanced} env-steps past stage 0`);
+});
 
 test('shared-memory kernel equals the plain reference', async () => {
   const [b, a] = twinBatches(pushDims(29), true);

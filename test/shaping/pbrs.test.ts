@@ -259,6 +259,39 @@ test('predicate kinds by hand: gripper open and closed, height, xy distance, der
   }
 });
 
+test('shift point by hand: 10 cm above the object, the grip 7.5 cm over it holds below 0.08', async () => {
+  // above = object + (0, 0, 0.1). Stage 0: ‖grip − above‖ < 0.08; stage 1: ‖grip − object‖ < 0.02. σ = 0.1.
+  const spec = {
+    points: { above: { from: 'object', shift: [0, 0, 0.1] } },
+    stages: [
+      { name: 'above-object', predicate: { kind: 'distance', a: 'grip', b: 'above', below: 0.08 }, progress: { a: 'grip', b: 'above', sigma: 0.1 } },
+      { name: 'grasp', predicate: { kind: 'distance', a: 'grip', b: 'object', below: 0.02 }, progress: { a: 'grip', b: 'object', sigma: 0.1 } },
+    ],
+  };
+  const make = () => createBatch(pushDims(2));
+  for (const [name, b, s] of await both(make, spec, PUSH_POINTS, { mode: 'pbrs', gamma: 0.99, weight: 1 })) {
+    // Object (1.30, 0.75, 0.425): above = (1.30, 0.75, 0.525). Goal (1.2, 0.8, 0.425) plays no part.
+    // Env 0: grip (1.30, 0.75, 0.60): ‖grip − above‖ = 0.075 < 0.08 → stage 0 holds; ‖grip − object‖ = 0.175
+    //   ≥ 0.02 → k = 1, Φ = 1 + 1 − tanh(1.75) = 2 − 0.941376 = 1.058624.
+    // Env 1: grip (1.30, 0.75, 0.61): 0.085 ≥ 0.08 → k = 0, Φ = 1 − tanh(0.85) = 1 − 0.691069 = 0.308931.
+    b.points.set([1.3, 0.75, 0.6, 1.3, 0.75, 0.425, 1.2, 0.8, 0.425], 0);
+    b.points.set([1.3, 0.75, 0.61, 1.3, 0.75, 0.425, 1.2, 0.8, 0.425], 9);
+    s.reset();
+    assert.deepEqual([...b.stage], [1, 0], name);
+    assertClose(b.potential[0], 1.058624, 1e-6, `${name} Φ env 0`);
+    assertClose(b.potential[1], 0.308931, 1e-6, `${name} Φ env 1`);
+    // Env 1's grip drops to z = 0.53: 0.005 from above → stage 0 completes; 0.105 from the object → k = 1,
+    // Φ' = 2 − tanh(1.05) = 2 − 0.781806 = 1.218194; F = 0.99 × 1.218194 − 0.308931 = 0.897081.
+    b.points.set([1.3, 0.75, 0.53], 9);
+    b.reward.set([-1, -1]);
+    s.step();
+    assert.deepEqual([...b.stage], [1, 1], name);
+    assertClose(b.potential[1], 1.218194, 1e-6, `${name} Φ' env 1`);
+    assertClose(b.rewardTerms[T + TERM_PBRS], 0.897081, 2e-6, `${name} F env 1`);
+    assertClose(b.rewardTerms[T + TERM_BONUS], 1, 0, `${name} bonus env 1`);
+  }
+});
+
 test('1 − tanh in f32 (the kernel\'s polynomial) is within 3e-7 relative of the exact value on [0, 40]', async () => {
   const { oneMinusTanhF32 } = await import('../../engine/shaping/reference.ts');
   // Exact: 1 − tanh(x) = 2 / (1 + e^{2x}), in f64. Every 1e-3 from 0 to 40 (40001 points).

@@ -6,7 +6,8 @@ import { createBatch } from '../../engine/batch.ts';
 import {
   compileSubgoalSpec, DEFAULT_SUBGOALS, PUSH_SUBGOALS, REACH_SUBGOALS, ShapingKernel, ShapingReference, validateShapingConfig, validateSubgoalSpec,
 } from '../../engine/shaping/index.ts';
-import { KITCHEN_SINK_SPEC, PUSH_POINTS, pushDims } from './helpers.ts';
+import { encodeSpec } from '../../engine/shaping/table.ts';
+import { KITCHEN_SINK_SPEC, PUSH_POINTS, pushDims, randomSpec, rng, SHIFT_SPEC } from './helpers.ts';
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 
@@ -14,11 +15,20 @@ test('default and feature specs validate, unchanged, and survive a JSON round tr
   assert.deepEqual(validateSubgoalSpec(clone(REACH_SUBGOALS), ['grip', 'goal']), REACH_SUBGOALS);
   assert.deepEqual(validateSubgoalSpec(JSON.parse(JSON.stringify(PUSH_SUBGOALS)), PUSH_POINTS), PUSH_SUBGOALS);
   assert.deepEqual(validateSubgoalSpec(clone(KITCHEN_SINK_SPEC), PUSH_POINTS), KITCHEN_SINK_SPEC);
+  assert.deepEqual(validateSubgoalSpec(clone(SHIFT_SPEC), PUSH_POINTS), SHIFT_SPEC);
+  const r = rng(8);
+  for (let n = 0; n < 50; n++) {
+    const spec = randomSpec(r, PUSH_POINTS);
+    assert.deepEqual(validateSubgoalSpec(clone(spec), PUSH_POINTS), spec, `random spec ${n}`);
+  }
   for (const [task, { pointNames, spec }] of Object.entries(DEFAULT_SUBGOALS)) assert.doesNotThrow(() => validateSubgoalSpec(spec, pointNames), task);
   // The result is a copy: editing it leaves the input alone.
   const v = validateSubgoalSpec(PUSH_SUBGOALS, PUSH_POINTS);
   v.stages[0].name = 'changed';
   assert.equal(PUSH_SUBGOALS.stages[0].name, 'behind-object');
+  const w = validateSubgoalSpec(SHIFT_SPEC, PUSH_POINTS);
+  (w.points!.hover as { shift: number[] }).shift[2] = 1;
+  assert.deepEqual((SHIFT_SPEC.points!.hover as { shift: number[] }).shift, [0, 0, 0.03]);
 });
 
 /** Push's spec with one edit applied to a deep copy. */
@@ -70,6 +80,48 @@ const BAD: [string, unknown, string][] = [
     s.points.p = { from: 'q', awayFrom: 'goal', offset: 0.1 };
     s.points.q = { from: 'p', awayFrom: 'goal', offset: 0.1 };
   }), 'subgoals.points.p: cycle p -> q -> p'],
+  // Shift points: p = from + shift.
+  ['shift point: shift and awayFrom both given', pushWith((s) => (s.points.behindObject.shift = [0, 0, 0.1])),
+    "subgoals.points.behindObject: give either 'shift' or 'awayFrom' with 'offset', not both"],
+  ['shift point: shift and offset both given', pushWith((s) => (s.points.above = { from: 'object', offset: 0.1, shift: [0, 0, 0.1] })),
+    "subgoals.points.above: give either 'shift' or 'awayFrom' with 'offset', not both"],
+  ['derived point with neither shift nor awayFrom', pushWith((s) => (s.points.above = { from: 'object' })),
+    "subgoals.points.above: give either 'shift' ([x, y, z] metres) or 'awayFrom' with 'offset'"],
+  ['shift of length 2', pushWith((s) => (s.points.above = { from: 'object', shift: [0, 0.1] })),
+    'subgoals.points.above.shift: must be an array of 3 finite numbers, got array [0, 0.1]'],
+  ['shift of length 4', pushWith((s) => (s.points.above = { from: 'object', shift: [0, 0, 0.1, 0] })),
+    'subgoals.points.above.shift: must be an array of 3 finite numbers, got array [0, 0, 0.1, 0]'],
+  ['shift with NaN', pushWith((s) => (s.points.above = { from: 'object', shift: [0, NaN, 0.1] })),
+    'subgoals.points.above.shift: must be an array of 3 finite numbers, got array [0, NaN, 0.1]'],
+  ['shift with Infinity', pushWith((s) => (s.points.above = { from: 'object', shift: [0, 0, -Infinity] })),
+    'subgoals.points.above.shift: must be an array of 3 finite numbers, got array [0, 0, -Infinity]'],
+  ['shift with a string', pushWith((s) => (s.points.above = { from: 'object', shift: [0, '0', 0.1] })),
+    'subgoals.points.above.shift: must be an array of 3 finite numbers, got array [0, string "0", 0.1]'],
+  ['shift not an array', pushWith((s) => (s.points.above = { from: 'object', shift: 0.1 })),
+    'subgoals.points.above.shift: must be an array of 3 finite numbers, got number 0.1'],
+  ['shift null', pushWith((s) => (s.points.above = { from: 'object', shift: null })),
+    'subgoals.points.above.shift: must be an array of 3 finite numbers, got null'],
+  ['huge shift', pushWith((s) => (s.points.above = { from: 'object', shift: [0, 0, 10.5] })),
+    'subgoals.points.above.shift[2]: must be at most 10 m in magnitude, got number 10.5'],
+  ['huge negative shift', pushWith((s) => (s.points.above = { from: 'object', shift: [-11, 0, 0] })),
+    'subgoals.points.above.shift[0]: must be at most 10 m in magnitude, got number -11'],
+  ['shift point with xy', pushWith((s) => (s.points.above = { from: 'object', shift: [0, 0, 0.1], xy: true })),
+    "subgoals.points.above.xy: applies to 'awayFrom' with 'offset' only, not to 'shift'"],
+  ['shift point without from', pushWith((s) => (s.points.above = { shift: [0, 0, 0.1] })),
+    'subgoals.points.above.from: must be a non-empty string, got undefined'],
+  ['shift point from an unknown point', pushWith((s) => (s.points.above = { from: 'objet', shift: [0, 0, 0.1] })),
+    "subgoals.points.above.from: unknown point 'objet' (known: grip, object, goal, behindObject, above)"],
+  ['shift point from itself', pushWith((s) => (s.points.above = { from: 'above', shift: [0, 0, 0.1] })),
+    'subgoals.points.above: cycle above -> above'],
+  ['cycle through a shift point', pushWith((s) => {
+    s.points.p = { from: 'q', shift: [0, 0, 0.1] };
+    s.points.q = { from: 'object', awayFrom: 'p', offset: 0.05 };
+  }), 'subgoals.points.p: cycle p -> q -> p'],
+  ['cycle of shift points', pushWith((s) => {
+    s.points.p = { from: 'r', shift: [0, 0, 0.1] };
+    s.points.q = { from: 'p', shift: [0.1, 0, 0] };
+    s.points.r = { from: 'q', shift: [0, 0.1, 0] };
+  }), 'subgoals.points.p: cycle p -> r -> q -> p'],
   ['too many stages', { stages: Array.from({ length: 9 }, (_, k) => ({ ...clone(PUSH_SUBGOALS.stages[1]), name: `s${k}` })) }, 'subgoals.stages: at most 8 stages, got 9'],
 ];
 
@@ -109,6 +161,35 @@ test('shaping configs: defaults, partial configs, and errors naming the field', 
   for (const [c, message] of bad) assert.throws(() => validateShapingConfig(c), (e: Error) => e.message === message, message);
 });
 
+test('shift points: a point built on a shift point may be its awayFrom partner; only from orders them', () => {
+  // q is away from p, p is shifted from object: no cycle, p first (declared after q).
+  const spec = pushWith((s) => {
+    s.points.q = { from: 'goal', awayFrom: 'p', offset: 0.05 };
+    s.points.p = { from: 'object', shift: [0, 0, 0.1] };
+  });
+  const c = compileSubgoalSpec(validateSubgoalSpec(spec, PUSH_POINTS), PUSH_POINTS);
+  assert.deepEqual(c.pointNames, ['grip', 'object', 'goal', 'behindObject', 'p', 'q']);
+  assert.deepEqual(c.derived[1], { kind: 2, from: 1, shift: [0, 0, Math.fround(0.1)] });
+  assert.deepEqual(c.derived[2], { kind: 1, from: 2, away: 4, xy: false, offset: Math.fround(0.05) });
+});
+
+test('shift points in the table: kind 2 at +12, f32 shift x, y, z at +16, +20, +24, awayFrom and xy 0', () => {
+  const c = compileSubgoalSpec(validateSubgoalSpec(SHIFT_SPEC, PUSH_POINTS), PUSH_POINTS);
+  // Evaluation order: hover (from object), approach (from hover), overApproach (from approach), aboveGoal.
+  assert.deepEqual(c.pointNames, ['grip', 'object', 'goal', 'hover', 'approach', 'overApproach', 'aboveGoal']);
+  const v = new DataView(encodeSpec(c, createBatch(pushDims(1)).layout).buffer);
+  const entry = (j: number) => {
+    const e = 128 + 32 * j;
+    return [v.getInt32(e, true), v.getInt32(e + 4, true), v.getInt32(e + 8, true), v.getInt32(e + 12, true), v.getFloat32(e + 16, true), v.getFloat32(e + 20, true), v.getFloat32(e + 24, true)];
+  };
+  const f = Math.fround;
+  assert.deepEqual(entry(0), [1, 0, 0, 2, 0, 0, f(0.03)]); // hover = object + (0, 0, 0.03)
+  assert.deepEqual(entry(1), [3, 2, 1, 1, f(0.01), 0, 0]); // approach: from hover, away from goal, xy, offset 0.01
+  assert.deepEqual(entry(2), [4, 0, 0, 2, f(0.005), f(-0.004), f(0.002)]);
+  assert.deepEqual(entry(3), [2, 0, 0, 2, f(-0.01), f(0.02), f(0.03)]);
+  assert.equal(v.getInt32(4, true), 2, 'table version');
+});
+
 test('compilation: task points first, derived points after the points they use', () => {
   // 'approach' is declared before 'behind' here but is built from it, so 'behind' is evaluated first.
   const spec = clone(KITCHEN_SINK_SPEC);
@@ -117,7 +198,7 @@ test('compilation: task points first, derived points after the points they use',
   assert.deepEqual(c.pointNames, ['grip', 'object', 'goal', 'behind', 'approach']);
   // Numbers are rounded to f32, as the kernel reads them.
   const f = Math.fround;
-  assert.deepEqual(c.derived, [{ from: 1, away: 2, xy: true, offset: f(0.05) }, { from: 3, away: 1, xy: false, offset: f(0.02) }]);
+  assert.deepEqual(c.derived, [{ kind: 1, from: 1, away: 2, xy: true, offset: f(0.05) }, { kind: 1, from: 3, away: 1, xy: false, offset: f(0.02) }]);
   assert.deepEqual(c.stages[0].leaves.map((l) => [l.kind, l.a, l.b, l.xy, l.value]), [[1, 0, 4, true, f(0.06)], [4, 0, 0, false, f(0.04)]]);
   assert.deepEqual([c.stages[1].progA, c.stages[1].progB, c.stages[1].progXY, c.stages[1].sigma], [0, 1, true, f(0.05)]);
   assert.deepEqual(c.stages[2].leaves, [{ kind: 2, a: 1, b: 0, xy: false, value: f(0.45) }]);

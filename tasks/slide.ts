@@ -1,0 +1,75 @@
+/**
+ * Slide (FetchSlide-v4): strike a low-friction puck so that it slides to a goal beyond the gripper's reach, on a
+ * longer table, fingers closed. The puck (radius 2.5 cm, 4 cm tall, 2 kg, friction 0.1 with the table) starts
+ * within 0.1 m of the initial grip site (x, y) and at least 0.1 m from it; the goal lies 0.4 m further in +x,
+ * within 0.3 m. The gripper reaches x ≤ 1.7 m; goals reach x = 2.04 m. Observation [25]: Fetch's one-object
+ * layout (tasks/task.ts FETCH_OBJECT_OBS).
+ */
+import { INITIAL_GRIP, TABLE_TOP_Z } from '../engine/physics/fetch-scene.ts';
+import type { SceneObjectDef, SceneTableDef } from '../engine/physics/scene-def.ts';
+import type { SubgoalSpec } from '../engine/shaping/spec.ts';
+import { copy3, FETCH_OBJECT_OBS, poseAt, writeFetchObjectObs, writeGripObjectGoalPoints, type TaskDef } from './task.ts';
+
+/** Puck start box half-size around the initial grip site, metres (FetchSlide's obj_range). */
+export const SLIDE_OBJ_RANGE = 0.1;
+/** Goal box half-size, metres (FetchSlide's target_range), around the grip site shifted by SLIDE_TARGET_OFFSET in x. */
+export const SLIDE_TARGET_RANGE = 0.3;
+export const SLIDE_TARGET_OFFSET = 0.4;
+/** Least horizontal distance between the puck and the initial grip site, metres. */
+export const SLIDE_MIN_OBJ_DIST = 0.1;
+
+/** The longer table: x from 0.9 to 2.15 m, y from 0.3 to 1.2 m, top at 0.40 m. */
+export const SLIDE_TABLE: SceneTableDef = { center: [1.525, 0.75], half: [0.625, 0.45, 0.2], topZ: TABLE_TOP_Z };
+/** FetchSlide's puck. */
+export const SLIDE_PUCK: SceneObjectDef = { name: 'object', shape: 'cylinder', halfExtents: [0.025, 0.025, 0.02], mass: 2, friction: 0.1 };
+
+/** Slide (points 'grip', 'object', 'goal'): behind the puck as seen from the goal, then the puck at the goal. */
+export const SLIDE_SUBGOALS: SubgoalSpec = {
+  description: 'Get behind the puck as seen from the goal, then send the puck to the goal.',
+  points: { behindObject: { from: 'object', awayFrom: 'goal', offset: 0.05, xy: true } },
+  stages: [
+    {
+      name: 'behind-object',
+      predicate: { kind: 'distance', a: 'grip', b: 'behindObject', below: 0.03 },
+      progress: { a: 'grip', b: 'behindObject', sigma: 0.25 },
+    },
+    {
+      name: 'object-at-goal',
+      predicate: { kind: 'distance', a: 'object', b: 'goal', below: 0.05 },
+      progress: { a: 'object', b: 'goal', sigma: 0.3 },
+    },
+  ],
+};
+
+export const slide: TaskDef = {
+  name: 'Slide',
+  description: 'Slide a low-friction puck to a goal out of the gripper\'s reach (FetchSlide-v4 semantics).',
+  obsDim: 25,
+  actDim: 4,
+  goalDim: 3,
+  scene: { table: SLIDE_TABLE, blockGripper: true, objects: [SLIDE_PUCK] },
+  maxEpisodeSteps: 50,
+  distanceThreshold: 0.05,
+  pointNames: ['grip', 'object', 'goal'],
+  subgoals: SLIDE_SUBGOALS,
+  obsLayout: FETCH_OBJECT_OBS,
+  sampleEpisode(rng, out) {
+    let dx = 0, dy = 0;
+    do {
+      dx = rng.uniform(-SLIDE_OBJ_RANGE, SLIDE_OBJ_RANGE);
+      dy = rng.uniform(-SLIDE_OBJ_RANGE, SLIDE_OBJ_RANGE);
+    } while (Math.hypot(dx, dy) < SLIDE_MIN_OBJ_DIST);
+    const z = out.tableTop + out.objectHalfHeight[0];
+    out.objects[0] = INITIAL_GRIP[0] + dx;
+    out.objects[1] = INITIAL_GRIP[1] + dy;
+    out.objects[2] = z;
+    out.goal[0] = INITIAL_GRIP[0] + SLIDE_TARGET_OFFSET + rng.uniform(-SLIDE_TARGET_RANGE, SLIDE_TARGET_RANGE);
+    out.goal[1] = INITIAL_GRIP[1] + rng.uniform(-SLIDE_TARGET_RANGE, SLIDE_TARGET_RANGE);
+    out.goal[2] = z;
+  },
+  writeObs: writeFetchObjectObs,
+  writeAchievedGoal(b, g, out, o) {
+    copy3(b.bodyPose, poseAt(b, g, 1), out, o);
+  },
+  writePoints: writeGripObjectGoalPoints,
+};
