@@ -2,10 +2,10 @@
 //
 // Every entry takes `table`, the byte address of the shaping table (assembly/lib/shaping-layout.ts) that the
 // glue (engine/shaping/kernel.ts) wrote into the batch memory's reserved scratch, and a `slot`: the index of
-// the calling thread's statistics and scratch, so threads working on disjoint slices never write the same
-// bytes. Each lane is one env and its result depends on that env's data only (a tail group of fewer than
-// four envs computes its spare lanes on a copy of its last env and stores nothing for them), so [0, N) gives
-// the same bytes as [0, k) then [k, N). Statistics are added in env order. No static data, no allocation.
+// the calling thread's scratch, so threads working on disjoint slices never write the same bytes. Each lane is
+// one env and its result depends on that env's data only (a tail group of fewer than four envs computes its
+// spare lanes on a copy of its last env and stores nothing for them), so [0, N) gives the same bytes as
+// [0, k) then [k, N). No static data, no allocation.
 //
 // Math, exactly as engine/shaping/reference.ts does it (f32 unless noted, so the two agree bit for bit):
 //   latch:  k ← stage[i]; while k < K and every leaf of stage k holds on s': k ← k + 1
@@ -16,12 +16,16 @@
 //   terms:  [0] sparse = reward, [1] dense = −w · d_{K−1}, [2] pbrs F = γ Φ(s') − Φ(s) (in f64, then f32),
 //           [3] bonus = b · (stages completed by this transition), [4] gated = −w · d_j
 //   shapedReward = reward + terms[mode] (+ 0 in mode sparse)
+//   accumulators of the running episode: episodeReturn += reward, episodeShapedReturn += shapedReward,
+//           episodeTermSums += terms, maxStage = max(maxStage, k); the slice copies them to the batch's
+//           finalEpisode* fields at done, and the env's finished-episode statistics come from those
+//           (engine/env.ts)
 import {
   D_AWAY, D_FROM, D_KIND, D_OFFSET, D_SHIFT, D_XY, DERIVED_BYTES, DERIVED_OFFSET, DERIVED_SHIFT, H_BONUS, H_GAMMA, H_MAGIC, H_MODE,
   H_NUM_BASE, H_NUM_DERIVED, H_NUM_STAGES, H_VERSION, H_WEIGHT, L_A, L_B, L_KIND, L_VALUE, L_XY, LEAF_BYTES, LEAF_DISTANCE, LEAF_GRIPPER_CLOSED, LEAF_GRIPPER_OPEN,
   LEAF_HEIGHT, MAGIC, MAX_SLOTS, MODE_BONUS, MODE_DENSE, MODE_GATED, MODE_PBRS, PTR_DONE, PTR_EP_RETURN, PTR_EP_SHAPED, PTR_EP_TERMS,
-  PTR_GRIPPER, PTR_MAX_STAGE, PTR_POINTS, PTR_POTENTIAL, PTR_REWARD, PTR_SHAPED, PTR_STAGE, PTR_SUCCESS, PTR_TERMINATED,
-  PTR_TERMS, PTR_TRUNCATED, SL_COUNT, SL_HIST, SL_POINTS, SL_RETURN, SL_SHAPED, SL_SUCCESS, SL_TERMS, SL_TMP, SLOT_BYTES, SLOTS_OFFSET,
+  PTR_GRIPPER, PTR_MAX_STAGE, PTR_POINTS, PTR_POTENTIAL, PTR_REWARD, PTR_SHAPED, PTR_STAGE, PTR_TERMINATED, PTR_TERMS, SL_POINTS,
+  SL_TMP, SLOT_BYTES, SLOTS_OFFSET,
   ST_LEAVES, ST_NUM_LEAVES, ST_PROG_A, ST_PROG_B, ST_PROG_XY, ST_SIGMA, STAGE_BYTES, STAGES_OFFSET, TABLE_BYTES, TERMS_STRIDE, VERSION,
 } from './lib/shaping-layout';
 
@@ -224,29 +228,13 @@ const POINT_BYTES: i32 = 48;
   return i32x4.replace_lane(v, 3, <i32>load<u8>(a + <usize>(count - 1)));
 }
 
-/** Adds env e's finished episode (its accumulators as stored) to the slot's statistics. */
-function record(table: usize, sl: usize, e: i32): void {
-  const e4 = <usize>(e << 2);
-  store<f64>(sl + <usize>SL_COUNT, load<f64>(sl + <usize>SL_COUNT) + 1.0);
-  store<f64>(sl + <usize>SL_SUCCESS, load<f64>(sl + <usize>SL_SUCCESS) + <f64>load<u8>(ptr(table, PTR_SUCCESS) + <usize>e));
-  store<f64>(sl + <usize>SL_RETURN, load<f64>(sl + <usize>SL_RETURN) + <f64>load<f32>(ptr(table, PTR_EP_RETURN) + e4));
-  store<f64>(sl + <usize>SL_SHAPED, load<f64>(sl + <usize>SL_SHAPED) + <f64>load<f32>(ptr(table, PTR_EP_SHAPED) + e4));
-  const ep = ptr(table, PTR_EP_TERMS) + <usize>(e * TERMS_STRIDE * 4);
-  for (let j = 0; j < TERMS_STRIDE; j++) {
-    const a = sl + <usize>(SL_TERMS + j * 8);
-    store<f64>(a, load<f64>(a) + <f64>load<f32>(ep + <usize>(j << 2)));
-  }
-  const h = sl + <usize>(SL_HIST + load<i32>(ptr(table, PTR_MAX_STAGE) + e4) * 8);
-  store<f64>(h, load<f64>(h) + 1.0);
-}
-
 @inline function checkTable(table: usize): void {
   if (load<i32>(table + <usize>H_MAGIC) != MAGIC || load<i32>(table + <usize>H_VERSION) != VERSION) unreachable();
 }
 
 /**
- * One transition for envs [lo, hi): latch update on s', Φ(s'), F, the five terms, shapedReward, the running
- * episode's accumulators, and, for envs whose episode ended (terminated or truncated), the slot's statistics.
+ * One transition for envs [lo, hi): latch update on s', Φ(s'), F, the five terms, shapedReward and the running
+ * episode's accumulators.
  */
 export function step(table: usize, lo: i32, hi: i32, slot: i32): void {
   checkTable(table);
@@ -259,7 +247,7 @@ export function step(table: usize, lo: i32, hi: i32, slot: i32): void {
   const pReward = ptr(table, PTR_REWARD), pShaped = ptr(table, PTR_SHAPED), pPot = ptr(table, PTR_POTENTIAL);
   const pTerms = ptr(table, PTR_TERMS), pGrip = ptr(table, PTR_GRIPPER), pEpRet = ptr(table, PTR_EP_RETURN);
   const pEpShaped = ptr(table, PTR_EP_SHAPED), pEpTerms = ptr(table, PTR_EP_TERMS), pStage = ptr(table, PTR_STAGE);
-  const pMaxStage = ptr(table, PTR_MAX_STAGE), pTerm = ptr(table, PTR_TERMINATED), pTrunc = ptr(table, PTR_TRUNCATED);
+  const pMaxStage = ptr(table, PTR_MAX_STAGE), pTerm = ptr(table, PTR_TERMINATED);
   const sl = table + <usize>(SLOTS_OFFSET + slot * SLOT_BYTES);
   const pts = sl + <usize>SL_POINTS, tmp = sl + <usize>SL_TMP;
   const zero = f32x4.splat(0);
@@ -271,7 +259,6 @@ export function step(table: usize, lo: i32, hi: i32, slot: i32): void {
     const k0 = load4(pStage, i, count);
     const k = latch(table, k0, numStages, pts, load4(pGrip, i, count));
     const terminated = i32x4.ne(loadBytes4(pTerm, i, count), i32x4.splat(0));
-    const ended = v128.or(terminated, i32x4.ne(loadBytes4(pTrunc, i, count), i32x4.splat(0)));
     const phi = v128.bitselect(zero, potential(table, k, numStages, pts, w, tmp), terminated);
     const dk = v128.load(tmp);
     const dLast = v128.load(tmp, 16);
@@ -312,10 +299,6 @@ export function step(table: usize, lo: i32, hi: i32, slot: i32): void {
       v128.store(tp + o, rowG, 16);
       v128.store(ep + o, f32x4.add(v128.load(ep + o), row));
       v128.store(ep + o, f32x4.add(v128.load(ep + o, 16), rowG), 16);
-    }
-    if (v128.any_true(ended)) {
-      const bits = i32x4.bitmask(ended);
-      for (let l = 0; l < count; l++) if ((bits >> l) & 1) record(table, sl, i + l);
     }
   }
 }

@@ -3,7 +3,7 @@
  * Push/gated, several seeds each; success rate (training episodes, and a final evaluation with the mean
  * action) against env steps. Runs go to runs/learning/<task>-<mode>-s<seed>/ as `cairn train` writes them.
  *
- * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 256] [--parallel 2] [--only push-pbrs,...]
+ * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 256] [--parallel 2] [--only push-pbrs,...] [--tag NAME]
  * Writes bench/results/learning-<host>.json, bench/results/learning-<host>.svg and the README table.
  */
 import { spawn } from 'node:child_process';
@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseFlags } from '../engine/cli/args.ts';
 import { lineChartSvg, type Series } from '../engine/train/plot.ts';
 import { gitCommit, machineInfo, markdownTable, updateReadmeTable } from './util.ts';
+import { getTask } from '../tasks/registry.ts';
 
 const CONFIGS = [
   { task: 'reach', mode: 'sparse' },
@@ -19,9 +20,17 @@ const CONFIGS = [
   { task: 'push', mode: 'dense' },
   { task: 'push', mode: 'pbrs' },
   { task: 'push', mode: 'gated' },
+  { task: 'pickandplace', mode: 'sparse' },
+  { task: 'pickandplace', mode: 'pbrs' },
+  { task: 'stack', mode: 'sparse' },
+  { task: 'stack', mode: 'pbrs' },
+  { task: 'slide', mode: 'pbrs' },
 ];
 
-const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string' });
+const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string', tag: 'string' });
+/** A name for a set of runs with its own budget: results go to learning-<tag>-<host>.json and the README table 'learning-<tag>'. */
+const tag = typeof f.tag === 'string' ? f.tag : null;
+if (tag !== null && !/^[a-z0-9-]+$/.test(tag)) throw new Error(`--tag must be lowercase letters, digits and '-', got '${tag}'`);
 const steps = (f.steps as number | undefined) ?? 5e6;
 const numSeeds = (f.seeds as number | undefined) ?? 3;
 const envs = (f.envs as number | undefined) ?? 256;
@@ -62,7 +71,7 @@ await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, async 
 // With --only, the configs not rerun keep their results from the previous JSON of this machine, if it had the
 // same budget, envs and seeds (their run directories stay in runs/learning).
 const machine = machineInfo();
-const jsonPath = `bench/results/learning-${machine.host}.json`;
+const jsonPath = `bench/results/learning-${tag ? `${tag}-` : ''}${machine.host}.json`;
 const tableConfigs = only && existsSync(jsonPath) ? (() => {
   const prev = JSON.parse(readFileSync(jsonPath, 'utf8')) as { steps: number; envs: number; seeds: number; results: typeof results };
   if (prev.steps !== steps || prev.envs !== envs || prev.seeds !== numSeeds) return configs;
@@ -85,17 +94,17 @@ for (const c of tableConfigs) {
   series.push({ name: `${c.task} ${c.mode}`, x, y });
 }
 mkdirSync('bench/results', { recursive: true });
-const svgPath = `bench/results/learning-${machine.host}.svg`;
+const svgPath = jsonPath.replace(/\.json$/, '.svg');
 writeFileSync(svgPath, lineChartSvg(series, { title: `PPO success rate (training episodes), mean of ${numSeeds} seeds, ${envs} envs`, xLabel: 'env steps', yLabel: 'success rate', yRange: [0, 1] }));
 const table = tableConfigs.map((c) => {
   const rs = results.filter((r) => r.task === c.task && r.mode === c.mode).sort((a, b) => a.seed - b.seed);
   const mean = rs.reduce((a, r) => a + r.successRate, 0) / rs.length;
-  return [`${c.task === 'reach' ? 'Reach' : 'Push'}`, c.mode, rs.map((r) => `${(r.successRate * 100).toFixed(1)}%`).join(' / '), `${(mean * 100).toFixed(1)}%`, `${(rs.reduce((a, r) => a + r.wallSeconds, 0) / rs.length / 60).toFixed(1)} min`];
+  return [getTask(c.task).name, c.mode, rs.map((r) => `${(r.successRate * 100).toFixed(1)}%`).join(' / '), `${(mean * 100).toFixed(1)}%`, `${(rs.reduce((a, r) => a + r.wallSeconds, 0) / rs.length / 60).toFixed(1)} min`];
 });
 const out = { benchmark: 'learning', date: new Date().toISOString(), commit: gitCommit(), machine, steps, envs, seeds: numSeeds, parallel, results, curves, wallSeconds: (performance.now() - t0) / 1000 };
 writeFileSync(jsonPath, JSON.stringify(out, null, 2) + '\n');
 const md = markdownTable(['task', 'reward', 'eval success per seed (500 episodes, mean action)', 'mean', 'wall time per run'], table) +
   `\n\nBudget ${steps.toExponential(0)} env steps per run, ${envs} envs, WASM backend, ${parallel} runs at a time (${threads} thread${threads > 1 ? 's' : ''} each) on ${machine.cpu} (${machine.cores} cores), commit ${out.commit}; ` +
-  `\`node --import tsx bench/learning.ts --steps ${steps} --seeds ${numSeeds} --envs ${envs} --parallel ${parallel}\`. Curves: [${svgPath}](${svgPath}).`;
-if (updateReadmeTable('learning', md)) console.log('updated the README table');
-console.log(`wrote bench/results/learning-${machine.host}.json and ${svgPath}`);
+  `\`node --import tsx bench/learning.ts --steps ${steps} --seeds ${numSeeds} --envs ${envs} --parallel ${parallel}${only ? ` --only ${only.join(',')}` : ''}${tag ? ` --tag ${tag}` : ''}\`. Curves: [${svgPath}](${svgPath}).`;
+if (updateReadmeTable(tag ? `learning-${tag}` : 'learning', md)) console.log('updated the README table');
+console.log(`wrote ${jsonPath} and ${svgPath}`);

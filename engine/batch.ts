@@ -58,8 +58,8 @@
  */
 
 /**
- * Bytes at the start of the memory left to kernels: [0, 14720) for kernels' static data, [14720, 65536)
- * for the shaping table, its per-thread statistics and scratch (engine/shaping/table.ts).
+ * Bytes at the start of the memory left to kernels: [0, 24960) for kernels' static data, [24960, 65536) for
+ * the shaping table and its per-thread scratch (engine/shaping/table.ts).
  */
 export const KERNEL_RESERVED_BYTES = 65536;
 /** Most reward terms a shaping mode can log per env. */

@@ -15,8 +15,7 @@ import { numBodies, validateScene } from './physics/scene-def.ts';
 import type { WorkerPool } from './workers/worker-pool.ts';
 import { ShapingKernel } from './shaping/kernel.ts';
 import type { ShapingConfig, SubgoalSpec } from './shaping/spec.ts';
-import { recordEpisode, statsFromWords, summarizeEpisodeStats, type EpisodeStats, type EpisodeSummary } from './shaping/stats.ts';
-import { SLOT_STAT_WORDS } from './shaping/table.ts';
+import { recordEpisode, SLOT_STAT_WORDS, statsFromWords, summarizeEpisodeStats, type EpisodeStats, type EpisodeSummary } from './shaping/stats.ts';
 import { CMD_RESET, CMD_RESET_SEEDED, CMD_STEP } from './workers/protocol.ts';
 
 /** Most envs one vector env may hold (a batch of this size is ~100 MB). */

@@ -6,7 +6,7 @@
 /** Magic word at offset 0 ('CRNS' little-endian). */
 export const MAGIC: i32 = 0x534e5243;
 /** Layout version; bump with any change below. */
-export const VERSION: i32 = 2;
+export const VERSION: i32 = 3;
 
 // Header: i32 words.
 export const H_MAGIC: i32 = 0;
@@ -81,18 +81,12 @@ export const LEAF_HEIGHT: i32 = 2; // a.z > value
 export const LEAF_GRIPPER_CLOSED: i32 = 3; // gripperOpening < value
 export const LEAF_GRIPPER_OPEN: i32 = 4; // gripperOpening > value
 
-// Per-slot (one per thread that runs kernels on the batch) statistics of finished episodes and scratch.
+// Per-slot scratch, one slot per thread that runs kernels on the batch: tail staging, then the point scratch.
 export const SLOTS_OFFSET: i32 = 1664;
-export const SLOT_BYTES: i32 = 768;
+export const SLOT_BYTES: i32 = 608;
 export const MAX_SLOTS: i32 = 64;
-export const SL_COUNT: i32 = 0; // f64 finished episodes
-export const SL_SUCCESS: i32 = 8; // f64 of those, ended with success = 1
-export const SL_RETURN: i32 = 16; // f64 sum of episodeReturn
-export const SL_SHAPED: i32 = 24; // f64 sum of episodeShapedReturn
-export const SL_TERMS: i32 = 32; // f64 [TERMS_STRIDE] sums of episodeTermSums
-export const SL_HIST: i32 = 96; // f64 [MAX_STAGES + 1] episodes by maxStage
-export const SL_TMP: i32 = 176; // v128 staging for partial (tail) stores
-export const SL_POINTS: i32 = 192; // v128 [MAX_POINTS, 3] scratch: x, y, z of 4 envs per point
+export const SL_TMP: i32 = 0; // v128 [2] staging: partial (tail) stores; the two distances potential() returns
+export const SL_POINTS: i32 = 32; // v128 [MAX_POINTS, 3] scratch: x, y, z of 4 envs per point
 export const MAX_POINTS: i32 = 12;
 
 export const TABLE_BYTES: i32 = SLOTS_OFFSET + MAX_SLOTS * SLOT_BYTES;

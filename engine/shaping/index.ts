@@ -29,12 +29,13 @@
  *
  * Episode accumulators (running episode, plain sums): episodeReturn (Σ reward), episodeShapedReturn
  * (Σ shapedReward), episodeTermSums [N, 8] (Σ terms), maxStage. When a transition ends the episode
- * (terminated or truncated) the step also adds that episode to the finished-episode statistics
- * (episodeStats(): count, successes, Σ returns, Σ term sums, histogram of maxStage), before any reset.
+ * (terminated or truncated) the slice copies them to the batch's finalEpisode* fields before the reset, and
+ * the finished-episode statistics (env.takeEpisodeStats(): count, successes, Σ returns, Σ term sums,
+ * histogram of maxStage; stats.ts) come from those fields (engine/env.ts), not from the shaper.
  *
  * In the loop, per slice [lo, hi): PHYSICS → READBACK (points, gripperOpening, reward, success, terminated,
- * truncated, done) → shaper.step(lo, hi) → AUTORESET (new points for done envs) → shaper.reset(lo, hi, true);
- * env.reset() → shaper.reset(lo, hi, false).
+ * truncated, done) → shaper.step(lo, hi) → EPISODE END (accumulators → finalEpisode* for done envs) →
+ * AUTORESET (new points for done envs) → shaper.reset(lo, hi, true); env.reset() → shaper.reset(lo, hi, false).
  */
 export {
   DEFAULT_SHAPING_CONFIG, MAX_DERIVED, MAX_LEAVES, MAX_POINTS, MAX_STAGES, SHAPING_MODES, validateShapingConfig, validateSubgoalSpec,

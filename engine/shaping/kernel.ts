@@ -11,10 +11,9 @@ import { compileWasmOnce } from '../wasm-load.ts';
 import type { Batch } from '../batch.ts';
 import { checkRange, prepareShaper, type Shaper } from './shaper.ts';
 import { validateShapingConfig, type ShapingConfig, type SubgoalSpec } from './spec.ts';
-import { addSlotWords, statsFromWords, type EpisodeStats } from './stats.ts';
 import {
-  checkTableOffset, encodeSpec, MAX_SLOTS, readConfig, SHAPING_TABLE_OFFSET, SLOT_BYTES, SLOT_STAT_WORDS, SLOTS_OFFSET, specBytesEqual,
-  TABLE_BYTES, TABLE_VERSION, writeConfig,
+  checkTableOffset, encodeSpec, MAX_SLOTS, readConfig, SHAPING_TABLE_OFFSET, SLOT_BYTES, SLOTS_OFFSET, specBytesEqual, TABLE_BYTES, TABLE_VERSION,
+  writeConfig,
 } from './table.ts';
 
 /** Where the .wasm comes from and which thread slot this instance uses. */
@@ -25,7 +24,7 @@ export interface ShapingKernelOptions {
   module?: WebAssembly.Module;
   /** Whether batch.memory is shared (selects shaping.shared.wasm); default: detected from the memory. */
   shared?: boolean;
-  /** This thread's statistics and scratch slot in [0, MAX_SLOTS): the worker index; default 0. */
+  /** This thread's scratch slot in [0, MAX_SLOTS): the worker index; default 0. */
   slot?: number;
   /** Byte address of the table in the batch memory (multiple of 16, table under KERNEL_RESERVED_BYTES); default SHAPING_TABLE_OFFSET. */
   tableOffset?: number;
@@ -79,13 +78,11 @@ export class ShapingKernel implements Shaper {
   readonly pointNames: readonly string[];
   readonly stageNames: readonly string[];
   readonly numStages: number;
-  /** This instance's statistics and scratch slot. */
+  /** This instance's scratch slot. */
   readonly slot: number;
   /** Byte address of the table in the batch memory. */
   readonly tableOffset: number;
   private x: KernelExports | null;
-  /** [MAX_SLOTS, SLOT_BYTES / 8] f64 view of every slot. */
-  private readonly slots: Float64Array;
 
   /**
    * Validates spec (against the task's point names, in batch.points order) and config, writes the table into
@@ -98,9 +95,7 @@ export class ShapingKernel implements Shaper {
     const x = await instantiate(batch, opts);
     new Uint8Array(batch.memory.buffer, base, SLOTS_OFFSET).set(encodeSpec(p.compiled, batch.layout));
     writeConfig(batch.memory, base, p.config);
-    const k = new ShapingKernel(batch, p, opts.slot ?? 0, base, x);
-    k.clearEpisodeStats();
-    return k;
+    return new ShapingKernel(batch, p, opts.slot ?? 0, base, x);
   }
 
   /**
@@ -128,7 +123,6 @@ export class ShapingKernel implements Shaper {
     this.slot = slot;
     this.tableOffset = base;
     this.x = x;
-    this.slots = new Float64Array(batch.memory.buffer, base + SLOTS_OFFSET, (MAX_SLOTS * SLOT_BYTES) / 8);
   }
 
   /** The config in the table (shared by every thread on the batch). */
@@ -154,28 +148,6 @@ export class ShapingKernel implements Shaper {
     const x = this.live();
     checkRange(lo, hi, this.batch.numEnvs);
     x.reset(this.tableOffset, lo, hi, onlyDone ? 1 : 0, this.slot);
-  }
-
-  /** Stats summed over every thread's slot; read between steps. */
-  episodeStats(): EpisodeStats {
-    this.live();
-    const acc = new Float64Array(SLOT_STAT_WORDS);
-    const stride = SLOT_BYTES / 8;
-    for (let s = 0; s < MAX_SLOTS; s++) addSlotWords(acc, this.slots.subarray(s * stride, s * stride + SLOT_STAT_WORDS));
-    return statsFromWords(acc, this.numStages);
-  }
-
-  /** Zeroes the stats of every slot; call between steps. */
-  clearEpisodeStats(): void {
-    this.live();
-    const stride = SLOT_BYTES / 8;
-    for (let s = 0; s < MAX_SLOTS; s++) this.slots.fill(0, s * stride, s * stride + SLOT_STAT_WORDS);
-  }
-
-  takeEpisodeStats(): EpisodeStats {
-    const s = this.episodeStats();
-    this.clearEpisodeStats();
-    return s;
   }
 
   /**

@@ -8,8 +8,7 @@
 import { MAX_REWARD_TERMS, type Batch } from '../batch.ts';
 import { checkRange, prepareShaper, type Shaper } from './shaper.ts';
 import { validateShapingConfig, type ShapingConfig, type SubgoalSpec } from './spec.ts';
-import { addSlotWords, recordEpisode, statsFromWords, type EpisodeStats } from './stats.ts';
-import { DERIVED_SHIFT, LEAF_DISTANCE, LEAF_GRIPPER_CLOSED, LEAF_GRIPPER_OPEN, LEAF_HEIGHT, modeIndex, SLOT_STAT_WORDS, type CompiledSpec } from './table.ts';
+import { DERIVED_SHIFT, LEAF_DISTANCE, LEAF_GRIPPER_CLOSED, LEAF_GRIPPER_OPEN, LEAF_HEIGHT, modeIndex, type CompiledSpec } from './table.ts';
 
 const fr = Math.fround;
 
@@ -53,7 +52,6 @@ export class ShapingReference implements Shaper {
   private cfg: ShapingConfig;
   /** [P + D, 3] points of the env being evaluated, f64. */
   private readonly pts: Float64Array;
-  private readonly words = new Float64Array(SLOT_STAT_WORDS);
   private freed = false;
 
   /** Validates spec and config (throws naming the field) and binds to the batch. */
@@ -123,9 +121,6 @@ export class ShapingReference implements Shaper {
       }
       b.episodeReturn[i] += r;
       b.episodeShapedReturn[i] += shaped;
-      if (b.terminated[i] || b.truncated[i]) {
-        recordEpisode(this.words, b.success[i], b.episodeReturn[i], b.episodeShapedReturn[i], b.episodeTermSums, i * T, b.maxStage[i]);
-      }
     }
   }
 
@@ -148,24 +143,6 @@ export class ShapingReference implements Shaper {
         b.rewardTerms.fill(0, i * T, i * T + T);
       }
     }
-  }
-
-  episodeStats(): EpisodeStats {
-    this.check();
-    const acc = new Float64Array(SLOT_STAT_WORDS);
-    addSlotWords(acc, this.words);
-    return statsFromWords(acc, this.numStages);
-  }
-
-  clearEpisodeStats(): void {
-    this.check();
-    this.words.fill(0);
-  }
-
-  takeEpisodeStats(): EpisodeStats {
-    const s = this.episodeStats();
-    this.clearEpisodeStats();
-    return s;
   }
 
   free(): void {

@@ -1,14 +1,13 @@
 /** What the WASM kernel (ShapingKernel) and the TypeScript reference (ShapingReference) share. */
 import type { Batch } from '../batch.ts';
 import { validateShapingConfig, validateSubgoalSpec, type ShapingConfig, type SubgoalSpec } from './spec.ts';
-import type { EpisodeStats } from './stats.ts';
 import { compileSubgoalSpec, type CompiledSpec } from './table.ts';
 
 /**
- * Shaping over a batch, in place. Per env i, `step` reads points, gripperOpening, reward, terminated,
- * truncated, success and the stored stage and potential (of s), and writes stage, maxStage, potential (of s'),
- * shapedReward, rewardTerms and the episode accumulators. `reset` starts episodes. Both work on envs [lo, hi);
- * [0, N) gives the same result as [0, k) then [k, N).
+ * Shaping over a batch, in place. Per env i, `step` reads points, gripperOpening, reward, terminated and the
+ * stored stage and potential (of s), and writes stage, maxStage, potential (of s'), shapedReward, rewardTerms
+ * and the episode accumulators (which the slice copies to the finalEpisode* fields at done). `reset` starts
+ * episodes. Both work on envs [lo, hi); [0, N) gives the same result as [0, k) then [k, N).
  */
 export interface Shaper {
   readonly batch: Batch;
@@ -20,17 +19,12 @@ export interface Shaper {
   readonly numStages: number;
   /** The config in effect. */
   readonly config: ShapingConfig;
-  /** One transition for envs [lo, hi) (default all): latch, Φ(s'), F, terms, shapedReward, accumulators, finished-episode stats. */
+  /** One transition for envs [lo, hi) (default all): latch, Φ(s'), F, terms, shapedReward, accumulators. */
   step(lo?: number, hi?: number): void;
   /** Starts the episode of envs [lo, hi) (only those with done = 1 when onlyDone): latch from 0, Φ(s0), accumulators zeroed. */
   reset(lo?: number, hi?: number, onlyDone?: boolean): void;
   /** Replaces fields of the config (missing fields keep their value); Φ of every env is recomputed when the weight changes. */
   setConfig(config: Partial<ShapingConfig>): void;
-  /** Stats of the episodes finished since the last clear. */
-  episodeStats(): EpisodeStats;
-  clearEpisodeStats(): void;
-  /** episodeStats() then clearEpisodeStats(). */
-  takeEpisodeStats(): EpisodeStats;
   /** Releases what the shaper holds; using it afterwards throws. */
   free(): void;
 }

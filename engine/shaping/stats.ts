@@ -1,11 +1,20 @@
 /**
  * Statistics of finished episodes (sparse return, shaped return, per-term sums, highest stage reached,
- * success at the end), accumulated by the shaping step for every env whose episode ended (terminated or
- * truncated) at that step, before any reset. Kept per thread slot as f64 words; read by summing the slots.
+ * success at the end). The env (engine/env.ts, VecEnv.step) adds, in env order, every env whose episode ended
+ * at that step, from the batch's finalEpisode* fields that the slice copies from the running accumulators at
+ * done, with or without shaping. Kept as f64 words:
+ *
+ * | word   | content                                            |
+ * |--------|----------------------------------------------------|
+ * | 0      | count: finished episodes                           |
+ * | 1      | successCount                                       |
+ * | 2      | sumReturn: Σ episodeReturn                         |
+ * | 3      | sumShapedReturn: Σ episodeShapedReturn             |
+ * | 4..11  | termSums [MAX_REWARD_TERMS]: Σ episodeTermSums     |
+ * | 12..20 | [MAX_STAGES + 1] episodes by maxStage              |
  */
 import { MAX_REWARD_TERMS } from '../batch.ts';
-import { SHAPING_MODES, type ShapingMode } from './spec.ts';
-import { SL_COUNT, SL_HIST, SL_RETURN, SL_SHAPED, SL_SUCCESS, SL_TERMS, SLOT_STAT_WORDS } from './table.ts';
+import { MAX_STAGES, SHAPING_MODES, type ShapingMode } from './spec.ts';
 
 /** Names of the logged reward terms, by their index in rewardTerms [N, MAX_REWARD_TERMS]; the rest are 0. */
 export const REWARD_TERM_NAMES: readonly ShapingMode[] = SHAPING_MODES;
@@ -37,16 +46,12 @@ export interface EpisodeSummary {
   stageReached: number[];
 }
 
-/** Word offsets of the statistics in one slot (f64). */
-const W_COUNT = SL_COUNT / 8, W_SUCCESS = SL_SUCCESS / 8, W_RETURN = SL_RETURN / 8, W_SHAPED = SL_SHAPED / 8;
-const W_TERMS = SL_TERMS / 8, W_HIST = SL_HIST / 8;
+/** Word offsets of the statistics (f64). */
+const W_COUNT = 0, W_SUCCESS = 1, W_RETURN = 2, W_SHAPED = 3, W_TERMS = 4, W_HIST = W_TERMS + MAX_REWARD_TERMS;
+/** f64 words of one statistics record: [count, successCount, sumReturn, sumShapedReturn, termSums [8], hist [9]]. */
+export const SLOT_STAT_WORDS = W_HIST + MAX_STAGES + 1;
 
-/** Adds one slot's words [SLOT_STAT_WORDS] into `acc` (same shape). */
-export function addSlotWords(acc: Float64Array, words: Float64Array): void {
-  for (let j = 0; j < SLOT_STAT_WORDS; j++) acc[j] += words[j];
-}
-
-/** Reads EpisodeStats from summed slot words, for a spec with numStages stages. */
+/** Reads EpisodeStats from statistics words [SLOT_STAT_WORDS], for a spec with numStages stages. */
 export function statsFromWords(words: Float64Array, numStages: number): EpisodeStats {
   const termSums = {} as Record<ShapingMode, number>;
   REWARD_TERM_NAMES.forEach((n, j) => (termSums[n] = words[W_TERMS + j]));
@@ -67,7 +72,7 @@ export function summarizeEpisodeStats(s: EpisodeStats): EpisodeSummary {
   return { episodes: n, successRate: s.successCount / n, meanReturn: s.sumReturn / n, meanShapedReturn: s.sumShapedReturn / n, meanTerms, stageReached };
 }
 
-/** Records one finished episode into slot words (the reference's copy of the kernel's step tail). */
+/** Adds one finished episode to statistics words [SLOT_STAT_WORDS]: success, returns, term sums termSums[termsAt .. termsAt + 8], maxStage. */
 export function recordEpisode(words: Float64Array, success: number, ret: number, shaped: number, termSums: Float32Array, termsAt: number, maxStage: number): void {
   words[W_COUNT] += 1;
   words[W_SUCCESS] += success;

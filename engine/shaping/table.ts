@@ -1,8 +1,8 @@
 /**
  * The shaping table: a validated spec compiled to numbers, plus the config, batch field addresses and
- * per-thread statistics and scratch, written into the batch memory's reserved scratch where the kernel reads it.
+ * per-thread scratch, written into the batch memory's reserved scratch where the kernel reads it.
  *
- * Flat layout (bytes from the table base, by default SHAPING_TABLE_OFFSET = 14720, so that the 50816-byte table
+ * Flat layout (bytes from the table base, by default SHAPING_TABLE_OFFSET = 24960, so that the 40576-byte table
  * ends at KERNEL_RESERVED_BYTES = 65536; assembly/lib/shaping-layout.ts holds the same numbers and the kernel
  * exports SHAPING_LAYOUT_* so the glue can check them):
  *
@@ -16,19 +16,21 @@
  * |                |   (awayFrom and xy 0)                                                           |
  * | 384..1664      | 8 stages × 160: i32 numLeaves, progress a, b, xy; f32 sigma at +16;             |
  * |                |   4 leaves × 32 at +32: i32 kind, a, b, xy; f32 value at +16                    |
- * | 1664..50816    | 64 slots × 768: f64 count, successCount, sumReturn, sumShapedReturn,           |
- * |                |   termSums [8], maxStage histogram [9]; v128 staging at +176;                   |
- * |                |   v128 point scratch [12, 3] (x, y, z of four envs) at +192                     |
+ * | 1664..40576    | 64 slots × 608 (one per thread): v128 staging [2] at +0 (tail stores, the two   |
+ * |                |   distances of Φ), v128 point scratch [12, 3] (x, y, z of four envs) at +32     |
+ *
+ * Finished-episode statistics are not part of the table: the env computes them from the batch's finalEpisode*
+ * fields (engine/env.ts, shaping/stats.ts).
  *
  * Point indices count the task's points first (batch.points order), then derived points in evaluation order.
  */
-import { KERNEL_RESERVED_BYTES, MAX_REWARD_TERMS, type BatchLayout } from '../batch.ts';
+import { KERNEL_RESERVED_BYTES, type BatchLayout } from '../batch.ts';
 import {
   derivedOrder, isShiftPoint, MAX_LEAVES, MAX_POINTS, MAX_STAGES, SHAPING_MODES, type LeafPredicate, type ShapingConfig, type SubgoalSpec,
 } from './spec.ts';
 
 export const TABLE_MAGIC = 0x534e5243;
-export const TABLE_VERSION = 2;
+export const TABLE_VERSION = 3;
 
 export const H_MAGIC = 0, H_VERSION = 4, H_NUM_BASE = 8, H_NUM_POINTS = 12, H_NUM_STAGES = 16, H_MODE = 20, H_NUM_DERIVED = 24;
 /** Batch fields whose addresses the header holds, in order from byte 32. */
@@ -43,17 +45,18 @@ export const D_FROM = 0, D_AWAY = 4, D_XY = 8, D_KIND = 12, D_OFFSET = 16, D_SHI
 /** Derived point kinds: p = from + offset · unit(from − awayFrom) (OffsetPoint), p = from + shift (ShiftPoint). */
 export const DERIVED_AWAY = 1, DERIVED_SHIFT = 2;
 export const STAGES_OFFSET = 384, STAGE_BYTES = 160, ST_LEAVES = 32, LEAF_BYTES = 32;
-export const SLOTS_OFFSET = 1664, SLOT_BYTES = 768, MAX_SLOTS = 64;
-export const SL_COUNT = 0, SL_SUCCESS = 8, SL_RETURN = 16, SL_SHAPED = 24, SL_TERMS = 32, SL_HIST = 96, SL_TMP = 176, SL_POINTS = 192;
+export const SLOTS_OFFSET = 1664, SLOT_BYTES = 608, MAX_SLOTS = 64;
+/** Slot offsets: v128 [2] staging, then v128 [MAX_POINTS, 3] point scratch. */
+export const SL_TMP = 0, SL_POINTS = 32;
 export const TABLE_BYTES = SLOTS_OFFSET + MAX_SLOTS * SLOT_BYTES;
-/** Default byte address of the table in the batch memory: at the top of the reserved bytes (14720 of 65536). */
+/** Default byte address of the table in the batch memory: at the top of the reserved bytes (24960 of 65536). */
 export const SHAPING_TABLE_OFFSET = Math.floor((KERNEL_RESERVED_BYTES - TABLE_BYTES) / 64) * 64;
 
 const fround = Math.fround;
 
 export const LEAF_DISTANCE = 1, LEAF_HEIGHT = 2, LEAF_GRIPPER_CLOSED = 3, LEAF_GRIPPER_OPEN = 4;
 
-if (SL_POINTS + MAX_POINTS * 48 !== SLOT_BYTES || SL_HIST + (MAX_STAGES + 1) * 8 > SL_TMP || SL_TMP + 16 !== SL_POINTS || SL_TERMS + MAX_REWARD_TERMS * 8 !== SL_HIST) {
+if (SL_TMP + 32 !== SL_POINTS || SL_POINTS + MAX_POINTS * 48 !== SLOT_BYTES || SLOT_BYTES % 16 !== 0) {
   throw new Error('shaping table: slot layout constants disagree');
 }
 if (STAGES_OFFSET + MAX_STAGES * STAGE_BYTES !== SLOTS_OFFSET || ST_LEAVES + MAX_LEAVES * LEAF_BYTES !== STAGE_BYTES) {
@@ -203,5 +206,4 @@ export function readConfig(memory: WebAssembly.Memory, base: number): ShapingCon
   return out;
 }
 
-/** The f64 words of one statistics slot: [count, successCount, sumReturn, sumShapedReturn, termSums [8], hist [9]]. */
-export const SLOT_STAT_WORDS = (SL_HIST + (MAX_STAGES + 1) * 8) / 8;
+/** Re-exported for engine/env.ts, which imports it from here; it is defined in stats.ts. */

@@ -187,7 +187,7 @@ test('shift points in the table: kind 2 at +12, f32 shift x, y, z at +16, +20, +
   assert.deepEqual(entry(1), [3, 2, 1, 1, f(0.01), 0, 0]); // approach: from hover, away from goal, xy, offset 0.01
   assert.deepEqual(entry(2), [4, 0, 0, 2, f(0.005), f(-0.004), f(0.002)]);
   assert.deepEqual(entry(3), [2, 0, 0, 2, f(-0.01), f(0.02), f(0.03)]);
-  assert.equal(v.getInt32(4, true), 2, 'table version');
+  assert.equal(v.getInt32(4, true), 3, 'table version');
 });
 
 test('compilation: task points first, derived points after the points they use', () => {
