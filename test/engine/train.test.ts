@@ -201,3 +201,33 @@ describe('cairn train and eval CLI', () => {
     await assert.rejects(fs.stat(fresh), /ENOENT/);
   });
 });
+
+describe('training on the grasping tasks', () => {
+  for (const task of ['PickAndPlace', 'Slide', 'Stack']) {
+    it(`${task}: a tiny run in every shaping mode (wasm) finishes with finite metrics and a loadable checkpoint`, async () => {
+      for (const shaping of ['sparse', 'dense', 'pbrs', 'bonus', 'gated'] as const) {
+        const dir = await tmp();
+        const iters: { meanShapedReturn?: number; policyLoss?: number }[] = [];
+        const r = await trainRun(options(dir, { task, shaping, totalSteps: 16 * 10 * 2, evalEpisodes: 16 }), quiet, (m) => iters.push(m as never));
+        assert.equal(iters.length, 2, `${task}/${shaping}: two iterations`);
+        assert.ok(Number.isFinite(r.eval.successRate) && r.eval.episodes >= 16, `${task}/${shaping}: evaluated`);
+        const ck = await loadCheckpoint(dir);
+        assert.equal(ck.manifest.task, task);
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('Stack trains on the WebGPU backend too (SwiftShader here), with domain randomization', async (t) => {
+    const { testDevice } = await import('../gpu/test-device.ts');
+    const d = await testDevice();
+    if (typeof d === 'string') return t.skip(d);
+    const dir = await tmp();
+    const r = await trainRun(options(dir, { task: 'Stack', shaping: 'pbrs', backend: 'webgpu', totalSteps: 16 * 10, evalEpisodes: 16, domainRandomization: { objectMass: [0.5, 1.5], actionNoise: [0, 0.05] } }), quiet, quiet);
+    assert.equal(r.backend, 'webgpu');
+    assert.ok(Number.isFinite(r.eval.successRate));
+    const ck = await loadCheckpoint(dir);
+    assert.deepEqual((ck.manifest.config as { run: { domainRandomization: unknown } }).run.domainRandomization, { objectMass: [0.5, 1.5], actionNoise: [0, 0.05] });
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+});
