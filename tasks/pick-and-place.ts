@@ -8,7 +8,7 @@ import { FETCH_TABLE, INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
 import { P_TABLE_DZ } from '../engine/domain-randomization.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
 import { FETCH_CUBE, PUSH_MIN_OBJ_DIST, PUSH_OBJ_RANGE, PUSH_TARGET_RANGE } from './push.ts';
-import { copy3, FETCH_OBJECT_OBS, poseAt, writeFetchObjectObs, writeGripObjectGoalPoints, type TaskDef } from './task.ts';
+import { FETCH_OBJECT_OBS, poseAt, sampleFetchEpisode, writeFetchObjectObs, writeGripObjectGoalPoints, writeObjectAchievedGoal, type TaskDef } from './task.ts';
 
 /** Highest goal above the resting cube, metres (Fetch's uniform(0, 0.45)). */
 export const PICK_AIR_RANGE = 0.45;
@@ -61,23 +61,10 @@ export const pickAndPlace: TaskDef = {
   subgoals: PICK_SUBGOALS,
   obsLayout: FETCH_OBJECT_OBS,
   sampleEpisode(rng, out) {
-    let dx = 0, dy = 0;
-    do {
-      dx = rng.uniform(-PUSH_OBJ_RANGE, PUSH_OBJ_RANGE);
-      dy = rng.uniform(-PUSH_OBJ_RANGE, PUSH_OBJ_RANGE);
-    } while (Math.hypot(dx, dy) < PUSH_MIN_OBJ_DIST);
-    const z = out.tableTop + out.objectHalfHeight[0];
-    out.objects[0] = INITIAL_GRIP[0] + dx;
-    out.objects[1] = INITIAL_GRIP[1] + dy;
-    out.objects[2] = z;
-    out.goal[0] = INITIAL_GRIP[0] + rng.uniform(-PUSH_TARGET_RANGE, PUSH_TARGET_RANGE);
-    out.goal[1] = INITIAL_GRIP[1] + rng.uniform(-PUSH_TARGET_RANGE, PUSH_TARGET_RANGE);
-    out.goal[2] = z + (rng.next() < 0.5 ? rng.uniform(0, PICK_AIR_RANGE) : 0);
+    sampleFetchEpisode(rng, out, INITIAL_GRIP, { objRange: PUSH_OBJ_RANGE, minObjDist: PUSH_MIN_OBJ_DIST, targetRange: PUSH_TARGET_RANGE, targetOffsetX: 0, airRange: PICK_AIR_RANGE });
   },
   writeObs: writeFetchObjectObs,
-  writeAchievedGoal(b, g, out, o) {
-    copy3(b.bodyPose, poseAt(b, g, 1), out, o);
-  },
+  writeAchievedGoal: writeObjectAchievedGoal,
   writePoints(b, g, out, o) {
     writeGripObjectGoalPoints(b, g, out, o);
     const p = poseAt(b, g, 1);

@@ -8,7 +8,7 @@
 import { CUBE_HALF, CUBE_MASS, FETCH_TABLE, FRICTION, INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
 import type { SceneObjectDef } from '../engine/physics/scene-def.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
-import { copy3, FETCH_OBJECT_OBS, poseAt, writeFetchObjectObs, writeGripObjectGoalPoints, type TaskDef } from './task.ts';
+import { FETCH_OBJECT_OBS, sampleFetchEpisode, writeFetchObjectObs, writeGripObjectGoalPoints, writeObjectAchievedGoal, type TaskDef } from './task.ts';
 
 /** Fetch's 5 cm, 2 kg cube. */
 export const FETCH_CUBE: SceneObjectDef = { name: 'object', shape: 'box', halfExtents: [CUBE_HALF, CUBE_HALF, CUBE_HALF], mass: CUBE_MASS, friction: FRICTION };
@@ -59,23 +59,9 @@ export const push: TaskDef = {
   subgoals: PUSH_SUBGOALS,
   obsLayout: FETCH_OBJECT_OBS,
   sampleEpisode(rng, out) {
-    // Rejection sampling as Fetch does; each try consumes two draws of the episode's stream.
-    let dx = 0, dy = 0;
-    do {
-      dx = rng.uniform(-PUSH_OBJ_RANGE, PUSH_OBJ_RANGE);
-      dy = rng.uniform(-PUSH_OBJ_RANGE, PUSH_OBJ_RANGE);
-    } while (Math.hypot(dx, dy) < PUSH_MIN_OBJ_DIST);
-    const z = out.tableTop + out.objectHalfHeight[0];
-    out.objects[0] = INITIAL_GRIP[0] + dx;
-    out.objects[1] = INITIAL_GRIP[1] + dy;
-    out.objects[2] = z;
-    out.goal[0] = INITIAL_GRIP[0] + rng.uniform(-PUSH_TARGET_RANGE, PUSH_TARGET_RANGE);
-    out.goal[1] = INITIAL_GRIP[1] + rng.uniform(-PUSH_TARGET_RANGE, PUSH_TARGET_RANGE);
-    out.goal[2] = z;
+    sampleFetchEpisode(rng, out, INITIAL_GRIP, { objRange: PUSH_OBJ_RANGE, minObjDist: PUSH_MIN_OBJ_DIST, targetRange: PUSH_TARGET_RANGE, targetOffsetX: 0, airRange: 0 });
   },
   writeObs: writeFetchObjectObs,
-  writeAchievedGoal(b, g, out, o) {
-    copy3(b.bodyPose, poseAt(b, g, 1), out, o);
-  },
+  writeAchievedGoal: writeObjectAchievedGoal,
   writePoints: writeGripObjectGoalPoints,
 };

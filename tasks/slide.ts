@@ -8,7 +8,7 @@
 import { INITIAL_GRIP, TABLE_TOP_Z } from '../engine/physics/fetch-scene.ts';
 import type { SceneObjectDef, SceneTableDef } from '../engine/physics/scene-def.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
-import { copy3, FETCH_OBJECT_OBS, poseAt, writeFetchObjectObs, writeGripObjectGoalPoints, type TaskDef } from './task.ts';
+import { FETCH_OBJECT_OBS, sampleFetchEpisode, writeFetchObjectObs, writeGripObjectGoalPoints, writeObjectAchievedGoal, type TaskDef } from './task.ts';
 
 /** Puck start box half-size around the initial grip site, metres (FetchSlide's obj_range). */
 export const SLIDE_OBJ_RANGE = 0.1;
@@ -54,22 +54,9 @@ export const slide: TaskDef = {
   subgoals: SLIDE_SUBGOALS,
   obsLayout: FETCH_OBJECT_OBS,
   sampleEpisode(rng, out) {
-    let dx = 0, dy = 0;
-    do {
-      dx = rng.uniform(-SLIDE_OBJ_RANGE, SLIDE_OBJ_RANGE);
-      dy = rng.uniform(-SLIDE_OBJ_RANGE, SLIDE_OBJ_RANGE);
-    } while (Math.hypot(dx, dy) < SLIDE_MIN_OBJ_DIST);
-    const z = out.tableTop + out.objectHalfHeight[0];
-    out.objects[0] = INITIAL_GRIP[0] + dx;
-    out.objects[1] = INITIAL_GRIP[1] + dy;
-    out.objects[2] = z;
-    out.goal[0] = INITIAL_GRIP[0] + SLIDE_TARGET_OFFSET + rng.uniform(-SLIDE_TARGET_RANGE, SLIDE_TARGET_RANGE);
-    out.goal[1] = INITIAL_GRIP[1] + rng.uniform(-SLIDE_TARGET_RANGE, SLIDE_TARGET_RANGE);
-    out.goal[2] = z;
+    sampleFetchEpisode(rng, out, INITIAL_GRIP, { objRange: SLIDE_OBJ_RANGE, minObjDist: SLIDE_MIN_OBJ_DIST, targetRange: SLIDE_TARGET_RANGE, targetOffsetX: SLIDE_TARGET_OFFSET, airRange: 0 });
   },
   writeObs: writeFetchObjectObs,
-  writeAchievedGoal(b, g, out, o) {
-    copy3(b.bodyPose, poseAt(b, g, 1), out, o);
-  },
+  writeAchievedGoal: writeObjectAchievedGoal,
   writePoints: writeGripObjectGoalPoints,
 };

@@ -161,3 +161,41 @@ export function writeGripObjectGoalPoints(b: Batch, g: number, out: Float32Array
   copy3(b.bodyPose, poseAt(b, g, 1), out, o + 3);
   copy3(b.desiredGoal, g * (b.layout.widths.desiredGoal), out, o + 6);
 }
+
+/** Ranges of a Fetch one-object episode start, metres (Fetch's obj_range, target_range, target_offset, target_in_the_air). */
+export interface FetchSampling {
+  /** Object start box half-size around the initial grip site (x, y). */
+  objRange: number;
+  /** Least horizontal distance between the object and the initial grip site. */
+  minObjDist: number;
+  /** Goal box half-size (x, y) around the initial grip site shifted by targetOffsetX in x. */
+  targetRange: number;
+  targetOffsetX: number;
+  /** With probability 0.5 the goal rises by U(0, airRange) above the resting object (0: goals on the table). */
+  airRange: number;
+}
+
+/**
+ * Fetch's one-object episode start: the object by rejection sampling (two draws a try) until it lies at least
+ * minObjDist from the grip site (x, y), resting on the table; then the goal's x and y, and, with airRange > 0,
+ * one draw for whether it is in the air and one for its height. `grip` is the initial grip site [3].
+ */
+export function sampleFetchEpisode(rng: EpisodeRng, out: EpisodeStart, grip: readonly number[], s: FetchSampling): void {
+  let dx = 0, dy = 0;
+  do {
+    dx = rng.uniform(-s.objRange, s.objRange);
+    dy = rng.uniform(-s.objRange, s.objRange);
+  } while (Math.hypot(dx, dy) < s.minObjDist);
+  const z = out.tableTop + out.objectHalfHeight[0];
+  out.objects[0] = grip[0] + dx;
+  out.objects[1] = grip[1] + dy;
+  out.objects[2] = z;
+  out.goal[0] = grip[0] + s.targetOffsetX + rng.uniform(-s.targetRange, s.targetRange);
+  out.goal[1] = grip[1] + rng.uniform(-s.targetRange, s.targetRange);
+  out.goal[2] = z + (s.airRange > 0 && rng.next() < 0.5 ? rng.uniform(0, s.airRange) : 0);
+}
+
+/** Achieved goal of a one-object task: the object's position (body 1), 3 values at out[o]. */
+export function writeObjectAchievedGoal(b: Batch, g: number, out: Float32Array, o: number): void {
+  copy3(b.bodyPose, poseAt(b, g, 1), out, o);
+}
