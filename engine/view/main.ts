@@ -15,7 +15,7 @@ import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { BarChart, LineChart } from './chart.ts';
 import { ENV_COUNTS, formatViewParams, parseViewParams, STEPS_PER_FRAME, type PolicyChoice, type ViewParams } from './params.ts';
 import { chooseBackend, fetchCheckpoint, preparePolicy, probeBrowserGpu, readCheckpointFiles, type GpuProbe, type LoadedCheckpoint, type LoadedPolicy } from './policy.ts';
-import { createRenderer, EnvScene, stageColor } from './scene.ts';
+import { createRenderer, EnvScene, stageColor, type SceneFrame, type SceneInstances } from './scene.ts';
 import { ViewSim, type ActionKind } from './sim.ts';
 
 /** What the page knows about the checkpoint policy. */
@@ -99,6 +99,36 @@ export interface ViewHandle {
   markers(): { positions: number[]; colors: number[]; stage: number[]; points: number[]; pointNames: string[]; targetNames: string[]; stageColors: string[] };
   /** Measures frames over `ms` milliseconds of running. */
   measure(ms: number): Promise<FrameTiming>;
+  /** The scene's instances as drawn, with the batch's state block they are drawn from. */
+  instances(): ViewInstances;
+}
+
+/** What window.cairnView.instances() returns: the drawn instances (world frame) and the batch's views (env-local). */
+export interface ViewInstances extends SceneInstances {
+  numEnvs: number;
+  /** [N, 3] world position of each env's (tableCenter, 0). */
+  origins: number[];
+  /** [x, y] env-local point drawn at each cell's centre. */
+  tableCenter: number[];
+  /** The task's scene: table and objects. */
+  table: { center: number[]; half: number[]; topZ: number };
+  sceneObjects: { name: string; shape: 'box' | 'cylinder'; halfExtents: number[] }[];
+  distanceThreshold: number;
+  /** Bodies B per env, and batch.bodyPose [N, B, 7]. */
+  numBodies: number;
+  bodyPose: number[];
+  /** batch.fingerPos [N, 2]. */
+  fingerPos: number[];
+  /** goalDim G, batch.desiredGoal [N, G] and batch.achievedGoal [N, G]. */
+  goalDim: number;
+  desiredGoal: number[];
+  achievedGoal: number[];
+  /** Scene parameters S per env and batch.sceneParams [N, S]. */
+  numSceneParams: number;
+  sceneParams: number[];
+  /** Control steps since the last reset, and batch.stage [N]. */
+  steps: number;
+  stage: number[];
 }
 
 declare global {
@@ -227,9 +257,13 @@ class ViewApp {
     this.scene.update(this.frame(sim));
   }
 
-  private frame(sim: ViewSim) {
-    const r = sim.result;
-    return { obs: r.obs, desiredGoal: r.desiredGoal, stageTargets: sim.stageTargets, stage: sim.env.batch.stage, success: r.success };
+  /** What the scene draws: views of the sim's batch (valid for the sim's life) and its stage targets. */
+  private frame(sim: ViewSim): SceneFrame {
+    const b = sim.env.batch;
+    return {
+      bodyPose: b.bodyPose, fingerPos: b.fingerPos, desiredGoal: b.desiredGoal, achievedGoal: b.achievedGoal, sceneParams: b.sceneParams,
+      stageTargets: sim.stageTargets, stage: b.stage,
+    };
   }
 
   /** Rebuilds after a task or N change (install: see build); a rebuild in flight is awaited first. */
@@ -447,6 +481,31 @@ class ViewApp {
     };
   }
 
+  instances(): ViewInstances {
+    const sim = this.sim, scene = this.scene;
+    if (!sim || !scene) throw new Error('view: not ready');
+    const b = sim.env.batch, t = sim.env.task, w = b.layout.widths;
+    return {
+      ...scene.instances(),
+      numEnvs: sim.env.numEnvs,
+      origins: Array.from(scene.origins),
+      tableCenter: [...scene.center],
+      table: { center: [...t.scene.table.center], half: [...t.scene.table.half], topZ: t.scene.table.topZ },
+      sceneObjects: t.scene.objects.map((o) => ({ name: o.name, shape: o.shape, halfExtents: [...o.halfExtents] })),
+      distanceThreshold: t.distanceThreshold,
+      numBodies: w.bodyPose / 7,
+      bodyPose: Array.from(b.bodyPose),
+      fingerPos: Array.from(b.fingerPos),
+      goalDim: w.desiredGoal,
+      desiredGoal: Array.from(b.desiredGoal),
+      achievedGoal: Array.from(b.achievedGoal),
+      numSceneParams: w.sceneParams,
+      sceneParams: Array.from(b.sceneParams),
+      steps: sim.steps,
+      stage: Array.from(b.stage),
+    };
+  }
+
   measure(ms: number): Promise<FrameTiming> {
     const start = { ...this.timing }, t0 = performance.now();
     return new Promise((resolve) => {
@@ -486,7 +545,7 @@ class ViewApp {
       s.style.color = stageColor(k, K);
       s.textContent = `◆ ${k < K ? `${k} ${names[k]}` : `${K} done`}  `;
       return s;
-    }), document.createElement('br'), document.createTextNode('◆ markers: each env\'s current subgoal target, coloured by stage; spheres: goals (green when reached).'));
+    }), document.createElement('br'), document.createTextNode('◆ markers: each env\'s current subgoal target, coloured by stage; spheres: goals, one per object in its colour (green while reached).'));
   }
 
   /** Counters, plots and the focused env's details. */
@@ -663,7 +722,7 @@ async function main(): Promise<void> {
   const { params, warnings } = parseViewParams(location.search);
   const app = new ViewApp(params);
   warnings.forEach((w, k) => app.note(`param-${k}`, 'warn', w));
-  window.cairnView = { state: () => app.state(), markers: () => app.markers(), measure: (ms) => app.measure(ms) };
+  window.cairnView = { state: () => app.state(), markers: () => app.markers(), measure: (ms) => app.measure(ms), instances: () => app.instances() };
   window.addEventListener('error', (e) => app.fail(e.error ?? e.message));
   window.addEventListener('unhandledrejection', (e) => app.fail(e.reason));
   app.bind();

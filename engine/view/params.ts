@@ -4,7 +4,7 @@
  *
  * | name    | values                                                                    | default  |
  * |---------|---------------------------------------------------------------------------|----------|
- * | task    | a registered task name (case-insensitive): reach, push                    | push     |
+ * | task    | task name (any case): reach, push, pickandplace, slide, stack             | push     |
  * | envs    | integer in [1, MAX_VIEW_ENVS]                                             | 64       |
  * | shaping | sparse, dense, pbrs, bonus, gated                                         | sparse   |
  * | policy  | random, scripted, or the URL of a checkpoint.json or of its run directory | scripted |

@@ -1,80 +1,144 @@
 /**
- * The three.js scene of a batch of Fetch-style envs, drawn with a constant number of draw calls whatever N:
- * one InstancedMesh holds every box (tables, palms, fingers, cubes: a unit cube scaled per instance, with
- * per-instance colours), one the goal markers (translucent spheres of the success radius), one the stage
- * markers, plus the floor grid and the focused env's outline. Draw calls, not triangles or pixels, are what
- * cost most in software WebGL (ANGLE on SwiftShader measured ~4 ms per extra instanced draw on 2 cores),
- * so the kinds share one mesh where they share a shape.
+ * The three.js scene of a batch of Fetch-style envs, drawn from the batch's state block (engine/batch.ts) with a
+ * constant number of draw calls whatever N: one InstancedMesh holds every box (tables, palms, fingers and box
+ * objects: a unit cube scaled, rotated and placed per instance, with per-instance colours), one every cylinder
+ * object (Slide's puck; only in scenes that have one), one the goal markers (an opaque core in a translucent
+ * sphere of the success radius, one per 3-D part of the goal), one the stage markers, plus the floor grid and the focused env's
+ * outline. Draw calls, not triangles or pixels, are what cost most in software WebGL (ANGLE on SwiftShader
+ * measured ~4 ms per extra instanced draw on 2 cores), so the kinds share one mesh where they share a shape.
  *
- * World frame (z up): env i sits in cell (i mod side, ⌊i / side⌋) of a square grid of side ⌈√N⌉ cells
- * VIEW_SPACING metres apart, with the env-local point (TABLE_CENTER, 0) at the cell's centre. This is the
- * view's own layout, not the physics grid (which spaces envs 3 m apart); positions come from the batch
- * (env-local, metres), so the two never need to agree.
+ * What is drawn per env i, all from the SceneFrame's views:
+ * - the table of task.scene.table, its top raised by sceneParams[i, P_TABLE_DZ];
+ * - the palm and two fingers at the grip site bodyPose[i, 0] (the gripper only translates), the +y and −y
+ *   finger centred at y = ±(FINGER_HALF[1] + FINGER_GAP0 + fingerPos[i, f]) from it;
+ * - object k at bodyPose[i, 1 + k] (position and quaternion), its half extents × sceneParams[i, objectParam(k)
+ *   + PO_SCALE], in OBJECT_COLORS[k];
+ * - goal part j at desiredGoal[i, 3j..3j+3] in object j's colour (GOAL_COLOR without an object), green while
+ *   achievedGoal's part j lies within the success radius of it;
+ * - the stage marker at the current stage's target (engine/view/subgoal-targets.ts), coloured by stage.
+ *
+ * World frame (z up): env i sits in cell (i mod side, ⌊i / side⌋) of a grid of side ⌈√N⌉ cells, cellX by cellY
+ * metres (VIEW_SPACING, or the table's size plus VIEW_MARGIN when larger: Slide's long table), with the
+ * env-local point (table centre, 0) at the cell's centre. This is the view's own layout, not the physics grid
+ * (which spaces envs 3 m apart); positions come from the batch (env-local, metres), so the two never need to agree.
  */
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import {
-  CUBE_HALF, FINGER_CLOSED_Y, FINGER_HALF, FINGER_OFFSET_Z, PALM_HALF, PALM_OFFSET_Z, TABLE_CENTER, TABLE_HALF, TABLE_TOP_Z,
-} from '../physics/fetch-scene.ts';
+import { mergeGeometries } from 'three/examples/jsm/utils/BufferGeometryUtils.js';
+import { FINGER_GAP0, FINGER_HALF, FINGER_OFFSET_Z, PALM_HALF, PALM_OFFSET_Z, TABLE_HALF } from '../physics/fetch-scene.ts';
+import { POSE_WIDTH } from '../physics/scene-def.ts';
+import { objectParam, P_TABLE_DZ, PO_SCALE } from '../domain-randomization.ts';
 import type { TaskDef } from '../../tasks/task.ts';
 
-/** Distance between neighbouring env cells in the view, metres. */
+/** Least distance between neighbouring env cells in the view, metres. */
 export const VIEW_SPACING = 1.1;
+/** Free space kept between neighbouring tables when a table is larger than VIEW_SPACING allows, metres. */
+export const VIEW_MARGIN = 0.4;
 /** Radius of a stage marker, metres. */
 export const STAGE_MARKER_RADIUS = 0.02;
 /** Colours of stages 0, 1, ... (cycled); the "all stages done" colour is STAGE_DONE_COLOR. */
 export const STAGE_COLORS = ['#ff9f1c', '#e05cff', '#ffe14d', '#4de3e3', '#ff8fab', '#b0b0ff', '#c7f464', '#ffffff'] as const;
 export const STAGE_DONE_COLOR = '#47d16c';
-const GOAL_COLOR = new THREE.Color('#ff4d4d');
-const GOAL_REACHED_COLOR = new THREE.Color('#47d16c');
-/** Camera distance from the focused env's table, metres. */
-const FOCUS_DISTANCE = 2.0;
-/** Directions from the target to the camera: the overview's, and the focused env's (lower, to see the gripper). */
+/** Colours of objects 0, 1, ... (cycled; Stack's cube A blue, cube B orange); each object's goal takes its colour. */
+export const OBJECT_COLORS = ['#4a86ff', '#ff7a2e', '#b36bff', '#f5d33b'] as const;
+/** Colour of a goal part without an object (Reach's gripper goal), and of any goal part while it is reached. */
+export const GOAL_COLOR = '#ff4d4d';
+export const GOAL_REACHED_COLOR = '#47d16c';
+/** Camera distance from the focused env's grip, objects and goals (EnvScene.focusPoint), metres; more for a table longer than the Fetch table. */
+const FOCUS_DISTANCE = 0.9;
+/**
+ * Directions from the target to the camera: the overview's, and the focused env's (lower, to see the gripper, and
+ * from −x, across the fingers' y axis, so that both fingers show beside a grasped object).
+ */
 const OVERVIEW_DIR = new THREE.Vector3(0, -0.62, 0.78).normalize();
-const FOCUS_DIR = new THREE.Vector3(0.25, -0.8, 0.55).normalize();
+const FOCUS_DIR = new THREE.Vector3(-0.6, -0.25, 0.76).normalize();
 
 /** The colour of stage k of a K-stage spec (k = K: every stage done). */
 export function stageColor(k: number, numStages: number): string {
   return k >= numStages ? STAGE_DONE_COLOR : STAGE_COLORS[Math.max(0, k) % STAGE_COLORS.length];
 }
 
-/** What the scene draws each frame, as views of the batch (env-local metres). */
+/** The colour of object k. */
+export function objectColor(k: number): string {
+  return OBJECT_COLORS[k % OBJECT_COLORS.length];
+}
+
+/** What the scene draws each frame: views of the batch's state block and of the view's stage targets (env-local metres). */
 export interface SceneFrame {
-  /** [N, obsDim] observations. */
-  obs: Float32Array;
-  /** [N, 3] desired goals. */
+  /** [N, B, 7] body poses: body 0 the grip site, 1..K the objects (x, y, z, qx, qy, qz, qw). */
+  bodyPose: Float32Array;
+  /** [N, 2] finger half-openings of the +y and −y finger, metres. */
+  fingerPos: Float32Array;
+  /** [N, G] desired goals (G / 3 parts). */
   desiredGoal: Float32Array;
+  /** [N, G] achieved goals. */
+  achievedGoal: Float32Array;
+  /** [N, S] randomized scene parameters (engine/domain-randomization.ts). */
+  sceneParams: Float32Array;
   /** [N, 3] target of each env's current stage. */
   stageTargets: Float32Array;
   /** [N] current stage. */
   stage: Int32Array;
-  /** [N] 1 where the last transition reached the goal. */
-  success: Uint8Array;
 }
 
-function obsField(task: TaskDef, name: string): number {
-  const f = task.obsLayout.find((x) => x[0] === name);
-  return f ? f[1] : -1;
+/** Instance matrices as drawn (world frame, column-major, 16 floats each) and colours (linear RGB), for tests. */
+export interface SceneInstances {
+  /** [N, 16] each env's table. */
+  tables: number[];
+  /** [N, 16] each env's palm. */
+  palms: number[];
+  /** [N, 2, 16] each env's +y then −y finger. */
+  fingers: number[];
+  /** Per object k: its shape, [N, 16] matrices and [N, 3] colours. */
+  objects: { name: string; shape: 'box' | 'cylinder'; matrices: number[]; colors: number[] }[];
+  /** [N, M, 16] goal markers (M = goalDim / 3) and their [N, M, 3] colours. */
+  goals: number[];
+  goalColors: number[];
 }
 
-/** Direction the baked light comes from (unit, world frame), and the ambient share. */
+/** Direction the light comes from (unit, world frame), and the ambient share. */
 const LIGHT_DIR = new THREE.Vector3(-0.35, -0.55, 0.76).normalize();
 const AMBIENT = 0.42;
 
 /**
- * Bakes directional plus ambient light into grey per-vertex colours and returns an unlit material that
- * multiplies them by each instance's colour: an unlit shader is the cheapest a software rasterizer can run.
- * Instances are only translated, scaled, or rotated a little (cubes), so light baked in the model frame reads right.
+ * An unlit material (the cheapest a software rasterizer can run) that shades each vertex by a directional plus
+ * ambient light from its normal turned by the instance's matrix, times the instance's colour. Exact for the
+ * shapes drawn here whatever the rotation: a box's or an upright cylinder's normals are axis-aligned or
+ * horizontal, so the per-axis scale of the instance matrix only changes their length.
  */
-function bakeLit(geometry: THREE.BufferGeometry): THREE.MeshBasicMaterial {
-  const n = geometry.getAttribute('normal');
-  const out = new Float32Array(n.count * 3);
-  for (let v = 0; v < n.count; v++) {
-    const l = AMBIENT + (1 - AMBIENT) * Math.max(0, n.getX(v) * LIGHT_DIR.x + n.getY(v) * LIGHT_DIR.y + n.getZ(v) * LIGHT_DIR.z);
-    out[3 * v] = l; out[3 * v + 1] = l; out[3 * v + 2] = l;
-  }
-  geometry.setAttribute('color', new THREE.BufferAttribute(out, 3));
-  return new THREE.MeshBasicMaterial({ vertexColors: true });
+function instanceLit(): THREE.MeshBasicMaterial {
+  const m = new THREE.MeshBasicMaterial({ color: '#ffffff' });
+  const l = LIGHT_DIR;
+  m.onBeforeCompile = (shader) => {
+    shader.vertexShader = shader.vertexShader.replace('#include <color_vertex>', [
+      '#include <color_vertex>',
+      '#if defined( USE_INSTANCING ) && defined( USE_INSTANCING_COLOR )',
+      `  vColor.rgb *= ${AMBIENT.toFixed(4)} + ${(1 - AMBIENT).toFixed(4)} * max( 0.0, dot( normalize( mat3( instanceMatrix ) * normal ), vec3( ${l.x.toFixed(6)}, ${l.y.toFixed(6)}, ${l.z.toFixed(6)} ) ) );`,
+      '#endif',
+    ].join('\n'));
+  };
+  return m;
+}
+
+/** Radius of a goal marker's opaque core, metres, and the opacity of its shell of the success radius. */
+const GOAL_CORE_RADIUS = 0.012;
+const GOAL_SHELL_OPACITY = 0.35;
+
+/**
+ * A goal marker as one geometry (one draw call for every goal): a translucent shell of the success radius around
+ * an opaque core at the goal point, so that overlapping goals (Stack's B 5 cm above A) stay apart; the opacity
+ * rides in the vertex colours' alpha.
+ */
+function goalGeometry(radius: number): THREE.BufferGeometry {
+  const core = new THREE.IcosahedronGeometry(GOAL_CORE_RADIUS, 1), shell = new THREE.IcosahedronGeometry(radius, 1);
+  const g = mergeGeometries([core, shell])!;
+  const n = core.getAttribute('position').count, total = g.getAttribute('position').count;
+  const rgba = new Float32Array(4 * total).fill(1);
+  for (let v = n; v < total; v++) rgba[4 * v + 3] = GOAL_SHELL_OPACITY;
+  g.setAttribute('color', new THREE.BufferAttribute(rgba, 4));
+  core.dispose();
+  shell.dispose();
+  return g;
 }
 
 /** Writes the 4×4 matrix (column-major) of an axis-aligned scale (sx, sy, sz) then translation (x, y, z) at m[o]. */
@@ -86,22 +150,24 @@ function writeBox(m: Float32Array, o: number, sx: number, sy: number, sz: number
 }
 
 /**
- * Writes the matrix of a uniform scale s, then R = Rz(yaw) · Ry(pitch) · Rx(roll) (the rotation whose XYZ
- * Euler triple tasks/task.ts quatToEuler returns), then translation (x, y, z), column-major, at m[o].
+ * Writes the matrix of a scale (sx, sy, sz), then the rotation of quaternion q = (qx, qy, qz, qw) (normalized
+ * here; identity when zero), then translation (x, y, z), column-major, at m[o]: column c is R's column c × s_c.
  */
-function writeEulerZYX(m: Float32Array, o: number, s: number, roll: number, pitch: number, yaw: number, x: number, y: number, z: number): void {
-  const cr = Math.cos(roll), sr = Math.sin(roll), cp = Math.cos(pitch), sp = Math.sin(pitch), cy = Math.cos(yaw), sy = Math.sin(yaw);
-  m[o] = s * cy * cp; m[o + 1] = s * sy * cp; m[o + 2] = -s * sp; m[o + 3] = 0;
-  m[o + 4] = s * (cy * sp * sr - sy * cr); m[o + 5] = s * (sy * sp * sr + cy * cr); m[o + 6] = s * cp * sr; m[o + 7] = 0;
-  m[o + 8] = s * (cy * sp * cr + sy * sr); m[o + 9] = s * (sy * sp * cr - cy * sr); m[o + 10] = s * cp * cr; m[o + 11] = 0;
+function writePose(m: Float32Array, o: number, sx: number, sy: number, sz: number, qx: number, qy: number, qz: number, qw: number, x: number, y: number, z: number): void {
+  const n2 = qx * qx + qy * qy + qz * qz + qw * qw;
+  const k = n2 > 1e-12 ? 2 / n2 : 0;
+  const xx = qx * qx * k, yy = qy * qy * k, zz = qz * qz * k, xy = qx * qy * k, xz = qx * qz * k, yz = qy * qz * k;
+  const wx = qw * qx * k, wy = qw * qy * k, wz = qw * qz * k;
+  m[o] = (1 - yy - zz) * sx; m[o + 1] = (xy + wz) * sx; m[o + 2] = (xz - wy) * sx; m[o + 3] = 0;
+  m[o + 4] = (xy - wz) * sy; m[o + 5] = (1 - xx - zz) * sy; m[o + 6] = (yz + wx) * sy; m[o + 7] = 0;
+  m[o + 8] = (xz + wy) * sz; m[o + 9] = (yz - wx) * sz; m[o + 10] = (1 - xx - yy) * sz; m[o + 11] = 0;
   m[o + 12] = x; m[o + 13] = y; m[o + 14] = z; m[o + 15] = 1;
 }
 
 /** Box colours by kind. */
 const TABLE_COLOR = new THREE.Color('#9a7650');
-const PALM_COLOR = new THREE.Color('#d5dae4');
-const FINGER_COLOR = new THREE.Color('#8f9ab0');
-const CUBE_COLOR = new THREE.Color('#4a86ff');
+const PALM_COLOR = new THREE.Color('#9aa3b5');
+const FINGER_COLOR = new THREE.Color('#eef1f6');
 
 /** Creates the renderer the view keeps for its life (scenes come and go with the task and N). */
 export function createRenderer(canvas: HTMLCanvasElement): THREE.WebGLRenderer {
@@ -120,34 +186,49 @@ export class EnvScene {
   readonly numStages: number;
   /** Cells per grid row. */
   readonly side: number;
-  /** [N, 3] world position of each env's local point (TABLE_CENTER, 0), m. */
+  /** Cell size along x and y, metres. */
+  readonly cellX: number;
+  readonly cellY: number;
+  /** [x, y] env-local point drawn at each cell's centre: the task's table centre, metres. */
+  readonly center: readonly [number, number];
+  /** [N, 3] world position of each env's local point (center, 0), m. */
   readonly origins: Float32Array;
   /** Env the camera follows, or null. */
   focus: number | null = null;
   private readonly task: TaskDef;
-  private readonly meshes: THREE.InstancedMesh[] = [];
+  /** Objects K and goal parts M per env. */
+  private readonly numObjects: number;
+  private readonly numGoals: number;
   /**
-   * Every box, by instance range: tables [0, N), palms [N, 2N), fingers [2N, 4N) (env i's at 2N + 2i and
-   * 2N + 2i + 1), cubes [4N, 5N) when the task has one.
+   * Every box, by instance range: tables [0, N), palms [N, 2N), fingers [2N, 4N) (env i's +y finger at 2N + 2i,
+   * its −y finger at 2N + 2i + 1), then the box objects: the j-th box object of the scene at [(4 + j) N, (5 + j) N).
    */
   private readonly boxes: THREE.InstancedMesh;
+  /** Every cylinder object (the j-th cylinder object of the scene at [jN, (j + 1) N)), or null when the scene has none. */
+  private readonly cylinders: THREE.InstancedMesh | null;
+  /** [K] mesh and first instance of object k (env i's at first + i). */
+  private readonly objectMesh: THREE.InstancedMesh[];
+  private readonly objectFirst: Int32Array;
+  /** [N, M] goal markers: env i's part j at iM + j. */
   private readonly goals: THREE.InstancedMesh;
   private readonly markers: THREE.InstancedMesh;
   private readonly highlight: THREE.LineSegments;
   private readonly stageColorsRgb: THREE.Color[];
-  private readonly gripAt: number;
-  private readonly objectAt: number;
-  private readonly rotAt: number;
+  /** [M] colour of each goal part when not reached. */
+  private readonly goalColorsRgb: THREE.Color[];
+  private readonly goalReachedRgb = new THREE.Color(GOAL_REACHED_COLOR);
   private readonly lastStage: Int32Array;
-  private readonly lastSuccess: Uint8Array;
+  /** [N, M] 1 where the part was drawn as reached, 0 where not, 255 before the first frame. */
+  private readonly lastReached: Uint8Array;
   private readonly overviewTarget = new THREE.Vector3();
   private overviewDistance = 1;
+  private readonly focusDistance: number;
   /** Distance the camera glides to (focus or overview), or null once reached or taken over by the user. */
   private glideDistance: number | null = null;
   /** Direction (unit) the camera glides to around its target, or null once reached or taken over by the user. */
   private glideDir: THREE.Vector3 | null = null;
   private readonly raycaster = new THREE.Raycaster();
-  private readonly tablePlane = new THREE.Plane(new THREE.Vector3(0, 0, 1), -TABLE_TOP_Z);
+  private readonly tablePlane: THREE.Plane;
   private readonly tmp = new THREE.Vector3();
   private readonly tmp2 = new THREE.Vector3();
   private disposed = false;
@@ -157,10 +238,10 @@ export class EnvScene {
     this.task = task;
     this.numEnvs = numEnvs;
     this.numStages = numStages;
-    this.gripAt = obsField(task, 'grip_pos');
-    this.objectAt = (task.scene.objects.length > 0) ? obsField(task, 'object_pos') : -1;
-    this.rotAt = (task.scene.objects.length > 0) ? obsField(task, 'object_rot') : -1;
-    if (this.gripAt < 0) throw new Error(`view: task ${task.name} has no grip_pos in its observation layout`);
+    const table = task.scene.table, objects = task.scene.objects;
+    this.numObjects = objects.length;
+    if (task.goalDim % 3 !== 0) throw new Error(`view: task ${task.name} has goalDim ${task.goalDim}, not a multiple of 3`);
+    this.numGoals = task.goalDim / 3;
     this.renderer = renderer;
     const canvas = renderer.domElement;
     this.scene.background = new THREE.Color('#1c212b');
@@ -170,57 +251,80 @@ export class EnvScene {
     this.controls.enableDamping = false;
     this.controls.addEventListener('start', () => { this.glideDistance = null; this.glideDir = null; });
 
-
     // Layout.
     const side = Math.ceil(Math.sqrt(numEnvs));
     this.side = side;
+    this.center = [table.center[0], table.center[1]];
+    this.cellX = Math.max(VIEW_SPACING, 2 * table.half[0] + VIEW_MARGIN);
+    this.cellY = Math.max(VIEW_SPACING, 2 * table.half[1] + VIEW_MARGIN);
     this.origins = new Float32Array(numEnvs * 3);
     for (let i = 0; i < numEnvs; i++) {
       const cx = i % side, cy = Math.floor(i / side);
-      this.origins[3 * i] = (cx - (side - 1) / 2) * VIEW_SPACING;
-      this.origins[3 * i + 1] = -(cy - (side - 1) / 2) * VIEW_SPACING;
+      this.origins[3 * i] = (cx - (side - 1) / 2) * this.cellX;
+      this.origins[3 * i + 1] = -(cy - (side - 1) / 2) * this.cellY;
     }
-    const extent = side * VIEW_SPACING;
-    const grid = new THREE.GridHelper(side * VIEW_SPACING, side, '#3c4456', '#3c4456');
+    const grid = new THREE.GridHelper(side, side, '#3c4456', '#3c4456');
+    grid.scale.set(this.cellX, 1, this.cellY); // local (x, z) → world (x, −y) after the turn below
     grid.rotation.x = Math.PI / 2;
     grid.position.z = 0.001;
     this.scene.add(grid);
+    this.tablePlane = new THREE.Plane(new THREE.Vector3(0, 0, 1), -table.topZ);
 
-    // Boxes: one mesh for every kind; tables never move, the rest is rewritten each frame.
+    // Boxes and cylinders, one mesh per shape; every instance is rewritten each frame.
+    const numBoxObjects = objects.filter((o) => o.shape === 'box').length;
+    const numCylinders = objects.length - numBoxObjects;
     const unit = new THREE.BoxGeometry(1, 1, 1);
-    this.boxes = this.instanced(unit, bakeLit(unit), ((task.scene.objects.length > 0) ? 5 : 4) * numEnvs);
-    const bm = this.boxes.instanceMatrix.array as Float32Array;
+    this.boxes = this.instanced(unit, instanceLit(), (4 + numBoxObjects) * numEnvs);
+    let puck: THREE.InstancedMesh | null = null;
+    if (numCylinders > 0) {
+      // A unit cylinder (diameter 1, height 1) turned from three's y axis to z: an upright puck.
+      const g = new THREE.CylinderGeometry(0.5, 0.5, 1, 28);
+      g.rotateX(Math.PI / 2);
+      puck = this.instanced(g, instanceLit(), numCylinders * numEnvs);
+    }
+    this.cylinders = puck;
+    this.objectMesh = [];
+    this.objectFirst = new Int32Array(objects.length);
+    let nb = 0, nc = 0;
+    objects.forEach((o, k) => {
+      if (o.shape === 'box') { this.objectMesh.push(this.boxes); this.objectFirst[k] = (4 + nb++) * numEnvs; }
+      else { this.objectMesh.push(puck!); this.objectFirst[k] = nc++ * numEnvs; }
+    });
+    const objectRgb = objects.map((_, k) => new THREE.Color(objectColor(k)));
     for (let i = 0; i < numEnvs; i++) {
-      const [x, y, z] = this.toWorld(i, TABLE_CENTER[0], TABLE_CENTER[1], TABLE_TOP_Z - TABLE_HALF[2]);
-      writeBox(bm, 16 * i, 2 * TABLE_HALF[0], 2 * TABLE_HALF[1], 2 * TABLE_HALF[2], x, y, z);
       this.boxes.setColorAt(i, TABLE_COLOR);
       this.boxes.setColorAt(numEnvs + i, PALM_COLOR);
       this.boxes.setColorAt(2 * numEnvs + 2 * i, FINGER_COLOR);
       this.boxes.setColorAt(2 * numEnvs + 2 * i + 1, FINGER_COLOR);
-      if ((task.scene.objects.length > 0)) this.boxes.setColorAt(4 * numEnvs + i, CUBE_COLOR);
+      for (let k = 0; k < objects.length; k++) this.objectMesh[k].setColorAt(this.objectFirst[k] + i, objectRgb[k]);
     }
-    const goalMaterial = new THREE.MeshBasicMaterial({ color: '#ffffff', transparent: true, opacity: 0.38, depthWrite: false });
-    this.goals = this.instanced(new THREE.IcosahedronGeometry(task.distanceThreshold, 1), goalMaterial, numEnvs);
+
+    // Goals (one marker per 3-D part of the goal) and stage markers.
+    const M = this.numGoals;
+    const goalMaterial = new THREE.MeshBasicMaterial({ color: '#ffffff', vertexColors: true, transparent: true, depthWrite: false });
+    this.goals = this.instanced(goalGeometry(task.distanceThreshold), goalMaterial, numEnvs * M);
     this.goals.renderOrder = 2;
+    this.goalColorsRgb = Array.from({ length: M }, (_, j) => (j < objects.length ? objectRgb[j].clone() : new THREE.Color(GOAL_COLOR)));
     this.markers = this.instanced(new THREE.OctahedronGeometry(STAGE_MARKER_RADIUS), new THREE.MeshBasicMaterial({ color: '#ffffff' }), numEnvs);
     this.stageColorsRgb = Array.from({ length: numStages + 1 }, (_, k) => new THREE.Color(stageColor(k, numStages)));
     this.lastStage = new Int32Array(numEnvs).fill(-1);
-    this.lastSuccess = new Uint8Array(numEnvs).fill(255);
+    this.lastReached = new Uint8Array(numEnvs * M).fill(255);
     for (let i = 0; i < numEnvs; i++) {
-      this.goals.setColorAt(i, GOAL_COLOR);
+      for (let j = 0; j < M; j++) this.goals.setColorAt(i * M + j, this.goalColorsRgb[j]);
       this.markers.setColorAt(i, this.stageColorsRgb[0]);
     }
 
     // The focused env's outline.
-    const h = VIEW_SPACING * 0.48;
-    const ring = new THREE.BufferGeometry().setFromPoints([[-h, -h], [h, -h], [h, -h], [h, h], [h, h], [-h, h], [-h, h], [-h, -h]].map(([x, y]) => new THREE.Vector3(x, y, 0)));
+    const hx = this.cellX * 0.48, hy = this.cellY * 0.48;
+    const ring = new THREE.BufferGeometry().setFromPoints([[-hx, -hy], [hx, -hy], [hx, -hy], [hx, hy], [hx, hy], [-hx, hy], [-hx, hy], [-hx, -hy]].map(([x, y]) => new THREE.Vector3(x, y, 0)));
     this.highlight = new THREE.LineSegments(ring, new THREE.LineBasicMaterial({ color: '#ffe066' }));
     this.highlight.visible = false;
     this.scene.add(this.highlight);
 
-    // Overview camera.
-    this.overviewTarget.set(0, 0, TABLE_TOP_Z);
-    this.overviewDistance = Math.max(2.2, extent * 1.55);
+    // Overview camera; the focus distance grows with a table longer than the Fetch table (Slide's).
+    this.focusDistance = FOCUS_DISTANCE * Math.max(1, Math.max(table.half[0], table.half[1]) / Math.max(TABLE_HALF[0], TABLE_HALF[1]));
+    this.overviewTarget.set(0, 0, table.topZ);
+    this.overviewDistance = Math.max(2.2, side * Math.max(this.cellX, this.cellY) * 1.55);
     this.controls.target.copy(this.overviewTarget);
     this.camera.position.copy(this.overviewTarget).addScaledVector(OVERVIEW_DIR, this.overviewDistance);
     this.controls.update();
@@ -232,38 +336,67 @@ export class EnvScene {
     // Instances move anywhere within their cells; three's per-mesh bounds would cull by the first frame's.
     mesh.frustumCulled = false;
     this.scene.add(mesh);
-    this.meshes.push(mesh);
     return mesh;
   }
 
   /** World position of env i's local point (x, y, z). */
   toWorld(i: number, x: number, y: number, z: number): [number, number, number] {
-    return [this.origins[3 * i] + x - TABLE_CENTER[0], this.origins[3 * i + 1] + y - TABLE_CENTER[1], z];
+    return [this.origins[3 * i] + x - this.center[0], this.origins[3 * i + 1] + y - this.center[1], z];
   }
 
-  /** Moves every instance to the state in `f`. */
+  /** Moves every instance to the state in `f`; throws when its views do not fit the task and N. */
   update(f: SceneFrame): void {
-    const N = this.numEnvs, O = this.task.obsDim, org = this.origins;
-    const cx = TABLE_CENTER[0], cy = TABLE_CENTER[1];
+    const N = this.numEnvs, K = this.numObjects, M = this.numGoals, G = 3 * M, org = this.origins;
+    const B = 1 + K, P = B * POSE_WIDTH;
+    if (f.bodyPose.length !== N * P || f.fingerPos.length !== 2 * N || f.desiredGoal.length !== N * G || f.achievedGoal.length !== N * G || f.sceneParams.length % N !== 0) {
+      throw new Error(`view: frame views do not fit ${N} envs of ${this.task.name} (bodyPose ${f.bodyPose.length}, want ${N * P}; desiredGoal ${f.desiredGoal.length}, want ${N * G})`);
+    }
+    const S = f.sceneParams.length / N;
+    const table = this.task.scene.table, objects = this.task.scene.objects;
+    const cx = this.center[0], cy = this.center[1];
     const box = this.boxes.instanceMatrix.array as Float32Array;
     const goal = this.goals.instanceMatrix.array as Float32Array;
     const marker = this.markers.instanceMatrix.array as Float32Array;
-    const palmAt = 16 * N, fingerAt = 32 * N, cubeAt = this.objectAt >= 0 ? 64 * N : -1;
+    const palmAt = 16 * N, fingerAt = 32 * N;
+    const tx = 2 * table.half[0], ty = 2 * table.half[1], tz = 2 * table.half[2];
     const px = 2 * PALM_HALF[0], py = 2 * PALM_HALF[1], pz = 2 * PALM_HALF[2];
     const fx = 2 * FINGER_HALF[0], fy = 2 * FINGER_HALF[1], fz = 2 * FINGER_HALF[2];
+    const fingerY = FINGER_HALF[1] + FINGER_GAP0;
+    const r2 = this.task.distanceThreshold * this.task.distanceThreshold;
     let colorsChanged = false, goalColorsChanged = false;
     for (let i = 0; i < N; i++) {
       const ox = org[3 * i] - cx, oy = org[3 * i + 1] - cy;
-      const o = i * O, g = this.gripAt;
-      const gx = f.obs[o + g] + ox, gy = f.obs[o + g + 1] + oy, gz = f.obs[o + g + 2];
+      // TABLE (its top moves with the episode's height offset)
+      const dz = S > P_TABLE_DZ ? f.sceneParams[i * S + P_TABLE_DZ] : 0;
+      writeBox(box, 16 * i, tx, ty, tz, org[3 * i], org[3 * i + 1], table.topZ + dz - table.half[2]);
+      // GRIPPER
+      const p = i * P;
+      const gx = f.bodyPose[p] + ox, gy = f.bodyPose[p + 1] + oy, gz = f.bodyPose[p + 2];
       writeBox(box, palmAt + 16 * i, px, py, pz, gx, gy, gz + PALM_OFFSET_Z);
-      writeBox(box, fingerAt + 32 * i, fx, fy, fz, gx, gy + FINGER_CLOSED_Y, gz + FINGER_OFFSET_Z);
-      writeBox(box, fingerAt + 32 * i + 16, fx, fy, fz, gx, gy - FINGER_CLOSED_Y, gz + FINGER_OFFSET_Z);
-      if (cubeAt >= 0) {
-        const p = o + this.objectAt, r = o + this.rotAt;
-        writeEulerZYX(box, cubeAt + 16 * i, 2 * CUBE_HALF, f.obs[r], f.obs[r + 1], f.obs[r + 2], f.obs[p] + ox, f.obs[p + 1] + oy, f.obs[p + 2]);
+      writeBox(box, fingerAt + 32 * i, fx, fy, fz, gx, gy + fingerY + f.fingerPos[2 * i], gz + FINGER_OFFSET_Z);
+      writeBox(box, fingerAt + 32 * i + 16, fx, fy, fz, gx, gy - fingerY - f.fingerPos[2 * i + 1], gz + FINGER_OFFSET_Z);
+      // OBJECTS
+      for (let k = 0; k < K; k++) {
+        const q = p + (1 + k) * POSE_WIDTH, h = objects[k].halfExtents;
+        const sp = objectParam(k) + PO_SCALE;
+        const s = 2 * (S > sp ? f.sceneParams[i * S + sp] : 1);
+        const m = this.objectMesh[k].instanceMatrix.array as Float32Array;
+        writePose(m, 16 * (this.objectFirst[k] + i), s * h[0], s * h[1], s * h[2],
+          f.bodyPose[q + 3], f.bodyPose[q + 4], f.bodyPose[q + 5], f.bodyPose[q + 6], f.bodyPose[q] + ox, f.bodyPose[q + 1] + oy, f.bodyPose[q + 2]);
       }
-      writeBox(goal, 16 * i, 1, 1, 1, f.desiredGoal[3 * i] + ox, f.desiredGoal[3 * i + 1] + oy, f.desiredGoal[3 * i + 2]);
+      // GOALS (each part green while its achieved part is within the success radius)
+      for (let j = 0; j < M; j++) {
+        const d = i * G + 3 * j, at = i * M + j;
+        writeBox(goal, 16 * at, 1, 1, 1, f.desiredGoal[d] + ox, f.desiredGoal[d + 1] + oy, f.desiredGoal[d + 2]);
+        const ex = f.achievedGoal[d] - f.desiredGoal[d], ey = f.achievedGoal[d + 1] - f.desiredGoal[d + 1], ez = f.achievedGoal[d + 2] - f.desiredGoal[d + 2];
+        const reached = ex * ex + ey * ey + ez * ez < r2 ? 1 : 0;
+        if (reached !== this.lastReached[at]) {
+          this.lastReached[at] = reached;
+          this.goals.setColorAt(at, reached ? this.goalReachedRgb : this.goalColorsRgb[j]);
+          goalColorsChanged = true;
+        }
+      }
+      // STAGE MARKERS
       writeBox(marker, 16 * i, 1, 1, 1, f.stageTargets[3 * i] + ox, f.stageTargets[3 * i + 1] + oy, f.stageTargets[3 * i + 2]);
       const k = Math.min(this.numStages, Math.max(0, f.stage[i]));
       if (k !== this.lastStage[i]) {
@@ -271,14 +404,9 @@ export class EnvScene {
         this.markers.setColorAt(i, this.stageColorsRgb[k]);
         colorsChanged = true;
       }
-      const s = f.success[i] ? 1 : 0;
-      if (s !== this.lastSuccess[i]) {
-        this.lastSuccess[i] = s;
-        this.goals.setColorAt(i, s ? GOAL_REACHED_COLOR : GOAL_COLOR);
-        goalColorsChanged = true;
-      }
     }
     this.boxes.instanceMatrix.needsUpdate = true;
+    if (this.cylinders) this.cylinders.instanceMatrix.needsUpdate = true;
     this.goals.instanceMatrix.needsUpdate = true;
     this.markers.instanceMatrix.needsUpdate = true;
     if (colorsChanged && this.markers.instanceColor) this.markers.instanceColor.needsUpdate = true;
@@ -289,7 +417,7 @@ export class EnvScene {
   setFocus(i: number | null): void {
     if (i !== null && !(Number.isInteger(i) && i >= 0 && i < this.numEnvs)) throw new Error(`view: no env ${i} (0..${this.numEnvs - 1})`);
     this.focus = i;
-    this.glideDistance = i === null ? this.overviewDistance : FOCUS_DISTANCE;
+    this.glideDistance = i === null ? this.overviewDistance : this.focusDistance;
     this.glideDir = i === null ? OVERVIEW_DIR : FOCUS_DIR;
     this.highlight.visible = i !== null;
   }
@@ -302,7 +430,7 @@ export class EnvScene {
     const hit = this.raycaster.ray.intersectPlane(this.tablePlane, this.tmp);
     if (!hit) return null;
     const half = (this.side - 1) / 2;
-    const cx = Math.round(hit.x / VIEW_SPACING + half), cy = Math.round(-hit.y / VIEW_SPACING + half);
+    const cx = Math.round(hit.x / this.cellX + half), cy = Math.round(-hit.y / this.cellY + half);
     if (cx < 0 || cy < 0 || cx >= this.side || cy >= this.side) return null;
     const i = cy * this.side + cx;
     return i < this.numEnvs ? i : null;
@@ -319,6 +447,26 @@ export class EnvScene {
     this.camera.updateProjectionMatrix();
   }
 
+  /**
+   * Where the camera looks in env i (world frame): the mean of the grip site, the objects and the goal parts as
+   * last drawn, so that the grasp and a goal in the air both stay in view.
+   */
+  private focusPoint(i: number, out: THREE.Vector3): THREE.Vector3 {
+    const N = this.numEnvs, M = this.numGoals;
+    const box = this.boxes.instanceMatrix.array as Float32Array, goal = this.goals.instanceMatrix.array as Float32Array;
+    const palm = 16 * (N + i);
+    out.set(box[palm + 12], box[palm + 13], box[palm + 14] - PALM_OFFSET_Z);
+    for (let k = 0; k < this.numObjects; k++) {
+      const m = this.objectMesh[k].instanceMatrix.array as Float32Array, o = 16 * (this.objectFirst[k] + i);
+      out.x += m[o + 12]; out.y += m[o + 13]; out.z += m[o + 14];
+    }
+    for (let j = 0; j < M; j++) {
+      const o = 16 * (i * M + j);
+      out.x += goal[o + 12]; out.y += goal[o + 13]; out.z += goal[o + 14];
+    }
+    return out.multiplyScalar(1 / (1 + this.numObjects + M));
+  }
+
   /** Time constant of the camera's glide to a new focus, seconds. */
   static readonly GLIDE_SECONDS = 0.15;
   private lastRender = 0;
@@ -330,10 +478,10 @@ export class EnvScene {
     if (this.focus === null) target.copy(this.overviewTarget);
     else {
       const i = this.focus;
-      target.set(this.origins[3 * i], this.origins[3 * i + 1], TABLE_TOP_Z + 0.05);
+      this.focusPoint(i, target);
       this.highlight.position.set(this.origins[3 * i], this.origins[3 * i + 1], 0.003);
     }
-    // Glide (time constant GLIDE_SECONDS): the target follows the focused env, the camera moves with it,
+    // Glide (time constant GLIDE_SECONDS): the target follows the focused env's grip, objects and goals, the camera moves with it,
     // and after a focus change it also swings to the preset distance and direction until it gets there or
     // the user orbits or zooms (then the user's view is kept and only translated).
     const dt = this.lastRender ? Math.min(0.25, (now - this.lastRender) / 1000) : 0;
@@ -359,7 +507,10 @@ export class EnvScene {
     this.renderer.render(this.scene, this.camera);
   }
 
-  /** Draw calls of the last frame (constant in N: boxes, goals, stage markers, grid, and the outline in focus). */
+  /**
+   * Draw calls of the last frame, constant in N: boxes, goals, stage markers and grid (4), one more in a scene with
+   * cylinder objects (Slide), and the outline in focus.
+   */
   get drawCalls(): number {
     return this.renderer.info.render.calls;
   }
@@ -373,10 +524,32 @@ export class EnvScene {
     const positions: number[] = [], colors: number[] = [];
     const c = this.markers.instanceColor?.array as Float32Array | undefined;
     for (let i = 0; i < this.numEnvs; i++) {
-      positions.push(m[16 * i + 12] - this.origins[3 * i] + TABLE_CENTER[0], m[16 * i + 13] - this.origins[3 * i + 1] + TABLE_CENTER[1], m[16 * i + 14]);
+      positions.push(m[16 * i + 12] - this.origins[3 * i] + this.center[0], m[16 * i + 13] - this.origins[3 * i + 1] + this.center[1], m[16 * i + 14]);
       colors.push(c ? c[3 * i] : 1, c ? c[3 * i + 1] : 1, c ? c[3 * i + 2] : 1);
     }
     return { positions, colors };
+  }
+
+  /** Every instance matrix and colour as drawn (for tests). */
+  instances(): SceneInstances {
+    const N = this.numEnvs, M = this.numGoals;
+    const box = this.boxes.instanceMatrix.array as Float32Array;
+    const slice = (a: ArrayLike<number> | undefined, from: number, count: number) => (a ? Array.from({ length: count }, (_, k) => a[from + k]) : []);
+    return {
+      tables: slice(box, 0, 16 * N),
+      palms: slice(box, 16 * N, 16 * N),
+      fingers: slice(box, 32 * N, 32 * N),
+      objects: this.task.scene.objects.map((o, k) => {
+        const mesh = this.objectMesh[k], first = this.objectFirst[k];
+        return {
+          name: o.name, shape: o.shape,
+          matrices: slice(mesh.instanceMatrix.array as Float32Array, 16 * first, 16 * N),
+          colors: slice(mesh.instanceColor?.array as Float32Array | undefined, 3 * first, 3 * N),
+        };
+      }),
+      goals: slice(this.goals.instanceMatrix.array as Float32Array, 0, 16 * N * M),
+      goalColors: slice(this.goals.instanceColor?.array as Float32Array | undefined, 0, 3 * N * M),
+    };
   }
 
   /** Frees the scene's geometries, materials and controls (not the renderer); MUST be called before the scene is dropped. */

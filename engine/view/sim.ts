@@ -29,9 +29,9 @@ function shapingEnv(env: VecEnv): ShapingEnv | null {
   return typeof e.setShaping === 'function' ? (e as ShapingEnv) : null;
 }
 
-/** The spec the env shapes with, else the task's default spec, else null (no stage markers). */
+/** The spec the env shapes with, else the task's own default spec, else null (no stage markers). */
 function specOf(env: VecEnv): SubgoalSpec | null {
-  return shapingEnv(env)?.subgoals ?? DEFAULT_SUBGOALS[env.task.name]?.spec ?? null;
+  return shapingEnv(env)?.subgoals ?? env.task.subgoals ?? DEFAULT_SUBGOALS[env.task.name]?.spec ?? null;
 }
 
 /** Where a ViewSim's actions come from: a built-in source or the loaded checkpoint's network. */

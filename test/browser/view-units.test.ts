@@ -18,6 +18,8 @@ import {
   checkCheckpointFits, checkpointManifestUrl, chooseBackend, preparePolicy, policyActionSource, readCheckpointFiles, type PickedFile,
 } from '../../engine/view/policy.ts';
 import { SubgoalTargets } from '../../engine/view/subgoal-targets.ts';
+import { PICK_SUBGOALS, pickAndPlace } from '../../tasks/pick-and-place.ts';
+import { STACK_SUBGOALS, stack } from '../../tasks/stack.ts';
 
 test('URL parameters: defaults, valid values, a checkpoint URL, and a warning per bad value', () => {
   assert.deepEqual(parseViewParams(''), { params: { ...DEFAULT_PARAMS }, warnings: [] });
@@ -96,6 +98,27 @@ test('stage targets: a shift point (10 cm above the object) and an offset point 
   near([1.27, 0.71, 0.525]);
   t.compute(points, new Int32Array([1]), 1, out);
   near([1.3, 0.75, 0.525]);
+});
+
+test('stage targets: PickAndPlace (a point 4 cm above the cube, then cube, lift, goal) and Stack (four stages over two cubes)', () => {
+  const pick = new SubgoalTargets(PICK_SUBGOALS, pickAndPlace.pointNames);
+  assert.deepEqual(pick.targetNames, ['aboveObject', 'object', 'lift', 'goal']);
+  // Points grip, object, goal, lift. Stage 0: the cube + (0, 0, 0.04) = (1.3, 0.8, 0.465); stage k >= 4 (done): the goal.
+  const points = new Float32Array([1.34, 0.75, 0.55, /**/ 1.3, 0.8, 0.425, /**/ 1.4, 0.7, 0.6, /**/ 1.3, 0.8, 0.525]);
+  const out = new Float32Array(3);
+  const near = (b: number[]) => b.forEach((v, k) => assert.ok(Math.abs(out[k] - v) < 1e-6, `${Array.from(out)} vs ${b}`));
+  const wants = [[1.3, 0.8, 0.465], [1.3, 0.8, 0.425], [1.3, 0.8, 0.525], [1.4, 0.7, 0.6], [1.4, 0.7, 0.6]];
+  wants.forEach((w, k) => { pick.compute(points, new Int32Array([k]), 1, out); near(w); });
+
+  const stack4 = new SubgoalTargets(STACK_SUBGOALS, stack.pointNames);
+  assert.equal(stack4.numStages, 4);
+  assert.deepEqual(stack4.targetNames, ['cubeA', 'goalA', 'cubeB', 'goalB']);
+  // Points grip, cubeA, cubeB, goalA, goalB: the targets are those points themselves, in stage order.
+  const sp = new Float32Array([1.34, 0.75, 0.55, /**/ 1.2, 0.7, 0.425, /**/ 1.45, 0.8, 0.425, /**/ 1.3, 0.6, 0.425, /**/ 1.3, 0.6, 0.475]);
+  [[1.2, 0.7, 0.425], [1.3, 0.6, 0.425], [1.45, 0.8, 0.425], [1.3, 0.6, 0.475], [1.3, 0.6, 0.475]].forEach((w, k) => {
+    stack4.compute(sp, new Int32Array([k]), 1, out);
+    near(w);
+  });
 });
 
 test('episode tracker: success and returns per finished episode, moving averages, bounded series', () => {
