@@ -286,8 +286,13 @@ export class SceneWorld {
         const cz = this.objPos[3 * o + 2] - z;
         if (Math.abs(dx) > FINGER_HALF[0] + a[0] - FINGER_OVERLAP) continue;
         if (cz + a[2] < FINGER_BOTTOM + PRESS_BUDGET + FINGER_OVERLAP || cz - a[2] > FINGER_TOP - FINGER_OVERLAP) continue;
-        if (s * dy < FINGER_HALF[1] + FINGER_GAP0 + q) lo = Math.max(lo, s * dy + a[1] - GRASP_BUDGET - FINGER_GAP0);
-        else hi = Math.min(hi, s * dy - a[1] + GRASP_BUDGET - FINGER_GAP0 - 2 * FINGER_HALF[1]);
+        if (s * dy < FINGER_HALF[1] + FINGER_GAP0 + q) {
+          // Between the fingers: this finger stops GRASP_BUDGET into the object's face, and the pair never closes
+          // below the object's width less a budget a side, wherever the object sits (a carried object pressed into
+          // one finger by its inertia does not let the other finger follow it in).
+          const width = 2 * (a[1] - GRASP_BUDGET - FINGER_GAP0);
+          lo = Math.max(lo, s * dy + a[1] - GRASP_BUDGET - FINGER_GAP0, width - this.fingerQ[2 * i + 1 - f]);
+        } else hi = Math.min(hi, s * dy - a[1] + GRASP_BUDGET - FINGER_GAP0 - 2 * FINGER_HALF[1]);
       }
       // A closing finger stops at lo and an opening one at hi; neither is pushed back by an object pressing on it.
       let want = this.fingerTarget[j];

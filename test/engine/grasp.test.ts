@@ -147,3 +147,36 @@ describe('bounded gripper force', () => {
     });
   }
 });
+
+describe('fingers on a carried cube', () => {
+  it('press at most 7 mm into it (a 1.5 mm squeeze a side, 3 mm where its inertia pushes it into one finger, more while it tilts)', async () => {
+    const { scriptedController } = await import('../../tasks/scripted.ts');
+    const N = 32;
+    const env = await makeEnv('PickAndPlace', { numEnvs: N, seed: 0 });
+    const ctl = scriptedController('PickAndPlace', N);
+    const act = new Float32Array(N * 4);
+    let r = env.reset();
+    const b = env.batch;
+    let worst = 0, carried = 0, successes = 0;
+    for (let t = 0; t < 50; t++) {
+      ctl.act(r.obs, r.desiredGoal, b.episodeStep, act);
+      r = env.step(act);
+      for (let i = 0; i < N; i++) {
+        const g = poseAt(b, i, 0), c = poseAt(b, i, 1);
+        const dx = b.bodyPose[c] - b.bodyPose[g], dy = b.bodyPose[c + 1] - b.bodyPose[g + 1], dz = b.bodyPose[c + 2] - b.bodyPose[g + 2];
+        if (Math.abs(dx) > 0.02 || Math.abs(dy) > 0.02 || dz < 0 || dz > 0.03 || b.bodyPose[c + 2] < REST_Z + 0.01) continue;
+        carried++;
+        // The cube's half extent along y from its rotation (row 1 of R times the half sizes).
+        const [x, y, z, w] = [3, 4, 5, 6].map((k) => b.bodyPose[c + k]);
+        const ay = 0.025 * (Math.abs(2 * (x * y + z * w)) + Math.abs(1 - 2 * (x * x + z * z)) + Math.abs(2 * (y * z - x * w)));
+        const plus = 0.007 + b.fingerPos[2 * i], minus = 0.007 + b.fingerPos[2 * i + 1];
+        worst = Math.max(worst, dy + ay - plus, -dy + ay - minus);
+      }
+    }
+    for (let i = 0; i < N; i++) successes += r.success[i];
+    assert.ok(carried > 200, `${carried} env-steps with a cube carried`);
+    assert.ok(worst < 0.007, `a finger pressed ${(worst * 1000).toFixed(1)} mm into the carried cube`);
+    assert.ok(successes >= 30, `${successes}/${N} scripted picks succeeded`);
+    await env.close();
+  });
+});
