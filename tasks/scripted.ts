@@ -94,8 +94,8 @@ export class ScriptedPickAndPlace {
 }
 
 /**
- * Scripted stack over obs [N, 40] and goals [N, 6]: pick cube A, lower it onto its target and let go, pick cube B,
- * lower it onto A and let go, then rise; each phase a fixed number of the 100 steps.
+ * Scripted stack over obs [N, 40] and goals [N, 6]: pick cube A, lift it straight up, carry it over its target,
+ * lower it and let go, then the same for cube B onto A, then rise; each phase a fixed number of the 100 steps.
  */
 export class ScriptedStack {
   constructor(readonly numEnvs: number) {}
@@ -111,9 +111,10 @@ export class ScriptedStack {
       if (t < 8) drive(out, i, gx, gy, gz, cx, cy, Z_HOVER, 1);
       else if (t < 14) drive(out, i, gx, gy, gz, cx, cy, Z_GRASP, 1);
       else if (t < 18) drive(out, i, gx, gy, gz, cx, cy, Z_GRASP, -1);
-      else if (t < 28) drive(out, i, gx, gy, gz, tx, ty, Math.max(Z_HOVER, tz + 0.06), -1);
-      else if (t < 36) drive(out, i, gx, gy, gz, tx, ty, tz - GRASP_OFFSET + 0.003, -1);
-      else if (t < 40) drive(out, i, gx, gy, gz, tx, ty, tz - GRASP_OFFSET + 0.003, 1);
+      else if (t < 23) drive(out, i, gx, gy, gz, cx, cy, Z_HOVER + 0.02, -1); // straight up: carried across, a cube would sweep the other off
+      else if (t < 30) drive(out, i, gx, gy, gz, tx, ty, Math.max(Z_HOVER + 0.02, tz + 0.08), -1);
+      else if (t < 38) drive(out, i, gx, gy, gz, tx, ty, tz - GRASP_OFFSET + 0.003, -1);
+      else if (t < 42) drive(out, i, gx, gy, gz, tx, ty, tz - GRASP_OFFSET + 0.003, 1);
       else drive(out, i, gx, gy, gz, tx, ty, Z_HOVER + 0.05, 1);
     }
   }
