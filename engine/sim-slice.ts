@@ -1,7 +1,10 @@
 /**
- * One thread's share of a vector env: envs [lo, hi) of the batch, one SceneWorld holding them, and the
- * control step PHYSICS → READBACK → SHAPING → EPISODE END → AUTORESET over that slice. Used in the main thread
- * when numWorkers = 1 and inside each worker otherwise; both read and write the same batch layout.
+ * One thread's share of a vector env: envs [lo, hi) of the batch, held by SceneWorlds of at most
+ * physics.envsPerWorld envs each, and the control step PHYSICS → READBACK → SHAPING → EPISODE END → AUTORESET
+ * over that slice. PHYSICS and READBACK run World by World (all substeps of one World, then the next): a
+ * World's cost per env grows with its size, and stepping one small World at a time keeps it in cache
+ * (README, Physics). Used in the main thread when numWorkers = 1 and inside each worker otherwise; both read
+ * and write the same batch layout.
  *
  * Every env's state lives in the batch's state block (engine/batch.ts). A reset samples a state into the
  * block (the task's episode start, the scene parameters of domain randomization) and then writes it into the
@@ -30,7 +33,9 @@ export interface SliceShaping {
 export class SimSlice {
   readonly lo: number;
   readonly hi: number;
-  readonly world: SceneWorld;
+  /** The Worlds of the slice: world w holds batch envs [worldLo[w], worldLo[w] + worlds[w].numEnvs). */
+  readonly worlds: SceneWorld[] = [];
+  private readonly worldLo: number[] = [];
   private readonly task: TaskDef;
   private readonly batch: Batch;
   private readonly controlDt: number;
@@ -50,7 +55,15 @@ export class SimSlice {
     this.dr = dr;
     this.controlDt = cfg.dt * cfg.substeps;
     this.followOmega = cfg.followOmega;
-    this.world = new SceneWorld(R, hi - lo, task.scene, cfg);
+    try {
+      for (let a = lo; a < hi; a += cfg.envsPerWorld) {
+        this.worldLo.push(a);
+        this.worlds.push(new SceneWorld(R, Math.min(cfg.envsPerWorld, hi - a), task.scene, cfg));
+      }
+    } catch (e) {
+      this.free();
+      throw e;
+    }
     const K = task.scene.objects.length;
     this.start = { tableTop: 0, objectHalfHeight: new Float64Array(K), objects: new Float64Array(3 * K), goal: new Float64Array(task.goalDim) };
   }
@@ -74,24 +87,27 @@ export class SimSlice {
 
   /** Runs one control step on the slice; actions in batch.action are already validated and clipped. */
   step(): void {
-    const { batch: b, world, task, lo, hi } = this;
+    const { batch: b, task, lo, hi } = this;
     const A = task.actDim, G = task.goalDim, O = task.obsDim, S = b.layout.widths.sceneParams;
-    // PHYSICS
-    for (let g = lo; g < hi; g++) {
-      const a = g * A, std = b.sceneParams[g * S + P_ACTION_NOISE];
-      let ax = b.action[a], ay = b.action[a + 1], az = b.action[a + 2], ag = b.action[a + 3];
-      if (std > 0) {
-        const ep = b.episodeIndex[g], t = 4 * b.episodeStep[g];
-        ax = clip1(ax + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t));
-        ay = clip1(ay + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 1));
-        az = clip1(az + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 2));
-        ag = clip1(ag + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 3));
+    // PHYSICS and READBACK of the state block, World by World
+    for (let w = 0; w < this.worlds.length; w++) {
+      const world = this.worlds[w], wlo = this.worldLo[w];
+      for (let g = wlo; g < wlo + world.numEnvs; g++) {
+        const a = g * A, std = b.sceneParams[g * S + P_ACTION_NOISE];
+        let ax = b.action[a], ay = b.action[a + 1], az = b.action[a + 2], ag = b.action[a + 3];
+        if (std > 0) {
+          const ep = b.episodeIndex[g], t = 4 * b.episodeStep[g];
+          ax = clip1(ax + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t));
+          ay = clip1(ay + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 1));
+          az = clip1(az + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 2));
+          ag = clip1(ag + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 3));
+        }
+        world.setTargetFromAction(g - wlo, ax, ay, az, ag);
       }
-      world.setTargetFromAction(g - lo, ax, ay, az, ag);
+      world.simulate();
+      world.readState(b, wlo);
     }
-    world.simulate();
-    // READBACK
-    world.readState(b, lo);
+    // OUTPUTS, reward, success and time limit
     for (let g = lo; g < hi; g++) {
       const t = ++b.episodeStep[g];
       this.writeOutputs(g);
@@ -163,10 +179,17 @@ export class SimSlice {
     this.writeState(g);
   }
 
-  /** Puts env g's state-block row into the World and recomputes its obs, achieved goal, points and gripper opening. */
+  /** Puts env g's state-block row into its World and recomputes its obs, achieved goal, points and gripper opening. */
   writeState(g: number): void {
-    this.world.writeState(this.batch, this.lo, g);
+    const { world, lo } = this.worldOf(g);
+    world.writeState(this.batch, lo, g);
     this.writeOutputs(g);
+  }
+
+  /** The World holding batch env g, the batch index of that World's first env, and g's index inside it. */
+  worldOf(g: number): { world: SceneWorld; lo: number; i: number } {
+    const w = Math.floor((g - this.lo) / this.worlds[0].numEnvs);
+    return { world: this.worlds[w], lo: this.worldLo[w], i: g - this.worldLo[w] };
   }
 
   /** Writes obs (with the episode's observation noise), achieved goal, points and gripper opening of env g from the state block. */
@@ -200,9 +223,9 @@ export class SimSlice {
     }
   }
 
-  /** Frees the slice's World; MUST be called once. */
+  /** Frees the slice's Worlds; MUST be called once. */
   free(): void {
-    this.world.free();
+    for (const w of this.worlds) w.free();
   }
 }
 

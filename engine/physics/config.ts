@@ -10,10 +10,12 @@ export interface PhysicsConfig {
   followOmega: number;
   /** Fastest an object near the gripper may move unless the gripper itself moves faster, m/s (README, Grasping). */
   maxObjectSpeed: number;
+  /** Most envs in one Rapier World; a thread steps its Worlds one after another (README, Physics). */
+  envsPerWorld: number;
 }
 
 /** Chosen with bench/physics.ts: 25 Hz control, dt 0.01 × 4, 4 solver iterations (README explains). */
-export const DEFAULT_PHYSICS: PhysicsConfig = { dt: 0.01, substeps: 4, solverIterations: 4, followOmega: 50, maxObjectSpeed: 1.5 };
+export const DEFAULT_PHYSICS: PhysicsConfig = { dt: 0.01, substeps: 4, solverIterations: 4, followOmega: 50, maxObjectSpeed: 1.5, envsPerWorld: 128 };
 
 /** Merges user settings over the defaults and rejects values that are not finite and positive. */
 export function resolvePhysicsConfig(user: Partial<PhysicsConfig> = {}): PhysicsConfig {
@@ -21,7 +23,9 @@ export function resolvePhysicsConfig(user: Partial<PhysicsConfig> = {}): Physics
   for (const [k, v] of Object.entries(cfg)) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`physics.${k} must be a finite positive number, got ${v}`);
   }
-  if (!Number.isInteger(cfg.substeps) || !Number.isInteger(cfg.solverIterations)) throw new Error(`physics.substeps and physics.solverIterations must be integers`);
+  if (!Number.isInteger(cfg.substeps) || !Number.isInteger(cfg.solverIterations) || !Number.isInteger(cfg.envsPerWorld)) {
+    throw new Error(`physics.substeps, physics.solverIterations and physics.envsPerWorld must be integers`);
+  }
   if (cfg.dt > 0.01 + 1e-12) throw new Error(`physics.dt must be at most 0.01 s, got ${cfg.dt}`);
   if (cfg.substeps > 1000 || cfg.solverIterations > 1000) throw new Error(`physics.substeps and physics.solverIterations must be at most 1000`);
   return cfg;

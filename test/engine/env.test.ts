@@ -115,7 +115,7 @@ describe('isolation', () => {
     const run = async (throwIt: boolean) => {
       const env = await makeEnv('Push', { numEnvs: 2, seed: 4 });
       env.reset();
-      if (throwIt) env.localSlice!.world.setObjectVelocity(0, 0, [12, 0, 3]);
+      if (throwIt) env.localSlice!.worldOf(0).world.setObjectVelocity(0, 0, [12, 0, 3]);
       const zero = new Float32Array(8);
       const trace: number[] = [];
       let maxX = 0;
