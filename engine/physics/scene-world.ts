@@ -39,8 +39,10 @@ export function liveSceneWorlds(): number {
 const NEAR = 0.3;
 /** Overlap an object must have with a finger (x and z) before it bounds the finger's opening, m. */
 const FINGER_OVERLAP = 0.002;
-/** Objects within this of a gripper part have their speed capped (capObjectSpeeds), m. */
+/** Objects within this of a gripper part have their speed and sink bounded (boundPinchedObjects), m. */
 const CAP_MARGIN = 0.03;
+/** Deepest an object near the gripper may be pressed into the table, m (boundPinchedObjects). */
+const SINK_LIMIT = 0.002;
 /** An object whose bottom is this far under the table top counts as pressed into it, m. */
 const SINK_STALL = 0.001;
 /** Distance from a gripper part within which an object pressed into the table stalls the gripper's descent, m. */
@@ -242,30 +244,47 @@ export class SceneWorld {
         if (moving) this.moveFingers(i, x, y, z, dt);
       }
       world.step();
-      if (K > 0) this.capObjectSpeeds();
+      if (K > 0) this.boundPinchedObjects();
     }
   }
 
   /**
-   * Scales down the linear velocity of every object within CAP_MARGIN of its gripper that moves faster than
-   * max(cfg.maxObjectSpeed, the gripper's speed): a kinematic gripper has unbounded force, and the contact solver
-   * would otherwise shoot an object pinched between it and the table at several times the gripper's speed (the
-   * role of max_linear_velocity and max_depenetration_velocity in PhysX and Isaac Lab).
+   * Bounds what the gripper can do to an object near it, after each substep. A kinematic gripper
+   * has unbounded force, and the contact solver would otherwise press a pinched object into the table and then
+   * shoot it out at several times the gripper's speed. So: (1) an object within CAP_MARGIN and faster than max(cfg.maxObjectSpeed,
+   * the gripper's speed) is slowed to that speed (the role of max_linear_velocity and max_depenetration_velocity
+   * in PhysX and Isaac Lab); (2) such an object over its table whose lowest point lies more than SINK_LIMIT under the
+   * table top is projected back to that depth and loses its downward velocity (the non-penetration the table
+   * contact would enforce against a bounded force).
    */
-  private capObjectSpeeds(): void {
-    const K = this.numObjects, p = this.gripPos, gv = this.gripVel, limit = this.cfg.maxObjectSpeed;
+  private boundPinchedObjects(): void {
+    const K = this.numObjects, p = this.gripPos, gv = this.gripVel, limit = this.cfg.maxObjectSpeed, t = this.scene.table;
     for (let i = 0; i < this.numEnvs; i++) {
       const cap = Math.max(limit, Math.hypot(gv[3 * i], gv[3 * i + 1], gv[3 * i + 2]));
       for (let k = 0; k < K; k++) {
         const o = i * K + k;
         const dx = this.objPos[3 * o] - p[3 * i], dy = this.objPos[3 * o + 1] - p[3 * i + 1], dz = this.objPos[3 * o + 2] - p[3 * i + 2];
-        if (dx * dx + dy * dy + dz * dz >= NEAR * NEAR || !this.touchesGripper(i, dx, dy, dz, this.aabbHalf(o), CAP_MARGIN)) continue;
+        if (dx * dx + dy * dy + dz * dz >= NEAR * NEAR) continue;
+        const a = this.aabbHalf(o);
+        if (!this.touchesGripper(i, dx, dy, dz, a, CAP_MARGIN)) continue;
         const body = this.objects[o];
         const v = body.linvel();
-        const s = Math.hypot(v.x, v.y, v.z);
-        if (s <= cap) continue;
-        this.v.x = (v.x * cap) / s; this.v.y = (v.y * cap) / s; this.v.z = (v.z * cap) / s;
-        body.setLinvel(this.v, true);
+        let vx = v.x, vy = v.y, vz = v.z;
+        const pos = body.translation();
+        const lx = pos.x - this.origin[3 * i], ly = pos.y - this.origin[3 * i + 1];
+        const over = Math.abs(lx - t.center[0]) < t.half[0] && Math.abs(ly - t.center[1]) < t.half[1];
+        const sink = this.tableTop[i] - SINK_LIMIT - (pos.z - a[2]);
+        if (over && sink > 0) {
+          this.v.x = pos.x; this.v.y = pos.y; this.v.z = pos.z + sink;
+          body.setTranslation(this.v, true);
+          if (vz < 0) vz = 0;
+        }
+        const speed = Math.hypot(vx, vy, vz);
+        if (speed > cap) { vx *= cap / speed; vy *= cap / speed; vz *= cap / speed; }
+        if (vx !== v.x || vy !== v.y || vz !== v.z) {
+          this.v.x = vx; this.v.y = vy; this.v.z = vz;
+          body.setLinvel(this.v, true);
+        }
       }
     }
   }

@@ -124,13 +124,18 @@ describe('bounded gripper force', () => {
       env.reset();
       const b = env.batch, act = new Float32Array(N * 4);
       let worstSpeedExcess = 0, deepest = 0, leftFast = 0;
+      // The gripper's speed during a control step lies between its speeds at the step's start and end.
+      const gripBefore = new Float64Array(N);
       for (let t = 0; t < 1500; t++) {
         for (let k = 0; k < act.length; k++) act[k] = mode === 'all -1' ? -1 : counterUniform(9, k, t, 0) < 0.5 ? -1 : 1;
         env.step(act);
         for (let i = 0; i < N; i++) {
           const gv = velAt(b, i, 0), ov = velAt(b, i, 1), p = poseAt(b, i, 1);
-          const grip = Math.hypot(b.bodyVel[gv], b.bodyVel[gv + 1], b.bodyVel[gv + 2]);
-          const speed = Math.hypot(b.bodyVel[ov], b.bodyVel[ov + 1], b.bodyVel[ov + 2]);
+          const gripNow = Math.hypot(b.bodyVel[gv], b.bodyVel[gv + 1], b.bodyVel[gv + 2]);
+          const grip = Math.max(gripNow, gripBefore[i]);
+          gripBefore[i] = b.episodeStep[i] === 0 ? 0 : gripNow;
+          // Speed without the fall: an object pushed over the table's edge gains speed downward by gravity.
+          const speed = Math.hypot(b.bodyVel[ov], b.bodyVel[ov + 1], Math.max(0, b.bodyVel[ov + 2]));
           const x = b.bodyPose[p], y = b.bodyPose[p + 1], z = b.bodyPose[p + 2];
           const onTable = x > 1.05 && x < 1.55 && y > 0.4 && y < 1.1 && z > 0.39;
           if (onTable) worstSpeedExcess = Math.max(worstSpeedExcess, speed - Math.max(1.5, grip));
@@ -141,7 +146,7 @@ describe('bounded gripper force', () => {
       }
       // The cap acts after each substep; the solver can add up to ~0.1 m/s before an object leaves the capped margin.
       assert.ok(worstSpeedExcess < 0.15, `an object on the table moved ${worstSpeedExcess.toFixed(2)} m/s faster than max(1.5, gripper)`);
-      assert.ok(deepest < 0.01, `an object sank ${(deepest * 1000).toFixed(1)} mm into the table`);
+      assert.ok(deepest < 0.005, `an object sank ${(deepest * 1000).toFixed(1)} mm into the table`);
       assert.equal(leftFast, 0, 'objects leave the table only at pushing speed');
       await env.close();
     });
