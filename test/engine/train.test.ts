@@ -199,6 +199,18 @@ describe('cairn train and eval CLI', () => {
     assert.equal(criticErr.status, 2);
     assert.match(criticErr.stderr, /ppo.criticReward must be auto, shaped or task, got "value"/);
     await assert.rejects(fs.stat(fresh), /ENOENT/);
+    // Domain-randomization ranges from a file: a bad range or a broken file is named before anything runs.
+    const drFile = path.join(dir, 'dr.json');
+    await fs.writeFile(drFile, JSON.stringify({ objectMass: [3, 1] }));
+    const drErr = run('train', '--task', 'pickandplace', '--dr', drFile, '--out', fresh);
+    assert.equal(drErr.status, 2);
+    assert.match(drErr.stderr, /domainRandomization\.objectMass: lo 3 is above hi 1/);
+    await fs.writeFile(drFile, '{ "objectMass": [0.5, ');
+    const drJson = run('train', '--dr', drFile, '--out', fresh);
+    assert.equal(drJson.status, 2);
+    assert.match(drJson.stderr, /--dr: .*dr\.json is not valid JSON/);
+    assert.match(run('train', '--dr', path.join(dir, 'none.json'), '--out', fresh).stderr, /--dr: cannot read .*none\.json/);
+    await assert.rejects(fs.stat(fresh), /ENOENT/);
   });
 });
 
