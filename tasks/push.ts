@@ -29,22 +29,31 @@ export const PUSH_MIN_OBJ_DIST = 0.1;
  * σ = 0.1 it is flat beyond 0.2 m (tuning runs G and H in bench/results/push-pbrs-tuning-*.json: first stage
  * reached in 90% against 86% of episodes).
  */
-export const PUSH_SUBGOALS: SubgoalSpec = {
-  description: 'Get behind the cube as seen from the goal, then push the cube to the goal.',
-  points: { behindObject: { from: 'object', awayFrom: 'goal', offset: 0.06, xy: true } },
-  stages: [
-    {
-      name: 'behind-object',
-      predicate: { kind: 'distance', a: 'grip', b: 'behindObject', below: 0.03 },
-      progress: { a: 'grip', b: 'behindObject', sigma: 0.25 },
-    },
-    {
-      name: 'object-at-goal',
-      predicate: { kind: 'distance', a: 'object', b: 'goal', below: 0.05 },
-      progress: { a: 'object', b: 'goal', sigma: 0.2 },
-    },
-  ],
-};
+export const PUSH_SUBGOALS: SubgoalSpec = pushToGoalSpec('cube', 0.06, 0.2);
+
+/**
+ * The two-stage spec of pushing and sliding (points 'grip', 'object', 'goal'): the grip site within 3 cm of a
+ * point `behind` metres behind the object on the far side from the goal (horizontally, at the object's height),
+ * then the object within 5 cm of the goal; progress scales σ 0.25 m and `goalSigma`.
+ */
+export function pushToGoalSpec(object: string, behind: number, goalSigma: number): SubgoalSpec {
+  return {
+    description: `Get behind the ${object} as seen from the goal, then push the ${object} to the goal.`,
+    points: { behindObject: { from: 'object', awayFrom: 'goal', offset: behind, xy: true } },
+    stages: [
+      {
+        name: 'behind-object',
+        predicate: { kind: 'distance', a: 'grip', b: 'behindObject', below: 0.03 },
+        progress: { a: 'grip', b: 'behindObject', sigma: 0.25 },
+      },
+      {
+        name: 'object-at-goal',
+        predicate: { kind: 'distance', a: 'object', b: 'goal', below: 0.05 },
+        progress: { a: 'object', b: 'goal', sigma: goalSigma },
+      },
+    ],
+  };
+}
 
 export const push: TaskDef = {
   name: 'Push',

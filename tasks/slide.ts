@@ -8,6 +8,7 @@
 import { INITIAL_GRIP, TABLE_TOP_Z } from '../engine/physics/fetch-scene.ts';
 import type { SceneObjectDef, SceneTableDef } from '../engine/physics/scene-def.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
+import { pushToGoalSpec } from './push.ts';
 import { FETCH_OBJECT_OBS, sampleFetchEpisode, writeFetchObjectObs, writeGripObjectGoalPoints, writeObjectAchievedGoal, type TaskDef } from './task.ts';
 
 /** Puck start box half-size around the initial grip site, metres (FetchSlide's obj_range). */
@@ -23,23 +24,8 @@ export const SLIDE_TABLE: SceneTableDef = { center: [1.525, 0.75], half: [0.625,
 /** FetchSlide's puck. */
 export const SLIDE_PUCK: SceneObjectDef = { name: 'object', shape: 'cylinder', halfExtents: [0.025, 0.025, 0.02], mass: 2, friction: 0.1 };
 
-/** Slide (points 'grip', 'object', 'goal'): behind the puck as seen from the goal, then the puck at the goal. */
-export const SLIDE_SUBGOALS: SubgoalSpec = {
-  description: 'Get behind the puck as seen from the goal, then send the puck to the goal.',
-  points: { behindObject: { from: 'object', awayFrom: 'goal', offset: 0.05, xy: true } },
-  stages: [
-    {
-      name: 'behind-object',
-      predicate: { kind: 'distance', a: 'grip', b: 'behindObject', below: 0.03 },
-      progress: { a: 'grip', b: 'behindObject', sigma: 0.25 },
-    },
-    {
-      name: 'object-at-goal',
-      predicate: { kind: 'distance', a: 'object', b: 'goal', below: 0.05 },
-      progress: { a: 'object', b: 'goal', sigma: 0.3 },
-    },
-  ],
-};
+/** Slide (points 'grip', 'object', 'goal'): 5 cm behind the puck as seen from the goal, then the puck at the goal (σ 0.3 m: goals lie up to 0.8 m away). */
+export const SLIDE_SUBGOALS: SubgoalSpec = pushToGoalSpec('puck', 0.05, 0.3);
 
 export const slide: TaskDef = {
   name: 'Slide',
