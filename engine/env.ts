@@ -171,7 +171,7 @@ export class VecEnv {
     // EPISODE STATISTICS, in env order, from the final-episode fields the slices wrote at done.
     const b = this.batch;
     for (let i = 0; i < this.numEnvs; i++) {
-      if (b.done[i]) recordEpisode(this.finished, b.finalEpisodeSuccess[i], b.finalEpisodeReturn[i], b.finalEpisodeShapedReturn[i], b.finalEpisodeTermSums, i * MAX_REWARD_TERMS, b.finalEpisodeMaxStage[i]);
+      if (b.done[i]) recordEpisode(this.finished, b.finalEpisodeSuccess[i], b.finalEpisodeReturn[i], b.finalEpisodeShapedReturn[i], b.finalEpisodeTermSums, i * MAX_REWARD_TERMS, b.finalEpisodeMaxStage[i], b.finalEpisodeLength[i]);
     }
     return this.result;
   }

@@ -12,6 +12,7 @@
  * | 3      | sumShapedReturn: Σ episodeShapedReturn             |
  * | 4..11  | termSums [MAX_REWARD_TERMS]: Σ episodeTermSums     |
  * | 12..20 | [MAX_STAGES + 1] episodes by maxStage              |
+ * | 21     | sumLength: Σ control steps per episode             |
  */
 import { MAX_REWARD_TERMS } from '../batch.ts';
 import { MAX_STAGES, SHAPING_MODES, type ShapingMode } from './spec.ts';
@@ -33,6 +34,8 @@ export interface EpisodeStats {
   termSums: Record<ShapingMode, number>;
   /** [K + 1] episodes by highest latched stage: index k = k stages completed. */
   maxStageCounts: number[];
+  /** Σ of each episode's length, control steps. */
+  sumLength: number;
 }
 
 /** Means and rates of EpisodeStats (NaN where no episode finished). */
@@ -41,6 +44,8 @@ export interface EpisodeSummary {
   successRate: number;
   meanReturn: number;
   meanShapedReturn: number;
+  /** Mean episode length, control steps. */
+  meanLength: number;
   meanTerms: Record<ShapingMode, number>;
   /** [K] share of episodes that completed stage k (k = 0 .. K−1). */
   stageReached: number[];
@@ -48,8 +53,9 @@ export interface EpisodeSummary {
 
 /** Word offsets of the statistics (f64). */
 const W_COUNT = 0, W_SUCCESS = 1, W_RETURN = 2, W_SHAPED = 3, W_TERMS = 4, W_HIST = W_TERMS + MAX_REWARD_TERMS;
-/** f64 words of one statistics record: [count, successCount, sumReturn, sumShapedReturn, termSums [8], hist [9]]. */
-export const SLOT_STAT_WORDS = W_HIST + MAX_STAGES + 1;
+const W_LENGTH = W_HIST + MAX_STAGES + 1;
+/** f64 words of one statistics record: [count, successCount, sumReturn, sumShapedReturn, termSums [8], hist [9], sumLength]. */
+export const SLOT_STAT_WORDS = W_LENGTH + 1;
 
 /** Reads EpisodeStats from statistics words [SLOT_STAT_WORDS], for a spec with numStages stages. */
 export function statsFromWords(words: Float64Array, numStages: number): EpisodeStats {
@@ -59,6 +65,7 @@ export function statsFromWords(words: Float64Array, numStages: number): EpisodeS
   for (let k = 0; k <= numStages; k++) maxStageCounts.push(words[W_HIST + k]);
   return {
     count: words[W_COUNT], successCount: words[W_SUCCESS], sumReturn: words[W_RETURN], sumShapedReturn: words[W_SHAPED], termSums, maxStageCounts,
+    sumLength: words[W_LENGTH],
   };
 }
 
@@ -69,15 +76,16 @@ export function summarizeEpisodeStats(s: EpisodeStats): EpisodeSummary {
   for (const k of REWARD_TERM_NAMES) meanTerms[k] = s.termSums[k] / n;
   const stageReached: number[] = [];
   for (let k = 1; k < s.maxStageCounts.length; k++) stageReached.push(s.maxStageCounts.slice(k).reduce((a, b) => a + b, 0) / n);
-  return { episodes: n, successRate: s.successCount / n, meanReturn: s.sumReturn / n, meanShapedReturn: s.sumShapedReturn / n, meanTerms, stageReached };
+  return { episodes: n, successRate: s.successCount / n, meanReturn: s.sumReturn / n, meanShapedReturn: s.sumShapedReturn / n, meanLength: s.sumLength / n, meanTerms, stageReached };
 }
 
-/** Adds one finished episode to statistics words [SLOT_STAT_WORDS]: success, returns, term sums termSums[termsAt .. termsAt + 8], maxStage. */
-export function recordEpisode(words: Float64Array, success: number, ret: number, shaped: number, termSums: Float32Array, termsAt: number, maxStage: number): void {
+/** Adds one finished episode to statistics words [SLOT_STAT_WORDS]: success, returns, term sums termSums[termsAt .. termsAt + 8], maxStage, length. */
+export function recordEpisode(words: Float64Array, success: number, ret: number, shaped: number, termSums: Float32Array, termsAt: number, maxStage: number, length: number): void {
   words[W_COUNT] += 1;
   words[W_SUCCESS] += success;
   words[W_RETURN] += ret;
   words[W_SHAPED] += shaped;
   for (let j = 0; j < MAX_REWARD_TERMS; j++) words[W_TERMS + j] += termSums[termsAt + j];
   words[W_HIST + maxStage] += 1;
+  words[W_LENGTH] += length;
 }

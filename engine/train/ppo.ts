@@ -109,6 +109,8 @@ export interface IterationMetrics {
   successRate: number;
   /** Mean sparse return of those episodes. */
   sparseReturn: number;
+  /** Mean length of those episodes, control steps (NaN when none finished). */
+  episodeLength: number;
   /** Mean shaped return of those episodes. */
   shapedReturn: number;
   /** Fraction of those episodes that reached each subgoal stage. */
@@ -294,7 +296,7 @@ export class PpoTrainer {
     return {
       iteration: this.iteration, envSteps: this.envSteps, sps: rows / ((tEnd - tStart) / 1000), collectSeconds: (tCollected - tStart) / 1000,
       updateSeconds: (tEnd - tCollected) / 1000, envSeconds: envMs / 1000, networkSeconds: netMs / 1000, lr, episodes: ep.episodes,
-      successRate: ep.successRate, sparseReturn: ep.meanReturn, shapedReturn: ep.meanShapedReturn, stageReached: ep.stageReached, terms: ep.meanTerms, loss: sums,
+      successRate: ep.successRate, sparseReturn: ep.meanReturn, shapedReturn: ep.meanShapedReturn, episodeLength: ep.meanLength, stageReached: ep.stageReached, terms: ep.meanTerms, loss: sums,
     };
   }
 

@@ -27,7 +27,9 @@ async function statsAndRecount(mode: ShapingMode) {
   const want: EpisodeStats = {
     count: 0, successCount: 0, sumReturn: 0, sumShapedReturn: 0,
     termSums: Object.fromEntries(REWARD_TERM_NAMES.map((n) => [n, 0])) as Record<ShapingMode, number>, maxStageCounts: new Array(env.stageNames.length + 1).fill(0),
+    sumLength: 0,
   };
+  const length = new Int32Array(N);
   for (let t = 0; t < 120; t++) {
     ctl.act(r.obs, r.desiredGoal, env.batch.episodeStep, act);
     for (let j = 0; j < act.length; j++) {
@@ -36,6 +38,7 @@ async function statsAndRecount(mode: ShapingMode) {
     }
     r = env.step(act);
     for (let i = 0; i < N; i++) {
+      length[i]++;
       ret[i] += r.reward[i];
       shaped[i] += r.shapedReward[i];
       for (let j = 0; j < T; j++) terms[i * T + j] += r.rewardTerms[i * T + j];
@@ -53,6 +56,8 @@ async function statsAndRecount(mode: ShapingMode) {
       want.sumShapedReturn += shaped[i];
       REWARD_TERM_NAMES.forEach((n, j) => (want.termSums[n] += terms[i * T + j]));
       want.maxStageCounts[maxStage[i]]++;
+      want.sumLength += length[i];
+      length[i] = 0;
       ret[i] = 0;
       shaped[i] = 0;
       terms.fill(0, i * T, i * T + T);

@@ -267,7 +267,7 @@ test('episode accumulators at the end of an episode, hand-counted on 4 envs, and
   // count 3, successes 2, Σ return 0 − 1 + 0 = −1, Σ shaped = (2 − Φ0) − 1 − Φ0 = 1 − 2Φ0, Σ F = 2 − 2Φ0,
   // Σ bonus 2, Σ gated over envs 2 and 3 = −2 · 0.493077, maxStage histogram [2, 0, 1].
   const words = new Float64Array(SLOT_STAT_WORDS);
-  for (let i = 0; i < 4; i++) if (a.done[i]) recordEpisode(words, a.success[i], a.episodeReturn[i], a.episodeShapedReturn[i], a.episodeTermSums, i * T, a.maxStage[i]);
+  for (let i = 0; i < 4; i++) if (a.done[i]) recordEpisode(words, a.success[i], a.episodeReturn[i], a.episodeShapedReturn[i], a.episodeTermSums, i * T, a.maxStage[i], 50);
   const s = statsFromWords(words, k.numStages);
   assert.equal(s.count, 3);
   assert.equal(s.successCount, 2);
