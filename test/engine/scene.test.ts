@@ -204,3 +204,32 @@ describe('several Worlds per thread', () => {
     await assert.rejects(makeEnv('Push', { physics: { envsPerWorld: 2.5 } }), /must be integers/);
   });
 });
+
+describe('determinism and isolation on the grasping tasks', () => {
+  for (const task of ['PickAndPlace', 'Stack', 'Slide']) {
+    it(`${task}: the same seed gives bit-identical runs (2 workers too), and env i does not depend on its neighbours' actions`, async () => {
+      const run = async (numWorkers: number, poke: boolean) => {
+        const env = await makeEnv(task, { numEnvs: 6, seed: 21, numWorkers });
+        env.reset();
+        const { scriptedController } = await import('../../tasks/scripted.ts');
+        const ctl = scriptedController(env.task.name, 6);
+        const act = new Float32Array(24);
+        let r = env.reset();
+        const trace: number[] = [];
+        for (let t = 0; t < 60; t++) {
+          ctl.act(r.obs, r.desiredGoal, env.batch.episodeStep, act);
+          if (poke) for (let k = 4; k < 24; k++) act[k] = Math.sin(t + k); // every env but env 0 does something else
+          r = env.step(act);
+          trace.push(...r.obs.subarray(0, env.obsDim));
+        }
+        const all = env.batch.obs.slice();
+        await env.close();
+        return { trace, all };
+      };
+      const a = await run(1, false), b = await run(1, false), w = await run(2, false), poked = await run(1, true);
+      assert.deepEqual(a.all, b.all);
+      assert.deepEqual(w.all, (await run(2, false)).all);
+      assert.deepEqual(poked.trace, a.trace, "env 0's trajectory ignores what the others do");
+    });
+  }
+});
