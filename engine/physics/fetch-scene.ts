@@ -40,6 +40,11 @@ export const FLOOR_HALF = 1.4;
 export const FINGER_GAP0 = FINGER_CLOSED_Y - FINGER_HALF[1];
 /** Largest finger half-opening q, metres (Fetch's finger joint range 0-0.05). */
 export const FINGER_MAX_OPEN = 0.05;
+/**
+ * Lowest finger target, metres: below closed, so that a finger stopped on an object keeps a squeeze in reserve (a
+ * target under the contact position holds; the finger opens only once the target rises above it).
+ */
+export const FINGER_TARGET_MIN = -0.02;
 /** Metres the finger target moves per unit action[3] per control step (as ACTION_SCALE for the grip site). */
 export const FINGER_ACTION_SCALE = 0.05;
 /** Fastest finger opening or closing speed, m/s (2 cm per 25 Hz control step). */

@@ -21,7 +21,7 @@ import type { Batch } from '../batch.ts';
 import { objectParam, P_FINGER_FRICTION, P_FOLLOW_OMEGA, P_TABLE_DZ, PO_FRICTION, PO_MASS, PO_SCALE } from '../domain-randomization.ts';
 import type { PhysicsConfig } from './config.ts';
 import {
-  ACTION_SCALE, CELL_SPACING, FINGER_ACTION_SCALE, FINGER_CLOSED_Y, FINGER_GAP0, FINGER_HALF, FINGER_MAX_OPEN, FINGER_OFFSET_Z, FINGER_SPEED,
+  ACTION_SCALE, CELL_SPACING, FINGER_ACTION_SCALE, FINGER_CLOSED_Y, FINGER_GAP0, FINGER_HALF, FINGER_MAX_OPEN, FINGER_OFFSET_Z, FINGER_SPEED, FINGER_TARGET_MIN,
   FLOOR_HALF, GRASP_BUDGET, GRIP_MIN_ABOVE_TABLE, PALM_HALF, PALM_OFFSET_Z, PRESS_BUDGET, WORKSPACE_MAX, WORKSPACE_MIN,
 } from './fetch-scene.ts';
 import type { Rapier } from './rapier.ts';
@@ -197,8 +197,8 @@ export class SceneWorld {
 
   /**
    * Sets env i's mocap target to its grip site plus ACTION_SCALE × (ax, ay, az), clamped to the workspace, and
-   * (unless blockGripper) each finger's target to its half-opening plus FINGER_ACTION_SCALE × ag, clamped to
-   * [0, FINGER_MAX_OPEN].
+   * (unless blockGripper) each finger's target to its previous target plus FINGER_ACTION_SCALE × ag, clamped to
+   * [FINGER_TARGET_MIN, FINGER_MAX_OPEN].
    */
   setTargetFromAction(i: number, ax: number, ay: number, az: number, ag: number): void {
     for (let k = 0; k < 3; k++) {
@@ -207,9 +207,11 @@ export class SceneWorld {
       this.target[3 * i + k] = Math.min(WORKSPACE_MAX[k], Math.max(lo, t));
     }
     if (this.scene.blockGripper) return;
+    // The target moves from where it was (not from where the finger is), down to FINGER_TARGET_MIN: a finger
+    // closed on an object keeps squeezing through a few opening actions (PPO's exploration noise) before it lets go.
     for (let f = 0; f < 2; f++) {
-      const t = this.fingerQ[2 * i + f] + FINGER_ACTION_SCALE * ag;
-      this.fingerTarget[2 * i + f] = Math.min(FINGER_MAX_OPEN, Math.max(0, t));
+      const t = this.fingerTarget[2 * i + f] + FINGER_ACTION_SCALE * ag;
+      this.fingerTarget[2 * i + f] = Math.min(FINGER_MAX_OPEN, Math.max(FINGER_TARGET_MIN, t));
     }
   }
 
