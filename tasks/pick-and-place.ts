@@ -12,17 +12,20 @@ import { FETCH_OBJECT_OBS, poseAt, sampleFetchEpisode, writeFetchObjectObs, writ
 
 /** Highest goal above the resting cube, metres (Fetch's uniform(0, 0.45)). */
 export const PICK_AIR_RANGE = 0.45;
-/** Height above the resting cube centre of the 'lift' point, metres: stage 'lifted' holds within 6 cm of it. */
-export const PICK_LIFT_HEIGHT = 0.1;
+/** Least height above the resting cube centre of the 'carryHeight' point, metres: a cube carried to a goal on the table clears it. */
+export const PICK_CLEARANCE = 0.03;
 
 /**
- * PickAndPlace (points 'grip', 'object', 'goal', 'lift' = the cube's x, y at PICK_LIFT_HEIGHT above its resting
- * height): the grip site 4 cm above the cube with the fingers open; the cube between the fingers (grip site
- * within 2 cm of its centre) and the fingers closed on it (opening under 4.5 cm: a 5 cm cube stops them at
- * ~3.3 cm); the cube lifted at least 4 cm (within 6 cm of 'lift'); the cube within 5 cm of the goal.
+ * PickAndPlace (points 'grip', 'object', 'goal', 'carryHeight' = the cube's x, y at the goal's height, or
+ * PICK_CLEARANCE above the cube's resting height for a goal on the table): the grip site 4 cm above the cube with
+ * the fingers open; the cube between the fingers (grip site within 2 cm of its centre) and the fingers closed on
+ * it (opening under 4.5 cm: a 5 cm cube stops them at ~3.3 cm); the cube raised to the goal's height (within 3 cm
+ * of 'carryHeight'); the cube within 5 cm of the goal. Raising to the goal's height first, rather than lifting a
+ * fixed 10 cm, is what made goals in the air learnable: at 5M steps (seed 1, 500 episodes) 79.4% against 51.6%,
+ * where the fixed lift left the cube hovering 4 cm up (air goals 12% against table goals 93%).
  */
 export const PICK_SUBGOALS: SubgoalSpec = {
-  description: 'Hover above the cube with open fingers, grasp it, lift it, carry it to the goal.',
+  description: 'Hover above the cube with open fingers, grasp it, raise it to the goal\'s height, carry it to the goal.',
   points: { aboveObject: { from: 'object', shift: [0, 0, 0.04] } },
   stages: [
     {
@@ -36,9 +39,9 @@ export const PICK_SUBGOALS: SubgoalSpec = {
       progress: { a: 'grip', b: 'object', sigma: 0.05 },
     },
     {
-      name: 'lifted',
-      predicate: { kind: 'distance', a: 'object', b: 'lift', below: 0.06 },
-      progress: { a: 'object', b: 'lift', sigma: 0.1 },
+      name: 'at-goal-height',
+      predicate: { kind: 'distance', a: 'object', b: 'carryHeight', below: 0.03 },
+      progress: { a: 'object', b: 'carryHeight', sigma: 0.2 },
     },
     {
       name: 'object-at-goal',
@@ -57,7 +60,7 @@ export const pickAndPlace: TaskDef = {
   scene: { table: FETCH_TABLE, blockGripper: false, objects: [FETCH_CUBE] },
   maxEpisodeSteps: 50,
   distanceThreshold: 0.05,
-  pointNames: ['grip', 'object', 'goal', 'lift'],
+  pointNames: ['grip', 'object', 'goal', 'carryHeight'],
   subgoals: PICK_SUBGOALS,
   obsLayout: FETCH_OBJECT_OBS,
   sampleEpisode(rng, out) {
@@ -71,6 +74,7 @@ export const pickAndPlace: TaskDef = {
     const S = b.layout.widths.sceneParams;
     out[o + 9] = b.bodyPose[p];
     out[o + 10] = b.bodyPose[p + 1];
-    out[o + 11] = FETCH_TABLE.topZ + b.sceneParams[g * S + P_TABLE_DZ] + FETCH_CUBE.halfExtents[2] + PICK_LIFT_HEIGHT;
+    const rest = FETCH_TABLE.topZ + b.sceneParams[g * S + P_TABLE_DZ] + FETCH_CUBE.halfExtents[2];
+    out[o + 11] = Math.max(b.desiredGoal[3 * g + 2], rest + PICK_CLEARANCE);
   },
 };

@@ -126,9 +126,9 @@ function checkInstances(s: ViewInstances): number[] {
 function expectedTarget(task: string, points: number[], numPoints: number, i: number, stage: number): number[] {
   const p = (n: number) => points.slice(3 * (i * numPoints + n), 3 * (i * numPoints + n) + 3);
   if (task === 'PickAndPlace') {
-    // Points grip, object, goal, lift; stages above-object (object + 4 cm up), grasp (object), lifted (lift), goal.
-    const [object, goal, lift] = [p(1), p(2), p(3)];
-    return [[object[0], object[1], object[2] + 0.04], object, lift, goal][Math.min(stage, 3)];
+    // Points grip, object, goal, carryHeight; stages above-object (object + 4 cm up), grasp (object), at-goal-height (carryHeight), goal.
+    const [object, goal, carry] = [p(1), p(2), p(3)];
+    return [[object[0], object[1], object[2] + 0.04], object, carry, goal][Math.min(stage, 3)];
   }
   // Stack: points grip, cubeA, cubeB, goalA, goalB; stages pick-a, place-a, pick-b, place-b.
   return [p(1), p(3), p(2), p(4)][Math.min(stage, 3)];

@@ -100,10 +100,10 @@ test('stage targets: a shift point (10 cm above the object) and an offset point 
   near([1.3, 0.75, 0.525]);
 });
 
-test('stage targets: PickAndPlace (a point 4 cm above the cube, then cube, lift, goal) and Stack (four stages over two cubes)', () => {
+test('stage targets: PickAndPlace (a point 4 cm above the cube, then cube, carry height, goal) and Stack (four stages over two cubes)', () => {
   const pick = new SubgoalTargets(PICK_SUBGOALS, pickAndPlace.pointNames);
-  assert.deepEqual(pick.targetNames, ['aboveObject', 'object', 'lift', 'goal']);
-  // Points grip, object, goal, lift. Stage 0: the cube + (0, 0, 0.04) = (1.3, 0.8, 0.465); stage k >= 4 (done): the goal.
+  assert.deepEqual(pick.targetNames, ['aboveObject', 'object', 'carryHeight', 'goal']);
+  // Points grip, object, goal, carryHeight. Stage 0: the cube + (0, 0, 0.04) = (1.3, 0.8, 0.465); stage k >= 4 (done): the goal.
   const points = new Float32Array([1.34, 0.75, 0.55, /**/ 1.3, 0.8, 0.425, /**/ 1.4, 0.7, 0.6, /**/ 1.3, 0.8, 0.525]);
   const out = new Float32Array(3);
   const near = (b: number[]) => b.forEach((v, k) => assert.ok(Math.abs(out[k] - v) < 1e-6, `${Array.from(out)} vs ${b}`));
