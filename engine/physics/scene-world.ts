@@ -43,10 +43,6 @@ const FINGER_OVERLAP = 0.002;
 const CAP_MARGIN = 0.03;
 /** Deepest an object near the gripper may be pressed into the table, m (boundPinchedObjects). */
 const SINK_LIMIT = 0.002;
-/** An object whose bottom is this far under the table top counts as pressed into it, m. */
-const SINK_STALL = 0.001;
-/** Distance from a gripper part within which an object pressed into the table stalls the gripper's descent, m. */
-const STALL_MARGIN = 0.012;
 /** Below this under an object's top, a gripper part counts as beside the object rather than above it, m. */
 const ABOVE_SLACK = 0.01;
 /** Gripper parts as boxes relative to the grip site: [x half, z bottom, z top]; y comes from palm or finger. */
@@ -340,10 +336,6 @@ export class SceneWorld {
       const a = this.aabbHalf(o);
       const dx = this.objPos[3 * o] - p[3 * i], dy = this.objPos[3 * o + 1] - p[3 * i + 1];
       const top = this.objPos[3 * o + 2] + a[2];
-      // Stall: a part touching an object that is already pressed into the table may not move down any further.
-      if (this.objPos[3 * o + 2] - a[2] < this.tableTop[i] - SINK_STALL && this.touchesGripper(i, dx, dy, this.objPos[3 * o + 2] - zPrev, a, STALL_MARGIN)) {
-        floor = Math.max(floor, zPrev);
-      }
       // Palm.
       if (Math.abs(dx) < PALM_PART[0] + a[0] && Math.abs(dy) < PALM_HALF[1] + a[1] && zPrev + PALM_PART[1] >= top - ABOVE_SLACK) {
         floor = Math.max(floor, top - PRESS_BUDGET - PALM_PART[1]);
