@@ -6,6 +6,14 @@
  * goal − 4.5 cm along the push direction fixed at the episode's start; a = clip(10 (target − grip), −1, 1).
  */
 
+/** Writes the unit horizontal direction from (fx, fy) to (tx, ty) into dir[2i..2i+2]; +x when they lie within minLen, m. */
+function setDirection(dir: Float64Array, i: number, fx: number, fy: number, tx: number, ty: number, minLen: number): void {
+  let dx = tx - fx, dy = ty - fy;
+  const n = Math.hypot(dx, dy);
+  if (n > minLen) { dx /= n; dy /= n; } else { dx = 1; dy = 0; }
+  dir[2 * i] = dx; dir[2 * i + 1] = dy;
+}
+
 /** Grip-site height while pushing, metres (fingertips 1 cm above the table). */
 export const Z_PUSH = 0.41;
 
@@ -23,12 +31,7 @@ export class ScriptedPush {
       const o = i * 25, k = episodeStep[i];
       const gx = obs[o], gy = obs[o + 1], gz = obs[o + 2], bx = obs[o + 3], by = obs[o + 4];
       const goalX = desiredGoal[3 * i], goalY = desiredGoal[3 * i + 1];
-      if (k === 0) {
-        let dx = goalX - bx, dy = goalY - by;
-        const n = Math.hypot(dx, dy);
-        if (n > 0.02) { dx /= n; dy /= n; } else { dx = 1; dy = 0; }
-        this.dir[2 * i] = dx; this.dir[2 * i + 1] = dy;
-      }
+      if (k === 0) setDirection(this.dir, i, bx, by, goalX, goalY, 0.02);
       const dx = this.dir[2 * i], dy = this.dir[2 * i + 1];
       let tx: number, ty: number, tz: number;
       if (k < 10) { tx = bx - 0.06 * dx; ty = by - 0.06 * dy; tz = 0.5; }
@@ -124,8 +127,8 @@ export class ScriptedStack {
  * Scripted slide over obs [N, 25]: hover 6 cm behind the puck as seen from the goal (8 steps), descend to Z_PUSH
  * (6), then push the puck toward the goal while it is slower than the speed from which it would slide exactly the
  * remaining distance on friction μ = 0.1, v = √(2 μ g d), and let it go once it is as fast, steering the grip site
- * onto the line through the puck to the goal. The gripper reaches x ≤ 1.7 m, so a goal beyond needs the puck
- * released at up to ~0.8 m/s (STRIKE_GAIN).
+ * onto the line through the puck to the goal. The gripper reaches x ≤ 1.7 m, so the farthest goals need the puck
+ * released at about 0.8 m/s, near the fastest strike (STRIKE_GAIN).
  */
 export class ScriptedSlide {
   private readonly dir: Float64Array;
@@ -138,12 +141,7 @@ export class ScriptedSlide {
       const o = i * 25, k = episodeStep[i];
       const gx = obs[o], gy = obs[o + 1], gz = obs[o + 2], bx = obs[o + 3], by = obs[o + 4];
       const tx = desiredGoal[3 * i], ty = desiredGoal[3 * i + 1];
-      if (k === 0) {
-        let dx = tx - bx, dy = ty - by;
-        const d = Math.hypot(dx, dy);
-        if (d > 1e-6) { dx /= d; dy /= d; } else { dx = 1; dy = 0; }
-        this.dir[2 * i] = dx; this.dir[2 * i + 1] = dy;
-      }
+      if (k === 0) setDirection(this.dir, i, bx, by, tx, ty, 1e-6);
       const dx = this.dir[2 * i], dy = this.dir[2 * i + 1];
       if (k < 8) { drive(out, i, gx, gy, gz, bx - 0.06 * dx, by - 0.06 * dy, Z_HOVER, 0); continue; }
       if (k < 14) { drive(out, i, gx, gy, gz, bx - 0.06 * dx, by - 0.06 * dy, Z_PUSH, 0); continue; }
