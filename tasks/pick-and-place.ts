@@ -6,7 +6,7 @@
  */
 import { FETCH_TABLE, INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
 import { P_TABLE_DZ } from '../engine/domain-randomization.ts';
-import type { SubgoalSpec } from '../engine/shaping/spec.ts';
+import type { SubgoalSpec, SubgoalStage } from '../engine/shaping/spec.ts';
 import { FETCH_CUBE, PUSH_MIN_OBJ_DIST, PUSH_OBJ_RANGE, PUSH_TARGET_RANGE } from './push.ts';
 import { FETCH_OBJECT_OBS, poseAt, sampleFetchEpisode, writeFetchObjectObs, writeGripObjectGoalPoints, writeObjectAchievedGoal, type TaskDef } from './task.ts';
 
@@ -24,6 +24,18 @@ export const PICK_CLEARANCE = 0.03;
  * fixed 10 cm, is what made goals in the air learnable: at 5M steps (seed 1, 500 episodes) 79.4% against 51.6%,
  * where the fixed lift left the cube hovering 4 cm up (air goals 12% against table goals 93%).
  */
+/**
+ * A stage "grasp `object`": the grip site (between the fingertips) within 2 cm of the object's centre and the
+ * fingers closed on it (opening under 4.5 cm: a 5 cm cube stops them at ~3.3 cm); progress grip → object at σ.
+ */
+export function graspStage(name: string, object: string, sigma: number): SubgoalStage {
+  return {
+    name,
+    predicate: { kind: 'all', of: [{ kind: 'distance', a: 'grip', b: object, below: 0.02 }, { kind: 'gripper', state: 'closed', threshold: 0.045 }] },
+    progress: { a: 'grip', b: object, sigma },
+  };
+}
+
 export const PICK_SUBGOALS: SubgoalSpec = {
   description: 'Hover above the cube with open fingers, grasp it, raise it to the goal\'s height, carry it to the goal.',
   points: { aboveObject: { from: 'object', shift: [0, 0, 0.04] } },
@@ -33,11 +45,7 @@ export const PICK_SUBGOALS: SubgoalSpec = {
       predicate: { kind: 'all', of: [{ kind: 'distance', a: 'grip', b: 'aboveObject', below: 0.02 }, { kind: 'gripper', state: 'open', threshold: 0.06 }] },
       progress: { a: 'grip', b: 'aboveObject', sigma: 0.2 },
     },
-    {
-      name: 'grasp',
-      predicate: { kind: 'all', of: [{ kind: 'distance', a: 'grip', b: 'object', below: 0.02 }, { kind: 'gripper', state: 'closed', threshold: 0.045 }] },
-      progress: { a: 'grip', b: 'object', sigma: 0.05 },
-    },
+    graspStage('grasp', 'object', 0.05),
     {
       name: 'at-goal-height',
       predicate: { kind: 'distance', a: 'object', b: 'carryHeight', below: 0.03 },

@@ -9,6 +9,7 @@
 import { FETCH_TABLE, INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
 import { FETCH_CUBE } from './push.ts';
+import { graspStage } from './pick-and-place.ts';
 import { copy3, poseAt, writeGripperObs, writeObjectObs, type ObsField, type TaskDef } from './task.ts';
 
 /** Cube and target box half-size around the initial grip site, metres. */
@@ -25,21 +26,13 @@ export const STACK_MIN_SPACING = 0.08;
 export const STACK_SUBGOALS: SubgoalSpec = {
   description: 'Pick cube A, place it on the target, pick cube B, place it on A.',
   stages: [
-    {
-      name: 'pick-a',
-      predicate: { kind: 'all', of: [{ kind: 'distance', a: 'grip', b: 'cubeA', below: 0.02 }, { kind: 'gripper', state: 'closed', threshold: 0.045 }] },
-      progress: { a: 'grip', b: 'cubeA', sigma: 0.1 },
-    },
+    graspStage('pick-a', 'cubeA', 0.1),
     {
       name: 'place-a',
       predicate: { kind: 'distance', a: 'cubeA', b: 'goalA', below: 0.04 },
       progress: { a: 'cubeA', b: 'goalA', sigma: 0.2 },
     },
-    {
-      name: 'pick-b',
-      predicate: { kind: 'all', of: [{ kind: 'distance', a: 'grip', b: 'cubeB', below: 0.02 }, { kind: 'gripper', state: 'closed', threshold: 0.045 }] },
-      progress: { a: 'grip', b: 'cubeB', sigma: 0.1 },
-    },
+    graspStage('pick-b', 'cubeB', 0.1),
     {
       name: 'place-b',
       predicate: { kind: 'distance', a: 'cubeB', b: 'goalB', below: 0.04 },
