@@ -247,13 +247,13 @@ export class SceneWorld {
   }
 
   /**
-   * Bounds what the gripper can do to an object near it, after each substep. A kinematic gripper
-   * has unbounded force, and the contact solver would otherwise press a pinched object into the table and then
-   * shoot it out at several times the gripper's speed. So: (1) an object within CAP_MARGIN and faster than max(cfg.maxObjectSpeed,
-   * the gripper's speed) is slowed to that speed (the role of max_linear_velocity and max_depenetration_velocity
-   * in PhysX and Isaac Lab); (2) such an object over its table whose lowest point lies more than SINK_LIMIT under the
-   * table top is projected back to that depth and loses its downward velocity (the non-penetration the table
-   * contact would enforce against a bounded force).
+   * Bounds what the gripper can do to an object near it, after each substep. A kinematic gripper has unbounded
+   * force, and the contact solver would otherwise press a pinched object into the table and then shoot it out at
+   * several times the gripper's speed. So an object within CAP_MARGIN of the gripper (1) moves at most
+   * max(cfg.maxObjectSpeed, the gripper's speed), the role of max_linear_velocity and max_depenetration_velocity
+   * in PhysX and Isaac Lab, and (2) over its table, is projected back to SINK_LIMIT under the table top when its
+   * lowest point lies deeper, losing its downward velocity (the non-penetration the table contact would keep
+   * against a bounded force).
    */
   private boundPinchedObjects(): void {
     const K = this.numObjects, p = this.gripPos, gv = this.gripVel, limit = this.cfg.maxObjectSpeed, t = this.scene.table;
