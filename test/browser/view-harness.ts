@@ -2,7 +2,8 @@
  * Test harness of the view: a Vite dev server on the repo root (127.0.0.1, a free port) and Debian's
  * Chromium driven by playwright-core in a fresh profile, with the flags of DESIGN.md section 7.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,4 +66,41 @@ export async function openView(page: Page, baseUrl: string, query: string, timeo
   }, undefined, { timeout: timeoutMs, polling: 100 });
   const err = await page.evaluate(() => window.cairnView!.state().error);
   if (err) throw new Error(`view failed: ${err}`);
+}
+
+/** Screenshots of the browser tests go here. */
+export const RESULTS = join(REPO_ROOT, 'test-results');
+
+/** What viewSession gives a test file: the server URL, the browser, and a page opener. */
+export interface ViewSession {
+  readonly baseUrl: string;
+  readonly browser: Awaited<ReturnType<typeof launchChromium>>;
+  /** Opens a page on the view at `query` and returns it with the list its console errors go to. */
+  open(query: string): Promise<{ page: Page; errors: string[] }>;
+}
+
+/** Starts Vite and Chromium before the file's tests (creating test-results/) and stops both after them. */
+export function viewSession(opts: { webgpu: boolean }): ViewSession {
+  let server: ViteDevServer | undefined;
+  let baseUrl = '';
+  let browser: Awaited<ReturnType<typeof launchChromium>> | undefined;
+  before(async () => {
+    mkdirSync(RESULTS, { recursive: true });
+    ({ server, url: baseUrl } = await startVite());
+    browser = await launchChromium(opts);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get baseUrl() { return baseUrl; },
+    get browser() { return browser!; },
+    async open(query) {
+      const page = await browser!.context.newPage();
+      const errors = collectErrors(page);
+      await openView(page, baseUrl, query);
+      return { page, errors };
+    },
+  };
 }

@@ -11,37 +11,16 @@
  *   UPDATE_DOCS=1 node scripts/run-tests.mjs browser/view-scene
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
 import type { ViewInstances } from '../../engine/view/main.ts';
-import { collectErrors, launchChromium, openView, REPO_ROOT, startVite } from './view-harness.ts';
+import { REPO_ROOT, RESULTS, viewSession } from './view-harness.ts';
 import { decodePng, pixelStats } from './view-png.ts';
 
-const RESULTS = join(REPO_ROOT, 'test-results');
-let server: ViteDevServer;
-let baseUrl: string;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
-
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  ({ server, url: baseUrl } = await startVite());
-  browser = await launchChromium({ webgpu: false });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-async function open(query: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.context.newPage();
-  const errors = collectErrors(page);
-  await openView(page, baseUrl, query);
-  return { page, errors };
-}
+const session = viewSession({ webgpu: false });
+const open = (query: string) => session.open(query);
 
 const state = (page: Page) => page.evaluate(() => window.cairnView!.state());
 const instances = (page: Page) => page.evaluate(() => window.cairnView!.instances());

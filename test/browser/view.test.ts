@@ -7,37 +7,15 @@
  * view-policy.test.ts (which also writes docs/screenshot.png).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { ViteDevServer } from 'vite';
-import { collectErrors, launchChromium, openView, REPO_ROOT, startVite } from './view-harness.ts';
+import { collectErrors, openView, RESULTS, viewSession } from './view-harness.ts';
 import { decodePng, pixelStats } from './view-png.ts';
 
-const RESULTS = join(REPO_ROOT, 'test-results');
-let server: ViteDevServer;
-let baseUrl: string;
-let browser: Awaited<ReturnType<typeof launchChromium>>;
-
-before(async () => {
-  mkdirSync(RESULTS, { recursive: true });
-  ({ server, url: baseUrl } = await startVite());
-  browser = await launchChromium({ webgpu: true });
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-/** Opens a page on the view and returns it with the list its console errors go to. */
-async function open(query: string): Promise<{ page: Page; errors: string[] }> {
-  const page = await browser.context.newPage();
-  const errors = collectErrors(page);
-  await openView(page, baseUrl, query);
-  return { page, errors };
-}
+const session = viewSession({ webgpu: true });
+const open = (query: string) => session.open(query);
 
 const state = (page: Page) => page.evaluate(() => window.cairnView!.state());
 
@@ -260,14 +238,14 @@ test('URL parameters open a given scene; an unreachable checkpoint URL and bad v
 });
 
 test('without WebGPU the page still runs and notes that a policy would use the CPU', async () => {
-  const page = await browser.context.newPage();
+  const page = await session.browser.context.newPage();
   const errors = collectErrors(page);
   try {
     // What a browser without WebGPU looks like to the page: navigator.gpu is undefined.
     await page.addInitScript(() => {
       Object.defineProperty(navigator, 'gpu', { value: undefined, configurable: true });
     });
-    await openView(page, baseUrl, '?task=push&envs=16&policy=scripted');
+    await openView(page, session.baseUrl, '?task=push&envs=16&policy=scripted');
     assert.equal(await page.evaluate(() => (navigator as unknown as { gpu?: unknown }).gpu === undefined), true);
     await waitState(page, 'the WebGPU check', 's.webgpu === false', 5000);
     const note = page.locator('.note', { hasText: 'CPU' }).filter({ hasText: 'WebGPU' });
