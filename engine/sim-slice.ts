@@ -45,6 +45,8 @@ export class SimSlice {
   shaping: SliceShaping | null = null;
   private readonly rng = new EpisodeRng(0, 0, 0);
   private readonly start: EpisodeStart;
+  /** [4] the action of the env being stepped, with its episode's action noise. */
+  private readonly act = new Float64Array(4);
 
   constructor(R: Rapier, task: TaskDef, batch: Batch, lo: number, hi: number, seed: number, cfg: PhysicsConfig, dr: DomainRandomization | null = null) {
     this.task = task;
@@ -93,16 +95,12 @@ export class SimSlice {
     for (let w = 0; w < this.worlds.length; w++) {
       const world = this.worlds[w], wlo = this.worldLo[w];
       for (let g = wlo; g < wlo + world.numEnvs; g++) {
-        const a = g * A, std = b.sceneParams[g * S + P_ACTION_NOISE];
-        let ax = b.action[a], ay = b.action[a + 1], az = b.action[a + 2], ag = b.action[a + 3];
-        if (std > 0) {
-          const ep = b.episodeIndex[g], t = 4 * b.episodeStep[g];
-          ax = clip1(ax + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t));
-          ay = clip1(ay + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 1));
-          az = clip1(az + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 2));
-          ag = clip1(ag + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, ep, t + 3));
+        const a = g * A, std = b.sceneParams[g * S + P_ACTION_NOISE], act = this.act;
+        for (let k = 0; k < 4; k++) {
+          act[k] = b.action[a + k];
+          if (std > 0) act[k] = clip1(act[k] + std * counterGaussian(this.seed ^ ACTION_NOISE_SALT, g, b.episodeIndex[g], 4 * b.episodeStep[g] + k));
         }
-        world.setTargetFromAction(g - wlo, ax, ay, az, ag);
+        world.setTargetFromAction(g - wlo, act[0], act[1], act[2], act[3]);
       }
       world.simulate();
       world.readState(b, wlo);
