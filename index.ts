@@ -3,6 +3,7 @@ export { makeEnv, VecEnv, MAX_ENVS, MAX_WORKERS, type EnvOptions, type StepResul
 export { listTasks, getTask } from './tasks/registry.ts';
 export type { TaskDef } from './tasks/task.ts';
 export { DEFAULT_PHYSICS, type PhysicsConfig } from './engine/physics/config.ts';
+export { stateLayout, STATE_LAYOUT_VERSION, type StateLayout, type StateRows } from './engine/state.ts';
 export { createBatch, batchLayout, type Batch, type BatchDims } from './engine/batch.ts';
 export * from './engine/policy/index.ts';
 export * from './engine/shaping/index.ts';

@@ -3,12 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 
-/** Median of a non-empty list. */
-export function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+export { median } from '../engine/numeric.ts';
+import { median } from '../engine/numeric.ts';
 
 /** The machine a result was measured on; `host` is a stable slug of CPU model and core count. */
 export function machineInfo(): { host: string; cpu: string; cores: number; memGiB: number; platform: string } {

@@ -8,7 +8,7 @@
  *
  * Flat layout, in this order, each field starting on a 16-byte boundary after KERNEL_RESERVED_BYTES
  * (N = numEnvs, O = obsDim, A = actDim, G = goalDim, P = numPoints, T = MAX_REWARD_TERMS, B = numBodies,
- * S = numSceneParams). The state block (every env's full state: what a reset samples and what snapshot/restore
+ * S = numSceneParams, W = stateRowWidth). The state block (every env's full state: what a reset samples and what snapshot/restore
  * copies) is bodyPose, bodyVel, fingerPos, fingerVel, mocapTarget, fingerTarget, desiredGoal, sceneParams,
  * episodeStep, episodeIndex and the shaping latch and potential (stage, maxStage, potential); every other
  * field is derived from it or belongs to the transition. Positions are env-local, z up.
@@ -52,6 +52,8 @@
  * | finalEpisodeLength  | i32     | [N]     | control steps of that episode                              |
  * | finalEpisodeMaxStage| i32     | [N]     | highest subgoal stage that episode latched                 |
  * | finalEpisodeSuccess | u8      | [N]     | success of its last state                                  |
+ * | pendingWrite        | u8      | [N]     | 1 where setState put a row into the block that the World has yet to take |
+ * | finalState          | f32     | [N, W]  | snapshot row (engine/state.ts) of the last state of an episode that ended at this step |
  *
  * The finalEpisode* fields are written where done = 1 (as finalObs is), with or without shaping, and keep
  * their value elsewhere.
@@ -124,7 +126,25 @@ export const BATCH_FIELDS = [
   ['finalEpisodeLength', 'i32', () => 1],
   ['finalEpisodeMaxStage', 'i32', () => 1],
   ['finalEpisodeSuccess', 'u8', () => 1],
+  ['pendingWrite', 'u8', () => 1],
+  ['finalState', 'f32', (d) => stateRowWidth(d)],
 ] as const satisfies readonly FieldSpec[];
+
+/**
+ * The state block's fields, in the order a snapshot row (engine/state.ts) packs them: everything an env's next step
+ * depends on, apart from Rapier's contact caches.
+ */
+export const STATE_FIELDS = [
+  'bodyPose', 'bodyVel', 'fingerPos', 'fingerVel', 'mocapTarget', 'fingerTarget', 'desiredGoal', 'sceneParams', 'episodeStep', 'episodeIndex',
+  'stage', 'maxStage', 'potential', 'episodeReturn', 'episodeShapedReturn', 'episodeTermSums',
+] as const;
+
+/** Floats in one snapshot row: the per-env widths of the STATE_FIELDS. */
+export function stateRowWidth(d: BatchDims): number {
+  let w = 0;
+  for (const name of STATE_FIELDS) w += (BATCH_FIELDS as readonly FieldSpec[]).find((f) => f[0] === name)![2](d);
+  return w;
+}
 
 type FieldName = (typeof BATCH_FIELDS)[number][0];
 type FieldOf<K extends FieldKind> = Extract<(typeof BATCH_FIELDS)[number], readonly [string, K, unknown]>[0];

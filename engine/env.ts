@@ -16,7 +16,9 @@ import type { WorkerPool } from './workers/worker-pool.ts';
 import { ShapingKernel } from './shaping/kernel.ts';
 import type { ShapingConfig, SubgoalSpec } from './shaping/spec.ts';
 import { recordEpisode, SLOT_STAT_WORDS, statsFromWords, summarizeEpisodeStats, type EpisodeStats, type EpisodeSummary } from './shaping/stats.ts';
-import { CMD_RESET, CMD_RESET_SEEDED, CMD_STEP } from './workers/protocol.ts';
+import { CMD_RESET, CMD_RESET_SEEDED, CMD_STEP, CMD_WRITE_STATE } from './workers/protocol.ts';
+import { checkEnvIds, checkPackable, checkRow, checkSameLayout, packRow, stateLayout, unpackRow, type StateLayout, type StateRows } from './state.ts';
+import { FINGER_MAX_OPEN, FINGER_TARGET_MIN } from './physics/fetch-scene.ts';
 
 /** Most envs one vector env may hold (a batch of this size is ~100 MB). */
 export const MAX_ENVS = 65536;
@@ -106,6 +108,8 @@ export class VecEnv {
   private readonly finished = new Float64Array(SLOT_STAT_WORDS);
   private closed = false;
   private started = false;
+  /** Layout of the rows getState returns and setState takes. */
+  readonly stateLayout: StateLayout;
 
   /** Use makeEnv(). */
   constructor(task: TaskDef, batch: Batch, physics: PhysicsConfig, shaper: ShapingKernel, slice: SimSlice | null, pool: WorkerPool | null) {
@@ -121,6 +125,7 @@ export class VecEnv {
     this.actDim = task.actDim;
     this.goalDim = task.goalDim;
     this.controlDt = physics.dt * physics.substeps;
+    this.stateLayout = stateLayout(task.name, batch.layout);
     const b = batch;
     this.result = {
       obs: b.obs, achievedGoal: b.achievedGoal, desiredGoal: b.desiredGoal, reward: b.reward, terminated: b.terminated, truncated: b.truncated,
@@ -173,6 +178,59 @@ export class VecEnv {
     for (let i = 0; i < this.numEnvs; i++) {
       if (b.done[i]) recordEpisode(this.finished, b.finalEpisodeSuccess[i], b.finalEpisodeReturn[i], b.finalEpisodeShapedReturn[i], b.finalEpisodeTermSums, i * MAX_REWARD_TERMS, b.finalEpisodeMaxStage[i], b.finalEpisodeLength[i]);
     }
+    return this.result;
+  }
+
+  /**
+   * Snapshot: the state-block rows of envs `envIds` (default all, in order) as [M, rowWidth] f32 with their
+   * layout (engine/state.ts). `setState` puts them back, into the same envs or others.
+   */
+  getState(envIds?: ArrayLike<number>): StateRows {
+    this.checkOpen();
+    if (!this.started) throw new Error('getState: call reset() first');
+    const ids = envIds === undefined ? null : checkEnvIds(envIds, this.numEnvs, 'getState');
+    const m = ids ? ids.length : this.numEnvs;
+    const data = new Float32Array(m * this.stateLayout.rowWidth);
+    for (let r = 0; r < m; r++) {
+      const g = ids ? ids[r] : r;
+      checkPackable(this.batch, g);
+      packRow(this.batch, this.stateLayout, g, data, r * this.stateLayout.rowWidth);
+    }
+    return { layout: this.stateLayout, data };
+  }
+
+  /**
+   * Restore: puts row r of `rows` into env envIds[r] (default: row i into env i), goal, episode step, scene
+   * parameters and the shaping latch included, and recomputes that env's obs, achieved goal, points and Φ, so the
+   * next `step` continues from the restored state. Rows are checked first (layout, finite values, unit
+   * quaternions, counters and fingers in range); a bad row throws before any env changes. The returned views
+   * hold the restored envs' new obs; the transition fields (reward, done, …) keep the last step's values.
+   */
+  setState(rows: StateRows | Float32Array, envIds?: ArrayLike<number>): StepResult {
+    this.checkOpen();
+    if (!this.started) throw new Error('setState: call reset() first');
+    const L = this.stateLayout;
+    let data: Float32Array;
+    if (rows instanceof Float32Array) data = rows;
+    else {
+      if (!rows || typeof rows !== 'object' || !(rows.data instanceof Float32Array)) throw new Error('setState: rows must be a Float32Array or { layout, data: Float32Array } from getState');
+      checkSameLayout(rows.layout, L, 'setState');
+      data = rows.data;
+    }
+    if (data.length % L.rowWidth !== 0) throw new Error(`setState: ${data.length} floats is not a whole number of ${L.rowWidth}-float rows`);
+    const m = data.length / L.rowWidth;
+    const ids = envIds === undefined ? null : checkEnvIds(envIds, this.numEnvs, 'setState');
+    if (ids ? ids.length !== m : m !== this.numEnvs) throw new Error(`setState: ${m} rows for ${ids ? ids.length : this.numEnvs} envs`);
+    const lim = { maxEpisodeSteps: this.task.maxEpisodeSteps, numStages: this.shaper.numStages, maxFingerOpening: FINGER_MAX_OPEN, minFingerTarget: FINGER_TARGET_MIN };
+    for (let r = 0; r < m; r++) checkRow(data, L, r, lim, 'setState');
+    const b = this.batch;
+    for (let r = 0; r < m; r++) {
+      const g = ids ? ids[r] : r;
+      unpackRow(data, L, r, b, g);
+      b.pendingWrite[g] = 1;
+    }
+    if (this.slice) this.slice.writePending();
+    else this.pool!.run(CMD_WRITE_STATE);
     return this.result;
   }
 

@@ -48,14 +48,15 @@ export interface RolloutStats {
   meanReturn: number;
 }
 
-/** Steps env `steps` times from a fresh reset; onProgress sees the running stats after each step. */
-export async function rollout(env: VecEnv, source: ActionSource, steps: number, onProgress?: (done: number, s: RolloutStats) => void): Promise<RolloutStats> {
+/** Steps env `steps` times from a fresh reset; onProgress sees the running stats after each step, a recorder every step. */
+export async function rollout(env: VecEnv, source: ActionSource, steps: number, onProgress?: (done: number, s: RolloutStats) => void, recorder?: { start(): void; afterStep(): void }): Promise<RolloutStats> {
   const N = env.numEnvs;
   const out = new Float32Array(N * env.actDim);
   const ret = new Float64Array(N);
   const s: RolloutStats = { envSteps: 0, wallSeconds: 0, envStepsPerSec: 0, envSeconds: 0, actSeconds: 0, episodes: 0, successes: 0, successRate: Number.NaN, meanReturn: Number.NaN };
   let returnSum = 0;
   let r = env.reset();
+  recorder?.start();
   const t0 = performance.now();
   for (let t = 0; t < steps; t++) {
     const ta = performance.now();
@@ -63,6 +64,7 @@ export async function rollout(env: VecEnv, source: ActionSource, steps: number, 
     const tb = performance.now();
     r = env.step(out);
     s.envSeconds += (performance.now() - tb) / 1000;
+    recorder?.afterStep();
     s.actSeconds += (tb - ta) / 1000;
     for (let i = 0; i < N; i++) {
       ret[i] += r.reward[i];

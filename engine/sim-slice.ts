@@ -18,6 +18,7 @@ import type { Rapier } from './physics/rapier.ts';
 import { VEL_WIDTH } from './physics/scene-def.ts';
 import { SceneWorld } from './physics/scene-world.ts';
 import { counterGaussian, EpisodeRng } from './rng.ts';
+import { packRow, stateLayout, type StateLayout } from './state.ts';
 import { goalReached, poseAt, sparseReward, velAt, type EpisodeStart, type TaskDef } from '../tasks/task.ts';
 
 /** Salts that separate the action-noise and observation-noise streams from the episode stream. */
@@ -28,6 +29,8 @@ const OBS_NOISE_SALT = 0x0b5e7e5d;
 export interface SliceShaping {
   step(lo: number, hi: number): void;
   reset(lo: number, hi: number, onlyDone: boolean): void;
+  /** Recomputes Φ of envs [lo, hi) at their latched stage from their points. */
+  refreshPotential(lo: number, hi: number): void;
 }
 
 export class SimSlice {
@@ -45,6 +48,8 @@ export class SimSlice {
   shaping: SliceShaping | null = null;
   private readonly rng = new EpisodeRng(0, 0, 0);
   private readonly start: EpisodeStart;
+  /** Layout of the snapshot rows written into batch.finalState. */
+  private readonly rowLayout: StateLayout;
   /** [4] the action of the env being stepped, with its episode's action noise. */
   private readonly act = new Float64Array(4);
 
@@ -57,6 +62,7 @@ export class SimSlice {
     this.dr = dr;
     this.controlDt = cfg.dt * cfg.substeps;
     this.followOmega = cfg.followOmega;
+    this.rowLayout = stateLayout(task.name, batch.layout);
     try {
       for (let a = lo; a < hi; a += cfg.envsPerWorld) {
         this.worldLo.push(a);
@@ -140,6 +146,7 @@ export class SimSlice {
       b.finalEpisodeLength[g] = b.episodeStep[g];
       b.finalEpisodeMaxStage[g] = b.maxStage[g];
       b.finalEpisodeSuccess[g] = b.success[g];
+      packRow(b, this.rowLayout, g, b.finalState, g * this.rowLayout.rowWidth);
     }
     // AUTORESET (same-step: the returned obs starts the next episode; finalObs keeps the last one)
     if (!anyDone) return;
@@ -182,6 +189,20 @@ export class SimSlice {
     const { world, lo } = this.worldOf(g);
     world.writeState(this.batch, lo, g);
     this.writeOutputs(g);
+  }
+
+  /**
+   * Takes the rows setState flagged in batch.pendingWrite: puts each into its World, recomputes the derived views
+   * and Φ (at the row's latched stage), and clears the flag.
+   */
+  writePending(): void {
+    const b = this.batch;
+    for (let g = this.lo; g < this.hi; g++) {
+      if (!b.pendingWrite[g]) continue;
+      this.writeState(g);
+      if (this.shaping) this.shaping.refreshPotential(g, g + 1);
+      b.pendingWrite[g] = 0;
+    }
   }
 
   /** The World holding batch env g, the batch index of that World's first env, and g's index inside it. */

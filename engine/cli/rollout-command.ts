@@ -10,14 +10,17 @@ import { createBackend, type BackendKind } from '../train/select-backend.ts';
 import type { PolicyBackend } from '../train/backend.ts';
 import { getTask } from '../../tasks/registry.ts';
 import { ProgressBar } from './progress.ts';
+import { EpisodeRecorder } from '../record/recorder.ts';
+import { writeAtomic } from '../fs-atomic.ts';
+import { checkWritableFile } from './paths.ts';
 
-export const ROLLOUT_USAGE = `cairn rollout [--task push] [--envs 1024] [--steps 2000] [--workers 1] [--policy random|scripted|mlp] [--checkpoint RUN_DIR] [--hidden 64,64] [--backend auto|wasm|webgpu] [--deterministic] [--shaping sparse|dense|pbrs|bonus|gated] [--seed 0] [--json]`;
+export const ROLLOUT_USAGE = `cairn rollout [--task push] [--envs 1024] [--steps 2000] [--workers 1] [--policy random|scripted|mlp] [--checkpoint RUN_DIR] [--hidden 64,64] [--backend auto|wasm|webgpu] [--deterministic] [--shaping sparse|dense|pbrs|bonus|gated] [--seed 0] [--record FILE] [--record-episodes 16] [--json]`;
 
 const POLICIES = ['random', 'scripted', 'mlp'];
 
 /** Runs the rollout command with its arguments; returns the process exit code. */
 export async function rolloutCommand(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, { task: 'string', envs: 'number', steps: 'number', workers: 'number', policy: 'string', shaping: 'string', seed: 'number', json: 'boolean', checkpoint: 'string', hidden: 'string', backend: 'string', deterministic: 'boolean' });
+  const f = parseFlags(argv, { task: 'string', envs: 'number', steps: 'number', workers: 'number', policy: 'string', shaping: 'string', seed: 'number', json: 'boolean', checkpoint: 'string', hidden: 'string', backend: 'string', deterministic: 'boolean', record: 'string', 'record-episodes': 'number' });
   const task = (f.task as string | undefined) ?? 'push';
   const steps = (f.steps as number | undefined) ?? 2000;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${steps}`);
@@ -25,6 +28,11 @@ export async function rolloutCommand(argv: string[]): Promise<number> {
   if (!POLICIES.includes(policy)) throw new Error(`--policy must be one of ${POLICIES.join(', ')}, got '${policy}'`);
   const seed = (f.seed as number | undefined) ?? 0;
   const shaping = { mode: ((f.shaping as string | undefined) ?? 'sparse') as ShapingMode };
+  const recordFile = f.record as string | undefined;
+  const recordEpisodes = (f['record-episodes'] as number | undefined) ?? 16;
+  if (f['record-episodes'] !== undefined && recordFile === undefined) throw new Error('--record-episodes goes with --record FILE');
+  if (!Number.isInteger(recordEpisodes) || recordEpisodes < 1 || recordEpisodes > 100000) throw new Error(`--record-episodes must be an integer in [1, 100000], got ${recordEpisodes}`);
+  if (recordFile !== undefined) await checkWritableFile(recordFile, '--record');
   if (policy !== 'mlp' && (f.checkpoint !== undefined || f.hidden !== undefined || f.backend !== undefined || f.deterministic !== undefined)) throw new Error('--checkpoint, --hidden, --backend and --deterministic go with --policy mlp');
   const ckpt = f.checkpoint !== undefined ? await loadCheckpoint(f.checkpoint as string) : null;
   if (ckpt && f.task !== undefined && getTask(task).name !== ckpt.manifest.task) throw new Error(`--task ${task} differs from the checkpoint's task ${ckpt.manifest.task}`);
@@ -47,8 +55,13 @@ export async function rolloutCommand(argv: string[]): Promise<number> {
     console.error(`cairn rollout: ${env.task.name}, ${env.numEnvs} envs, ${env.numWorkers} worker(s), ${steps} steps, policy ${source.name}, shaping ${env.shaping.mode}, physics dt ${env.physics.dt} × ${env.physics.substeps}`);
     env.takeEpisodeStats();
     const bar = new ProgressBar(steps, 'rollout');
-    const stats = await rollout(env, source, steps, (done, s) => bar.update(done, `${Math.round(s.envStepsPerSec).toLocaleString('en-US')} env-steps/s, success ${fmtRate(s.successRate)}`));
+    const recorder = recordFile === undefined ? null : new EpisodeRecorder(env, { maxEpisodes: recordEpisodes, seed });
+    const stats = await rollout(env, source, steps, (done, s) => bar.update(done, `${Math.round(s.envStepsPerSec).toLocaleString('en-US')} env-steps/s, success ${fmtRate(s.successRate)}`), recorder ?? undefined);
     bar.finish();
+    if (recorder) {
+      await writeAtomic(recordFile!, await recorder.encode());
+      console.error(`cairn rollout: recorded ${recorder.episodes} episode(s) into ${recordFile}${recorder.episodes < recordEpisodes ? ` (fewer than ${recordEpisodes} finished in ${steps} steps)` : ''}`);
+    }
     const ep = env.takeEpisodeSummary();
     const stages = Object.fromEntries(env.stageNames.map((name, k) => [name, +ep.stageReached[k].toFixed(4)]));
     const summary = {

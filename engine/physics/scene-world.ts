@@ -416,17 +416,21 @@ export class SceneWorld {
     const pose = b.bodyPose, vel = b.bodyVel;
     for (let i = 0; i < this.numEnvs; i++) {
       const g = lo + i, po = g * B * POSE_WIDTH, vo = g * B * VEL_WIDTH;
+      // The gripper's state is rounded to the block's f32 here, so the block holds all of it exactly and a
+      // restore (writeState) continues from the very numbers the World goes on from.
       for (let k = 0; k < 3; k++) {
-        pose[po + k] = this.gripPos[3 * i + k];
-        vel[vo + k] = this.gripVel[3 * i + k];
+        const j = 3 * i + k;
+        this.gripPos[j] = pose[po + k] = Math.fround(this.gripPos[j]);
+        this.gripVel[j] = vel[vo + k] = Math.fround(this.gripVel[j]);
         vel[vo + 3 + k] = 0;
-        b.mocapTarget[3 * g + k] = this.target[3 * i + k];
+        this.target[j] = b.mocapTarget[3 * g + k] = Math.fround(this.target[j]);
       }
       pose[po + 3] = 0; pose[po + 4] = 0; pose[po + 5] = 0; pose[po + 6] = 1;
       for (let f = 0; f < 2; f++) {
-        b.fingerPos[2 * g + f] = this.fingerQ[2 * i + f];
-        b.fingerVel[2 * g + f] = this.fingerV[2 * i + f];
-        b.fingerTarget[2 * g + f] = this.fingerTarget[2 * i + f];
+        const j = 2 * i + f;
+        this.fingerQ[j] = b.fingerPos[2 * g + f] = Math.fround(this.fingerQ[j]);
+        this.fingerV[j] = b.fingerVel[2 * g + f] = Math.fround(this.fingerV[j]);
+        this.fingerTarget[j] = b.fingerTarget[2 * g + f] = Math.fround(this.fingerTarget[j]);
       }
       for (let k = 0; k < K; k++) {
         const o = i * K + k;

@@ -144,6 +144,12 @@ export class ShapingKernel implements Shaper {
     x.step(this.tableOffset, lo, hi, this.slot);
   }
 
+  refreshPotential(lo = 0, hi = this.batch.numEnvs): void {
+    const x = this.live();
+    checkRange(lo, hi, this.batch.numEnvs);
+    x.refreshPotential(this.tableOffset, lo, hi, this.slot);
+  }
+
   reset(lo = 0, hi = this.batch.numEnvs, onlyDone = false): void {
     const x = this.live();
     checkRange(lo, hi, this.batch.numEnvs);

@@ -80,12 +80,16 @@ export class ShapingReference implements Shaper {
     const next = validateShapingConfig({ ...this.cfg, ...config });
     const reweighted = next.weight !== this.cfg.weight;
     this.cfg = next;
-    if (reweighted) {
-      const b = this.batch;
-      for (let i = 0; i < b.numEnvs; i++) {
-        this.loadPoints(i);
-        b.potential[i] = this.potentialOf(b.stage[i]);
-      }
+    if (reweighted) this.refreshPotential();
+  }
+
+  refreshPotential(lo = 0, hi = this.batch.numEnvs): void {
+    this.check();
+    checkRange(lo, hi, this.batch.numEnvs);
+    const b = this.batch;
+    for (let i = lo; i < hi; i++) {
+      this.loadPoints(i);
+      b.potential[i] = this.potentialOf(b.stage[i]);
     }
   }
 

@@ -23,6 +23,8 @@ export interface Shaper {
   step(lo?: number, hi?: number): void;
   /** Starts the episode of envs [lo, hi) (only those with done = 1 when onlyDone): latch from 0, Φ(s0), accumulators zeroed. */
   reset(lo?: number, hi?: number, onlyDone?: boolean): void;
+  /** Recomputes Φ of envs [lo, hi) (default all) at their latched stage from their points, as after a restore. */
+  refreshPotential(lo?: number, hi?: number): void;
   /** Replaces fields of the config (missing fields keep their value); Φ of every env is recomputed when the weight changes. */
   setConfig(config: Partial<ShapingConfig>): void;
   /** Releases what the shaper holds; using it afterwards throws. */

@@ -5,13 +5,9 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { writeAtomic } from '../fs-atomic.ts';
 import { decodeCheckpoint, encodeCheckpoint, MANIFEST_FILE, type CheckpointArrays, type CheckpointManifest } from './checkpoint.ts';
 
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
-  await fs.writeFile(tmp, data);
-  await fs.rename(tmp, file);
-}
 
 /** Writes a checkpoint into dir (created if needed) and returns the manifest's path. */
 export async function saveCheckpoint(dir: string, meta: Omit<CheckpointManifest, 'format' | 'version' | 'createdAt' | 'weights' | 'numParams'>, arrays: CheckpointArrays): Promise<string> {

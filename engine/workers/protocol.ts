@@ -18,6 +18,8 @@ export const CMD_RESET = 2;
 export const CMD_RESET_SEEDED = 3;
 export const CMD_CONFIGURE = 4;
 export const CMD_CLOSE = 5;
+/** Put the state-block rows flagged in batch.pendingWrite into the Worlds (env.setState). */
+export const CMD_WRITE_STATE = 6;
 /** Status values. */
 export const STATUS_OK = 0;
 export const STATUS_ERROR = 1;

@@ -9,7 +9,7 @@ import type { SubgoalSpec } from '../shaping/spec.ts';
 import type { DomainRandomization } from '../domain-randomization.ts';
 import { getTask } from '../../tasks/registry.ts';
 import {
-  CMD, CMD_CLOSE, CMD_RESET, CMD_RESET_SEEDED, CMD_STEP, DONE, SEQ, STATUS, STATUS_ERROR, STATUS_OK, readMessage, workerControl, writeMessage,
+  CMD, CMD_CLOSE, CMD_RESET, CMD_RESET_SEEDED, CMD_STEP, CMD_WRITE_STATE, DONE, SEQ, STATUS, STATUS_ERROR, STATUS_OK, readMessage, workerControl, writeMessage,
 } from './protocol.ts';
 
 /** What the main thread hands each worker at start. */
@@ -52,6 +52,7 @@ for (;;) {
       const { seed, startEpisode } = JSON.parse(readMessage(ctrl)) as { seed: number; startEpisode: number };
       slice.resetAll(seed, startEpisode);
     }
+    else if (cmd === CMD_WRITE_STATE) slice.writePending();
     else if (cmd === CMD_CLOSE) {
       slice.free();
       shaper.free();

@@ -47,6 +47,9 @@ export class WorkerPool {
       await pool.terminate();
       throw e;
     }
+    // Commands block the caller in Atomics.wait, so idle workers need not keep the process alive: a script that
+    // ends without env.close() exits, and its workers end with it.
+    for (const w of pool.workers) w.unref();
     return pool;
   }
 

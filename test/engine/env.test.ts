@@ -255,3 +255,12 @@ describe('resources', () => {
     assert.throws(() => env.reset(), /used after close/);
   });
 });
+
+describe('process lifetime', () => {
+  it('a script that never calls close() on a worker env still exits', () => {
+    const res = spawnSync(process.execPath, ['--import', 'tsx', 'test/fixtures/no-close.ts'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(res.signal, null, 'the script hung and was killed');
+    assert.equal(res.status, 0, res.stderr);
+    assert.equal(res.stdout.trim(), 'stepped');
+  });
+});

@@ -280,3 +280,33 @@ test('episode accumulators at the end of an episode, hand-counted on 4 envs, and
   assert.equal(s.termSums.dense, 0);
   assertClose(s.termSums.gated, -2 * 0.493077, 1e-5, 'Σ gated');
 });
+
+test('refreshPotential recomputes Φ on a sub-range only, at the stored stage; kernel and reference agree', async () => {
+  const [a, b] = twinBatches(pushDims(13));
+  const ka = await ShapingKernel.create(a, KITCHEN_SINK_SPEC, PUSH_POINTS, { mode: 'pbrs', gamma: 0.9, weight: 1.5 });
+  const rb = ShapingReference.create(b, KITCHEN_SINK_SPEC, PUSH_POINTS, { mode: 'pbrs', gamma: 0.9, weight: 1.5 });
+  const r = rng(77);
+  for (let i = 0; i < 13; i++) randomState(a, i, r);
+  copyBatch(a, b);
+  ka.reset();
+  rb.reset();
+  // A restore: new points and a stored stage that the latch did not produce, in envs 3..8 only.
+  for (let i = 0; i < 13; i++) randomState(a, i, r);
+  for (let i = 3; i < 9; i++) a.stage[i] = i % 4;
+  copyBatch(a, b);
+  const before = Float32Array.from(a.potential);
+  ka.refreshPotential(3, 9);
+  rb.refreshPotential(3, 9);
+  assertOutputsEqual(a, b, 'after refreshPotential');
+  for (let i = 0; i < 13; i++) if (i < 3 || i >= 9) assert.equal(a.potential[i], before[i], `Φ[${i}] outside the range changed`);
+  let changed = 0;
+  for (let i = 3; i < 9; i++) if (a.potential[i] !== before[i]) changed++;
+  assert.ok(changed >= 4, `only ${changed} of 6 potentials changed`);
+  // Φ at stage k lies in [w·k, w·(k + 1)] (the progress term is in [0, 1]); the stage stays as stored.
+  for (let i = 3; i < 9; i++) {
+    const k = Math.min(a.stage[i], 3);
+    assert.equal(a.stage[i], i % 4);
+    assert.ok(a.potential[i] >= 1.5 * k - 1e-5 && a.potential[i] <= 1.5 * (k + 1) + 1e-5, `Φ[${i}] = ${a.potential[i]} at stage ${k}`);
+  }
+  assert.throws(() => ka.refreshPotential(5, 14), /env range \[5, 14\) is not inside \[0, 13\)/);
+});
