@@ -2,19 +2,18 @@
  * The recording file: episodes as snapshot rows (engine/state.ts), actions, rewards, stages and reward terms per
  * step, in one binary with a JSON manifest. Browser-safe (no Node imports): the view reads it too.
  *
- * Layout: "CAIRNREC" (8 bytes), u32 LE container version, u32 LE manifest byte length, the manifest as UTF-8 JSON,
- * zero padding to a multiple of 4, then the payload: little-endian f32. Per episode the payload holds its start
+ * The file is a container (engine/record/container.ts) with magic "CAIRNREC". Per episode the payload holds its start
  * row [W], then per step [STEP_HEAD + A + T + W]: reward, shapedReward, stage, success, the action [A] (clipped),
  * the reward terms [T] and the row of the state the step reached (before any autoreset). The manifest carries the
  * payload's SHA-256; a truncated, corrupt or foreign file is refused with the reason.
  */
 import type { StateLayout } from '../state.ts';
+import { decodeContainer, encodeContainer } from './container.ts';
 
 export const RECORDING_MAGIC = 'CAIRNREC';
 export const RECORDING_VERSION = 1;
 /** Floats at the head of each step record: reward, shapedReward, stage, success. */
 export const STEP_HEAD = 4;
-const HEADER_BYTES = 16;
 
 /** One recorded episode's place in the payload. */
 export interface EpisodeEntry {
@@ -77,64 +76,17 @@ export function stepFields(m: Pick<RecordingManifest, 'actDim' | 'numTerms'>) {
   return { reward: 0, shapedReward: 1, stage: 2, success: 3, action: STEP_HEAD, terms: STEP_HEAD + m.actDim, row: STEP_HEAD + m.actDim + m.numTerms };
 }
 
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const d = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  return Array.from(d, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-
-function payloadBytes(payload: Float32Array): Uint8Array {
-  const out = new Uint8Array(payload.length * 4);
-  const dv = new DataView(out.buffer);
-  for (let k = 0; k < payload.length; k++) dv.setFloat32(4 * k, payload[k], true);
-  return out;
-}
-
 /** Encodes a manifest (its sha256 and payloadFloats are filled in here) and payload into the file's bytes. */
-export async function encodeRecording(manifest: Omit<RecordingManifest, 'sha256' | 'payloadFloats'>, payload: Float32Array): Promise<Uint8Array> {
-  const body = payloadBytes(payload);
-  const full: RecordingManifest = { ...manifest, payloadFloats: payload.length, sha256: await sha256Hex(body) };
-  const json = new TextEncoder().encode(JSON.stringify(full));
-  const pad = (4 - ((HEADER_BYTES + json.length) % 4)) % 4;
-  const out = new Uint8Array(HEADER_BYTES + json.length + pad + body.length);
-  out.set(new TextEncoder().encode(RECORDING_MAGIC), 0);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(8, RECORDING_VERSION, true);
-  dv.setUint32(12, json.length, true);
-  out.set(json, HEADER_BYTES);
-  out.set(body, HEADER_BYTES + json.length + pad);
-  return out;
+export function encodeRecording(manifest: Omit<RecordingManifest, 'sha256' | 'payloadFloats'>, payload: Float32Array): Promise<Uint8Array> {
+  return encodeContainer(RECORDING_MAGIC, RECORDING_VERSION, manifest, payload);
 }
 
 /** Decodes and checks a recording file's bytes; throws naming what is wrong (foreign, truncated, corrupt, inconsistent). */
 export async function decodeRecording(bytes: Uint8Array): Promise<Recording> {
-  if (bytes.length < HEADER_BYTES || new TextDecoder().decode(bytes.subarray(0, 8)) !== RECORDING_MAGIC) {
-    throw new Error(`recording: not a cairn recording (the file does not start with "${RECORDING_MAGIC}")`);
-  }
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = dv.getUint32(8, true);
-  if (version !== RECORDING_VERSION) throw new Error(`recording: container version ${version}, this cairn reads version ${RECORDING_VERSION}`);
-  const mLen = dv.getUint32(12, true);
-  if (HEADER_BYTES + mLen > bytes.length) throw new Error(`recording: truncated (the manifest needs ${mLen} bytes, the file has ${bytes.length - HEADER_BYTES} after the header)`);
-  let m: RecordingManifest;
-  try {
-    m = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(HEADER_BYTES, HEADER_BYTES + mLen)));
-  } catch (e) {
-    throw new Error(`recording: the manifest is not valid JSON (${(e as Error).message})`);
-  }
-  if (!m || m.format !== 'cairn-recording' || m.version !== RECORDING_VERSION) throw new Error(`recording: the manifest is not a version-${RECORDING_VERSION} cairn-recording`);
-  const start = HEADER_BYTES + mLen + ((4 - ((HEADER_BYTES + mLen) % 4)) % 4);
-  if (!Number.isInteger(m.payloadFloats) || m.payloadFloats < 0) throw new Error(`recording: payloadFloats ${m.payloadFloats} is not a count`);
-  const have = bytes.length - start;
-  if (have !== m.payloadFloats * 4) {
-    throw new Error(have < m.payloadFloats * 4 ? `recording: truncated (payload has ${have} of ${m.payloadFloats * 4} bytes)` : `recording: ${have - m.payloadFloats * 4} bytes after the payload`);
-  }
-  const body = bytes.subarray(start);
-  const sum = await sha256Hex(body);
-  if (sum !== m.sha256) throw new Error(`recording: corrupt payload (SHA-256 ${sum} differs from the manifest's ${m.sha256})`);
+  const { manifest, payload } = await decodeContainer(bytes, RECORDING_MAGIC, RECORDING_VERSION, 'recording');
+  const m = manifest as unknown as RecordingManifest;
+  if (m.format !== 'cairn-recording' || m.version !== RECORDING_VERSION) throw new Error(`recording: the manifest is not a version-${RECORDING_VERSION} cairn-recording`);
   checkManifest(m);
-  const payload = new Float32Array(m.payloadFloats);
-  const pv = new DataView(body.buffer, body.byteOffset, body.byteLength);
-  for (let k = 0; k < payload.length; k++) payload[k] = pv.getFloat32(4 * k, true);
   return { manifest: m, payload };
 }
 
