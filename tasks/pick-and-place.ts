@@ -71,6 +71,7 @@ export const pickAndPlace: TaskDef = {
   pointNames: ['grip', 'object', 'goal', 'carryHeight'],
   subgoals: PICK_SUBGOALS,
   obsLayout: FETCH_OBJECT_OBS,
+  cell: { goalCell: 0.05, gripCell: 0.2 },
   sampleEpisode(rng, out) {
     sampleFetchEpisode(rng, out, INITIAL_GRIP, { objRange: PUSH_OBJ_RANGE, minObjDist: PUSH_MIN_OBJ_DIST, targetRange: PUSH_TARGET_RANGE, targetOffsetX: 0, airRange: PICK_AIR_RANGE });
   },

@@ -67,6 +67,7 @@ export const push: TaskDef = {
   pointNames: ['grip', 'object', 'goal'],
   subgoals: PUSH_SUBGOALS,
   obsLayout: FETCH_OBJECT_OBS,
+  cell: { goalCell: 0.05, gripCell: 0.2 },
   sampleEpisode(rng, out) {
     sampleFetchEpisode(rng, out, INITIAL_GRIP, { objRange: PUSH_OBJ_RANGE, minObjDist: PUSH_MIN_OBJ_DIST, targetRange: PUSH_TARGET_RANGE, targetOffsetX: 0, airRange: 0 });
   },

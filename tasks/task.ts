@@ -7,6 +7,7 @@ import type { Batch } from '../engine/batch.ts';
 import type { EpisodeRng } from '../engine/rng.ts';
 import type { PpoConfig } from '../engine/train/ppo.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
+import type { CellSpec } from '../engine/explore/cells.ts';
 import { POSE_WIDTH, VEL_WIDTH, type SceneDef } from '../engine/physics/scene-def.ts';
 
 /**
@@ -49,6 +50,8 @@ export interface TaskDef {
   obsLayout: readonly ObsField[];
   /** PPO settings tuned for this task, over the trainer's defaults and under a run's own options (README, Learning). */
   ppoDefaults?: Readonly<Partial<Pick<PpoConfig, 'gamma' | 'gaeLambda' | 'numSteps'>>>;
+  /** Grid of Go-Explore's cell function for this task (engine/explore/cells.ts), over the default. */
+  cell?: Readonly<Partial<CellSpec>>;
   /** Samples the start of an episode from its counter-based stream. */
   sampleEpisode(rng: EpisodeRng, out: EpisodeStart): void;
   /** Writes env g's observation [obsDim] at obs[o] from the state block; velocities are scaled by controlDt like Fetch. */

@@ -1,6 +1,7 @@
 /** The cairn command line: dispatches to a subcommand and turns errors into a message and exit code 2. */
 import { rolloutCommand, ROLLOUT_USAGE } from './rollout-command.ts';
 import { replayCommand, REPLAY_USAGE } from './replay-command.ts';
+import { exploreCommand, EXPLORE_USAGE } from './explore-command.ts';
 import { evalCommand, EVAL_USAGE, trainCommand, TRAIN_USAGE } from './train-command.ts';
 
 const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
@@ -8,6 +9,7 @@ const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise
   eval: { usage: EVAL_USAGE, run: evalCommand },
   rollout: { usage: ROLLOUT_USAGE, run: rolloutCommand },
   replay: { usage: REPLAY_USAGE, run: replayCommand },
+  explore: { usage: EXPLORE_USAGE, run: exploreCommand },
 };
 
 const USAGE = `usage:\n${Object.values(COMMANDS).map((c) => '  ' + c.usage).join('\n')}`;

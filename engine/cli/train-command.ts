@@ -13,7 +13,7 @@ import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-
 import { flag, parseFlags, parseHidden } from './args.ts';
 import { ProgressBar } from './progress.ts';
 
-export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 20] [--envs 256] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98 (Reach 0.9)] [--gae-lambda 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--action-penalty 0] [--bound-penalty 1] [--critic auto|shaped|task] [--norm-adv true] [--subgoals SPEC.json] [--dr RANGES.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--resume] [--json]';
+export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 20] [--envs 256] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98 (Reach 0.9)] [--gae-lambda 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--action-penalty 0] [--bound-penalty 1] [--critic auto|shaped|task] [--norm-adv true] [--subgoals SPEC.json] [--dr RANGES.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--starts EXPLORE_DIR] [--demo-share 0.5] [--resume] [--json]';
 /** Shaping weight w of `cairn train` (Φ in [0, w·K]); 20 gave Push with PBRS ≥ 90% in 5M steps (README, Learning). */
 export const DEFAULT_TRAIN_WEIGHT = 20;
 export const EVAL_USAGE = 'cairn eval RUN_DIR [--episodes 500] [--backend auto|wasm|webgpu] [--seed S] [--json]';
@@ -46,7 +46,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
     task: 'string', shaping: 'string', weight: 'number', envs: 'number', steps: 'number', seed: 'number', workers: 'number', out: 'string', backend: 'string', threads: 'number',
     hidden: 'string', lr: 'number', 'num-steps': 'number', epochs: 'number', minibatches: 'number', gamma: 'number', 'ent-coef': 'number',
-    'eval-episodes': 'number', resume: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string', subgoals: 'string', dr: 'string', 'value-out-gain': 'number', 'action-penalty': 'number', critic: 'string', 'gae-lambda': 'number', 'bound-penalty': 'number',
+    'eval-episodes': 'number', resume: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string', subgoals: 'string', dr: 'string', 'value-out-gain': 'number', 'action-penalty': 'number', critic: 'string', 'gae-lambda': 'number', 'bound-penalty': 'number', starts: 'string', 'demo-share': 'number',
   });
   const task = flag(f, 'task', 'push');
   const shaping = flag(f, 'shaping', 'pbrs') as ShapingMode;
@@ -72,6 +72,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (f['norm-adv'] !== 'true' && f['norm-adv'] !== 'false') throw new Error(`--norm-adv must be true or false, got '${f['norm-adv']}'`);
     ppo.hp.normAdv = f['norm-adv'] === 'true';
   }
+  if (f['demo-share'] !== undefined && f.starts === undefined) throw new Error('--demo-share goes with --starts EXPLORE_DIR');
   const outDir = flag(f, 'out', path.join('runs', `${task.toLowerCase()}-${shaping}-s${seed}`));
   const json = flag(f, 'json', false);
   let bar: ProgressBar | null = null;
@@ -84,14 +85,18 @@ export async function trainCommand(argv: string[]): Promise<number> {
     subgoals: f.subgoals === undefined ? undefined : await readJsonFlag('subgoals', f.subgoals as string),
     domainRandomization: f.dr === undefined ? undefined : validateDomainRandomization(await readJsonFlag('dr', f.dr as string)),
     stopAfter: f['stop-after'] === undefined ? undefined : positiveInt('stop-after', f['stop-after'] as number),
+    starts: f.starts as string | undefined,
+    curriculum: f['demo-share'] === undefined ? undefined : { demoShare: f['demo-share'] as number },
   }, (info) => {
     console.error(`cairn train: ${task}, ${shaping} shaping, backend ${info.backend} (${info.reason}), ${info.iterations} iterations${info.startIteration ? `, resuming at ${info.startIteration}` : ''}, out ${outDir}`);
+    if (info.demos) console.error(`cairn train: ${info.demos.kept} demonstration(s) from ${f.starts} reproduce their success (${info.demos.failed} did not); episodes start along them, moving back as they succeed`);
     bar = new ProgressBar(info.iterations, 'train');
   }, (m) => {
     // Episodes end every 50 steps, not every iteration: show the latest iteration that finished some.
     if (m.episodes > 0) last = m;
     const e = last;
-    bar!.update(m.iteration, `${fmt(m.envSteps)} steps, ${fmt(m.sps)} env-steps/s, success ${e ? pct(e.successRate) : 'n/a'}, return ${e ? e.sparseReturn.toFixed(1) : 'n/a'} (shaped ${e ? e.shapedReturn.toFixed(1) : 'n/a'})`);
+    const starts = m.starts ? `, demo start ${m.starts.back} steps back` : '';
+    bar!.update(m.iteration, `${fmt(m.envSteps)} steps, ${fmt(m.sps)} env-steps/s, success ${e ? pct(e.successRate) : 'n/a'}, return ${e ? e.sparseReturn.toFixed(1) : 'n/a'} (shaped ${e ? e.shapedReturn.toFixed(1) : 'n/a'})${starts}`);
   });
   (bar as ProgressBar | null)?.finish();
   if (json) console.log(JSON.stringify({ successRate: result.successRate, envSteps: result.envSteps, wallSeconds: +result.wallSeconds.toFixed(1), checkpoint: result.checkpoint }));

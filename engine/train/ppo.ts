@@ -118,6 +118,8 @@ export interface IterationMetrics {
   /** Mean per-term sums of those episodes (sparse, dense, pbrs, bonus, gated). */
   terms: Record<string, number>;
   loss: PpoStats;
+  /** With demonstration starts (train --starts): the start's steps back from success, and the demo-started episodes of the iteration. */
+  starts?: { back: number; demoEpisodes: number; demoSuccessRate: number };
 }
 
 /** Width of the policy input of an env: its observation followed by its desired goal. */
@@ -164,6 +166,8 @@ export class PpoTrainer {
   private readonly nextValue: Float32Array;
   private readonly lr0: number;
   private started = false;
+  /** Called right after every env.step of a rollout (e.g. to restart finished episodes from chosen states). */
+  onStep: ((env: VecEnv) => void) | null = null;
 
   /** The env and backend are owned by the caller; totalSteps fixes the annealing schedule. */
   constructor(env: VecEnv, backend: PolicyBackend, config: PpoConfig, seed: number, totalSteps: number) {
@@ -227,6 +231,7 @@ export class PpoTrainer {
       });
       const t1 = performance.now();
       env.step(st.actions.subarray(t * N * A, (t + 1) * N * A));
+      this.onStep?.(env);
       const t2 = performance.now();
       envMs += t2 - t1;
       netMs += t1 - t0;

@@ -17,6 +17,18 @@ import { DEFAULT_PPO_CONFIG, PpoTrainer, policyInputDim, validatePpoConfig, type
 import { createBackend, type BackendKind } from './select-backend.ts';
 import { paramLayout } from '../policy/param-layout.ts';
 import { VALUE_OUT_GAIN } from '../policy/init.ts';
+import { readArchive } from '../explore/run.ts';
+import { DEFAULT_CURRICULUM, replayDemos, StartCurriculum, validateCurriculum, type CurriculumSettings } from '../explore/start-curriculum.ts';
+
+/** Reads a Go-Explore directory's successful trajectories and re-simulates them into demonstrations. */
+async function loadDemos(dir: string, task: string) {
+  const found = await readArchive(dir);
+  if (!found) throw new Error(`--starts: ${dir} holds no exploration archive (archive.bin); run cairn explore --out ${dir} first`);
+  const want = getTask(task).name;
+  if (found.info.task !== want) throw new Error(`--starts: the archive in ${dir} explored ${found.info.task}, this run trains ${want}`);
+  if (!found.archive.successes.length) throw new Error(`--starts: the archive in ${dir} holds no successful trajectory; explore longer`);
+  return replayDemos(want, found.archive.successes);
+}
 
 /** Options of a training run. */
 export interface TrainRunOptions {
@@ -49,6 +61,10 @@ export interface TrainRunOptions {
   initLogStd?: number;
   /** Stop after this many iterations of this invocation (a later --resume goes on); default: run to the end. */
   stopAfter?: number;
+  /** A Go-Explore run directory: episodes also start from states along its successful trajectories (engine/explore/start-curriculum.ts). */
+  starts?: string;
+  /** Settings of that start curriculum over DEFAULT_CURRICULUM. */
+  curriculum?: Partial<CurriculumSettings>;
 }
 
 /** The run's result, as `--json` prints it. */
@@ -69,13 +85,16 @@ function gcd(a: number, b: number): number {
 
 /** Settings a resumed run must share with the checkpoint. */
 function identity(o: TrainRunOptions, cfg: PpoConfig) {
-  return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, domainRandomization: o.domainRandomization ?? null, ppo: cfg };
+  return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, domainRandomization: o.domainRandomization ?? null, ppo: cfg, ...(o.starts !== undefined ? { starts: path.resolve(o.starts), curriculum: { ...DEFAULT_CURRICULUM, ...o.curriculum } } : {}) };
 }
 
 /** Trains as the options say; onIteration sees each iteration's metrics (for progress bars). */
-export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: string; reason: string; iterations: number; startIteration: number }) => void, onIteration: (m: IterationMetrics, t: PpoTrainer) => void): Promise<TrainRunResult> {
+export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: string; reason: string; iterations: number; startIteration: number; demos?: { kept: number; failed: number } }) => void, onIteration: (m: IterationMetrics, t: PpoTrainer) => void): Promise<TrainRunResult> {
   // Checked before anything is created, so a bad setting leaves no run directory behind.
   const cfg: PpoConfig = validatePpoConfig({ ...DEFAULT_PPO_CONFIG, ...getTask(o.task).ppoDefaults, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...o.ppo.hp } });
+  if (o.curriculum) validateCurriculum({ ...DEFAULT_CURRICULUM, ...o.curriculum });
+  // Demonstrations first: a bad archive fails before the run directory is touched.
+  const demoSet = o.starts === undefined ? null : await loadDemos(o.starts, o.task);
   await fs.mkdir(o.outDir, { recursive: true });
   const metricsPath = path.join(o.outDir, 'metrics.jsonl');
   const want = identity(o, cfg);
@@ -91,6 +110,12 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
   const t0 = performance.now();
   try {
     const trainer = new PpoTrainer(env, backend, cfg, o.seed, o.totalSteps);
+    const curriculum = demoSet ? new StartCurriculum(demoSet.demos, { ...DEFAULT_CURRICULUM, ...o.curriculum }, env.numEnvs, o.seed) : null;
+    if (curriculum) {
+      trainer.onStep = (e) => curriculum.afterStep(e);
+      const restored = (resumed?.manifest.config as { curriculumBack?: number } | undefined)?.curriculumBack;
+      if (restored !== undefined) curriculum.back = restored;
+    }
     // Episodes are 50 steps for every env at once, so every `aligned` iterations all envs start new episodes:
     // checkpoints are taken there, and a resumed run restarts those episodes exactly.
     const episodeLen = env.task.maxEpisodeSteps;
@@ -123,20 +148,24 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     } else {
       await fs.writeFile(metricsPath, '');
     }
-    onStart({ backend: backend.kind, reason: choice.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration });
+    onStart({ backend: backend.kind, reason: choice.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration, demos: demoSet ? { kept: demoSet.demos.length, failed: demoSet.failed } : undefined });
     let checkpoint = path.join(o.outDir, 'checkpoint.json');
     let lastSave = performance.now();
     const save = async () => {
       const opt = await backend.getOptimizerState();
       checkpoint = await saveCheckpoint(o.outDir, {
         task: env.task.name, obsDim: policyInputDim(env), actDim: env.actDim, hidden: o.hidden, seed: o.seed, envSteps: trainer.envSteps, iteration: trainer.iteration,
-        adamStep: opt.t, normalizer: trainer.normalizer.state(), config: { run: want, shaping: env.shaping, subgoals: env.subgoals, inputs: 'obs ⊕ desiredGoal', backend: backend.kind },
+        adamStep: opt.t, normalizer: trainer.normalizer.state(), config: { run: want, shaping: env.shaping, subgoals: env.subgoals, inputs: 'obs ⊕ desiredGoal', backend: backend.kind, ...(curriculum ? { curriculumBack: curriculum.back } : {}) },
       }, { params: await backend.getParams(), adamM: opt.m, adamV: opt.v });
       lastSave = performance.now();
     };
     const stopAt = Math.min(trainer.totalIterations, trainer.iteration + (o.stopAfter ?? Infinity));
     while (trainer.iteration < stopAt) {
       const m = await trainer.runIteration();
+      if (curriculum) {
+        curriculum.endIteration();
+        m.starts = { back: curriculum.back, ...curriculum.last };
+      }
       await fs.appendFile(metricsPath, JSON.stringify(m) + '\n');
       onIteration(m, trainer);
       if (trainer.iteration % aligned === 0 && performance.now() - lastSave > o.checkpointSeconds * 1000) await save();
