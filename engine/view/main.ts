@@ -7,6 +7,8 @@
  * loaded from `?policy=URL` or the panel's file picker; its network runs on WebGPU when the browser has a real
  * GPU and on the WASM CPU backend otherwise, and the page says which.
  *
+ * With `?replay=URL` the page plays a recording instead (engine/view/replay-page.ts): no env, no policy, no physics.
+ *
  * For tests and scripts the page exposes `window.cairnView` (see ViewHandle).
  */
 import type { WebGLRenderer } from 'three';
@@ -15,6 +17,7 @@ import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { BarChart, LineChart } from './chart.ts';
 import { ENV_COUNTS, formatViewParams, parseViewParams, STEPS_PER_FRAME, type PolicyChoice, type ViewParams } from './params.ts';
 import { chooseBackend, fetchCheckpoint, preparePolicy, probeBrowserGpu, readCheckpointFiles, type GpuProbe, type LoadedCheckpoint, type LoadedPolicy } from './policy.ts';
+import { runReplay } from './replay-page.ts';
 import { createRenderer, EnvScene, stageColor, type SceneFrame, type SceneInstances } from './scene.ts';
 import { ViewSim, type ActionKind } from './sim.ts';
 
@@ -720,6 +723,7 @@ function shortOrigin(origin: string): string {
 
 async function main(): Promise<void> {
   const { params, warnings } = parseViewParams(location.search);
+  if (params.replay !== undefined) return runReplay(params.replay, warnings);
   const app = new ViewApp(params);
   warnings.forEach((w, k) => app.note(`param-${k}`, 'warn', w));
   window.cairnView = { state: () => app.state(), markers: () => app.markers(), measure: (ms) => app.measure(ms), instances: () => app.instances() };

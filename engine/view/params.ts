@@ -12,6 +12,7 @@
  * | seed    | uint32 seed of the episodes (and of the random policy)                    | 0        |
  * | spf     | env steps per animation frame: 0.25, 0.5, 1, 2, 4 or 8                    | 1        |
  * | focus   | index of the env the camera follows                                       | none     |
+ * | replay  | URL of a cairn recording to play back instead of running envs             | none     |
  *
  * A checkpoint URL may be relative to the page (`policy=runs/reach/`); a checkpoint loaded from a URL sets the
  * task to the one it was trained on. `backend=auto` runs the network on WebGPU when the browser has a real
@@ -52,6 +53,8 @@ export interface ViewParams {
   stepsPerFrame: number;
   /** Env the camera follows, or null for the overview. */
   focus: number | null;
+  /** URL of a recording (engine/record/format.ts) to replay instead of running envs; absent for the live view. */
+  replay?: string;
 }
 
 /** Parsed parameters plus one message per value that was rejected. */
@@ -125,6 +128,11 @@ export function parseViewParams(search: string): ParsedParams {
     if (v !== null) p.focus = v;
     else warnings.push(`focus=${focus}: expected an env index in [0, ${p.numEnvs - 1}]; showing all envs`);
   }
+  const replay = q.get('replay');
+  if (replay !== null) {
+    if (replay.trim().length > 0) p.replay = replay.trim();
+    else warnings.push('replay=: expected the URL of a recording; running the live view');
+  }
   return { params: p, warnings };
 }
 
@@ -140,5 +148,6 @@ export function formatViewParams(p: ViewParams): string {
   if (p.seed !== DEFAULT_PARAMS.seed) q.set('seed', String(p.seed));
   if (p.stepsPerFrame !== DEFAULT_PARAMS.stepsPerFrame) q.set('spf', String(p.stepsPerFrame));
   if (p.focus !== null) q.set('focus', String(p.focus));
+  if (p.replay !== undefined) q.set('replay', p.replay);
   return `?${q.toString()}`;
 }
