@@ -2,8 +2,10 @@
  * Learning benchmark: PPO with the same budget on Reach/sparse, Push/sparse, Push/dense, Push/pbrs and
  * Push/gated, several seeds each; success rate (training episodes, and a final evaluation with the mean
  * action) against env steps. Runs go to runs/learning/<task>-<mode>-s<seed>/ as `cairn train` writes them.
+ * Mode 'go-explore' spends `--explore-share` of the budget in `cairn explore` (sparse reward only) and the rest in
+ * `cairn train --shaping sparse --starts` on its archive; the budget counts both.
  *
- * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 256] [--parallel 2] [--only push-pbrs,...] [--tag NAME]
+ * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 256] [--parallel 2] [--only push-pbrs,...] [--tag NAME] [--explore-share 0.2]
  * Writes bench/results/learning-<host>.json, bench/results/learning-<host>.svg and the README table.
  */
 import { spawn } from 'node:child_process';
@@ -25,9 +27,13 @@ const CONFIGS = [
   { task: 'stack', mode: 'sparse' },
   { task: 'stack', mode: 'pbrs' },
   { task: 'slide', mode: 'pbrs' },
+  { task: 'push', mode: 'go-explore' },
+  { task: 'pickandplace', mode: 'go-explore' },
 ];
 
-const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string', tag: 'string' });
+const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string', tag: 'string', 'explore-share': 'number' });
+const exploreShare = (f['explore-share'] as number | undefined) ?? 0.2;
+if (!(exploreShare > 0 && exploreShare < 1)) throw new Error(`--explore-share must be in (0, 1), got ${exploreShare}`);
 /** A name for a set of runs with its own budget: results go to learning-<tag>-<host>.json and the README table 'learning-<tag>'. */
 const tag = typeof f.tag === 'string' ? f.tag : null;
 if (tag !== null && !/^[a-z0-9-]+$/.test(tag)) throw new Error(`--tag must be lowercase letters, digits and '-', got '${tag}'`);
@@ -44,16 +50,24 @@ if (configs.length === 0) throw new Error(`--only matches no config (known: ${CO
 interface Job { task: string; mode: string; seed: number; dir: string }
 const jobs: Job[] = configs.flatMap((c) => Array.from({ length: numSeeds }, (_, k) => ({ ...c, seed: k + 1, dir: `runs/learning/${c.task}-${c.mode}-s${k + 1}` })));
 
-/** Runs one training as a child process (one core each) and resolves with its JSON line. */
-function runJob(j: Job): Promise<{ successRate: number; envSteps: number; wallSeconds: number }> {
+/** Runs a cairn command as a child process and resolves with its last JSON line. */
+function runCairn(args: string[], what: string): Promise<{ successRate: number; envSteps: number; wallSeconds: number }> {
   return new Promise((resolve, reject) => {
-    const args = ['bin/cairn.mjs', 'train', '--task', j.task, '--shaping', j.mode, '--steps', String(steps), '--envs', String(envs), '--seed', String(j.seed), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads), '--json'];
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, ['bin/cairn.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '', err = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${j.dir} failed (${code}): ${err.slice(-2000)}`))));
+    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${what} failed (${code}): ${err.slice(-2000)}`))));
   });
+}
+
+/** Runs one training (after its exploration, for go-explore) and resolves with its result; envSteps counts both. */
+async function runJob(j: Job): Promise<{ successRate: number; envSteps: number; wallSeconds: number }> {
+  const common = ['--task', j.task, '--envs', String(envs), '--seed', String(j.seed), '--json'];
+  if (j.mode !== 'go-explore') return runCairn(['train', ...common, '--shaping', j.mode, '--steps', String(steps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
+  const explored = await runCairn(['explore', ...common, '--steps', String(Math.round(steps * exploreShare)), '--out', `${j.dir}-explore`], `${j.dir}-explore`);
+  const trained = await runCairn(['train', ...common, '--shaping', 'sparse', '--starts', `${j.dir}-explore`, '--steps', String(steps - explored.envSteps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
+  return { successRate: trained.successRate, envSteps: explored.envSteps + trained.envSteps, wallSeconds: explored.wallSeconds + trained.wallSeconds };
 }
 
 const t0 = performance.now();

@@ -17,14 +17,22 @@ export function parseFlags(argv: string[], schema: Record<string, FlagKind>, max
       positional.push(arg);
       continue;
     }
-    const [name, inline] = arg.slice(2).split('=', 2);
+    // Only the first '=' separates the name from an inline value (`--out=DIR/r=1` is the directory DIR/r=1).
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1);
     const kind = schema[name];
     if (!kind) throw new Error(`unknown flag --${name} (known: ${Object.keys(schema).map((k) => '--' + k).join(', ')})`);
-    if (kind === 'boolean') { out[name] = true; continue; }
+    if (name in out) throw new Error(`flag --${name} is given twice`);
+    if (kind === 'boolean') {
+      if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new Error(`flag --${name} takes no value or =true / =false, got '${inline}'`);
+      out[name] = inline !== 'false';
+      continue;
+    }
     const v = inline ?? argv[++i];
     if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new Error(`flag --${name} needs a value`);
     if (kind === 'number') {
-      const x = Number(v);
+      const x = v.trim() === '' ? Number.NaN : Number(v);
       if (!Number.isFinite(x)) throw new Error(`flag --${name} must be a number, got '${v}'`);
       out[name] = x;
     } else out[name] = v;

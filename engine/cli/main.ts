@@ -26,6 +26,10 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`cairn: unknown command '${name}'\n${USAGE}`);
     return 2;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage: ${cmd.usage}`);
+    return 0;
+  }
   try {
     return await cmd.run(rest);
   } catch (e) {

@@ -89,7 +89,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     curriculum: f['demo-share'] === undefined ? undefined : { demoShare: f['demo-share'] as number },
   }, (info) => {
     console.error(`cairn train: ${task}, ${shaping} shaping, backend ${info.backend} (${info.reason}), ${info.iterations} iterations${info.startIteration ? `, resuming at ${info.startIteration}` : ''}, out ${outDir}`);
-    if (info.demos) console.error(`cairn train: ${info.demos.kept} demonstration(s) from ${f.starts} reproduce their success (${info.demos.failed} did not); episodes start along them, moving back as they succeed`);
+    if (info.demos) console.error(`cairn train: ${info.demos.kept} demonstration(s) from ${f.starts} reproduce a success that holds (${info.demos.failed} did not); episodes start along them, moving back as they succeed`);
     bar = new ProgressBar(info.iterations, 'train');
   }, (m) => {
     // Episodes end every 50 steps, not every iteration: show the latest iteration that finished some.

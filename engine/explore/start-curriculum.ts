@@ -7,7 +7,10 @@
  * (`replayDemos`); each becomes the snapshot rows of the states it passed through up to its first success. An
  * episode that ends is followed, with probability `demoShare`, by one started `back` steps (plus up to `window`
  * more, drawn) before the success of a drawn demonstration; `back` grows by `step` after every iteration in which
- * at least `minEpisodes` demo-started episodes ended with a success rate of `threshold` or more.
+ * at least `minEpisodes` demo-started episodes ended with a success rate of `threshold` or more. A demo-started
+ * episode lasts the demonstration's remaining steps to success plus `slack` (its episode step is moved forward,
+ * never back), so early starts must reach the goal and hold it a short while, as the backward algorithm intends,
+ * rather than hold it for the rest of a 50-step episode.
  */
 import { makeEnv, type VecEnv } from '../env.ts';
 import { counterUniform } from '../rng.ts';
@@ -33,44 +36,59 @@ export interface CurriculumSettings {
   window: number;
   /** Fewest demo-started episodes an iteration needs to judge the success rate. */
   minEpisodes: number;
+  /** Steps a demo-started episode lasts beyond the demonstration's remaining steps to success. */
+  slack: number;
 }
 
-export const DEFAULT_CURRICULUM: CurriculumSettings = { demoShare: 0.5, threshold: 0.5, step: 2, window: 2, minEpisodes: 32 };
+export const DEFAULT_CURRICULUM: CurriculumSettings = { demoShare: 0.5, threshold: 0.5, step: 2, window: 2, minEpisodes: 32, slack: 10 };
+
+/** Steps a demonstration's success must hold, with the gripper still, for the demonstration to be kept. */
+export const DEMO_HOLD_STEPS = 10;
 
 /**
  * Re-simulates successful trajectories in one env per trajectory (the task's default physics) and keeps those that
- * succeed again, cut at their first success. Returns the demos and how many of the trajectories failed to reproduce.
+ * succeed again and whose success holds: after the first success the gripper stays still (zero actions) for
+ * DEMO_HOLD_STEPS steps (or to the episode's end), and the state reached must still be a success. This drops
+ * trajectories that push an object through the goal at speed, from which no policy can finish the episode at the
+ * goal. Kept demos are cut at their first success. Returns the demos and how many trajectories were dropped.
  */
 export async function replayDemos(task: string, trajectories: SuccessTrajectory[]): Promise<{ demos: Demo[]; failed: number }> {
   if (!trajectories.length) return { demos: [], failed: 0 };
   const N = trajectories.length;
   const env = await makeEnv(task, { numEnvs: N, seed: 0 });
   try {
-    const W = env.stateLayout.rowWidth, A = env.actDim;
+    const W = env.stateLayout.rowWidth, A = env.actDim, b = env.batch;
     env.reset();
     const starts = new Float32Array(N * W);
     trajectories.forEach((t, i) => starts.set(t.start, i * W));
     env.setState(starts);
     const rows: Float32Array[][] = trajectories.map((_, i) => [starts.slice(i * W, i * W + W)]);
-    const done = new Uint8Array(N);
+    // Per env: -1 while replaying, else the steps held since the first success; and the verdict.
+    const held = new Int32Array(N).fill(-1);
+    const kept = new Uint8Array(N), over = new Uint8Array(N);
     const act = new Float32Array(N * A);
-    const longest = Math.max(...trajectories.map((t) => t.steps));
-    for (let t = 0; t < longest; t++) {
+    for (let t = 0; !over.every(Boolean); t++) {
       act.fill(0);
-      trajectories.forEach((tr, i) => { if (t < tr.steps) act.set(tr.actions.subarray(t * A, t * A + A), i * A); });
+      for (let i = 0; i < N; i++) if (held[i] < 0 && t < trajectories[i].steps) act.set(trajectories[i].actions.subarray(t * A, t * A + A), i * A);
       env.step(act);
       const all = env.getState().data;
       for (let i = 0; i < N; i++) {
-        if (done[i] || t >= trajectories[i].steps) continue;
+        if (over[i]) continue;
+        if (held[i] >= 0) {
+          held[i]++;
+          if (held[i] >= DEMO_HOLD_STEPS || b.done[i]) { over[i] = 1; kept[i] = b.success[i]; }
+          continue;
+        }
         // The block holds the next episode after a time limit; the state reached is in finalState then.
-        rows[i].push(env.batch.done[i] ? env.batch.finalState.slice(i * W, i * W + W) : all.slice(i * W, i * W + W));
-        if (env.batch.success[i]) done[i] = 1;
+        rows[i].push(b.done[i] ? b.finalState.slice(i * W, i * W + W) : all.slice(i * W, i * W + W));
+        if (b.success[i] && !b.done[i]) held[i] = 0;
+        else if (b.done[i] || t + 1 >= trajectories[i].steps) over[i] = 1;
       }
     }
     const demos: Demo[] = [];
     for (let i = 0; i < N; i++) {
       // A demo must leave at least one step before its success to start from.
-      if (!done[i] || rows[i].length < 2) continue;
+      if (!kept[i] || rows[i].length < 2) continue;
       const r = new Float32Array(rows[i].length * W);
       rows[i].forEach((x, k) => r.set(x, k * W));
       demos.push({ rows: r, length: rows[i].length });
@@ -84,7 +102,7 @@ export async function replayDemos(task: string, trajectories: SuccessTrajectory[
 /** Checks the settings; throws naming the first bad one. */
 export function validateCurriculum(s: CurriculumSettings): CurriculumSettings {
   for (const k of ['demoShare', 'threshold'] as const) if (typeof s[k] !== 'number' || !(s[k] >= 0 && s[k] <= 1)) throw new Error(`starts: ${k} must be in [0, 1], got ${s[k]}`);
-  for (const k of ['step', 'window', 'minEpisodes'] as const) if (!Number.isInteger(s[k]) || s[k] < 0 || s[k] > 10000) throw new Error(`starts: ${k} must be an integer in [0, 10000], got ${s[k]}`);
+  for (const k of ['step', 'window', 'minEpisodes', 'slack'] as const) if (!Number.isInteger(s[k]) || s[k] < 0 || s[k] > 10000) throw new Error(`starts: ${k} must be an integer in [0, 10000], got ${s[k]}`);
   if (s.step < 1) throw new Error('starts: step must be at least 1');
   return s;
 }
@@ -140,8 +158,11 @@ export class StartCurriculum {
       rows ??= new Float32Array(env.numEnvs * W);
       const r = rows.subarray(ids.length * W, ids.length * W + W);
       r.set(d.rows.subarray(at * W, at * W + W));
-      // The env's own episode counter, and sums that count this episode's steps only.
+      // The env's own episode counter, sums that count this episode's steps only, and the remaining steps to
+      // success plus the slack left in the episode.
       r[ep] = e;
+      const T = env.task.maxEpisodeSteps;
+      r[L.episodeStep[0]] = Math.max(r[L.episodeStep[0]], T - (d.length - 1 - at) - s.slack);
       r[L.episodeReturn[0]] = 0;
       r[L.episodeShapedReturn[0]] = 0;
       r.fill(0, L.episodeTermSums[0], L.episodeTermSums[0] + L.episodeTermSums[1]);
