@@ -6,11 +6,11 @@
  */
 import { counterUniform } from '../rng.ts';
 
-/** One cell of the archive. */
-export interface Cell {
+/** A state reached, as reported to the archive: its cell, snapshot row, how it was reached. */
+export interface Visit {
   key: string;
   stage: number;
-  /** Snapshot row of the best state [W]. */
+  /** Snapshot row of the state [W]. */
   row: Float32Array;
   /** Control steps into its episode of that state. */
   steps: number;
@@ -18,9 +18,13 @@ export interface Cell {
   score: number;
   /** Whether that state is a success. */
   success: boolean;
-  /** The start row [W] of the episode (shared by the cells of one episode, never written) and the actions [steps, A] that led from it to the best state. */
+  /** The start row [W] of the episode (shared by the cells of one episode, never written) and the actions [steps, A] that led from it to the state. */
   start: Float32Array;
   actions: Float32Array;
+}
+
+/** One cell of the archive: its best visit and the counts that steer selection. */
+export interface Cell extends Visit {
   /** Times chosen to explore from, times visited, times chosen since it last led to a new or better cell. */
   chosen: number;
   seen: number;
@@ -34,20 +38,8 @@ export interface SuccessTrajectory {
   start: Float32Array;
   actions: Float32Array;
   steps: number;
-  /** Episode identity (env of the start row and its episodeIndex), to keep one per episode. */
+  /** Episode identity (the start row's episodeIndex and goal), to keep one per episode. */
   episode: string;
-}
-
-/** A visit to report to the archive. */
-export interface Visit {
-  key: string;
-  stage: number;
-  row: Float32Array;
-  steps: number;
-  score: number;
-  success: boolean;
-  start: Float32Array;
-  actions: Float32Array;
 }
 
 export class Archive {
