@@ -37,10 +37,7 @@ export class ScriptedPush {
       if (k < 10) { tx = bx - 0.06 * dx; ty = by - 0.06 * dy; tz = 0.5; }
       else if (k < 18) { tx = bx - 0.06 * dx; ty = by - 0.06 * dy; tz = Z_PUSH; }
       else { tx = goalX - 0.045 * dx; ty = goalY - 0.045 * dy; tz = Z_PUSH; }
-      out[4 * i] = clip1(10 * (tx - gx));
-      out[4 * i + 1] = clip1(10 * (ty - gy));
-      out[4 * i + 2] = clip1(10 * (tz - gz));
-      out[4 * i + 3] = 0;
+      drive(out, i, gx, gy, gz, tx, ty, tz, 0);
     }
   }
 }
@@ -56,8 +53,8 @@ export class ScriptedReach {
   /** Writes actions [N, 4]. */
   act(obs: Float32Array, desiredGoal: Float32Array, _episodeStep: Int32Array, out: Float32Array): void {
     for (let i = 0; i < this.numEnvs; i++) {
-      for (let k = 0; k < 3; k++) out[4 * i + k] = clip1(10 * (desiredGoal[3 * i + k] - obs[i * 10 + k]));
-      out[4 * i + 3] = 0;
+      const o = i * 10, d = 3 * i;
+      drive(out, i, obs[o], obs[o + 1], obs[o + 2], desiredGoal[d], desiredGoal[d + 1], desiredGoal[d + 2], 0);
     }
   }
 }
