@@ -67,6 +67,13 @@ export function packRow(b: Batch, layout: StateLayout, g: number, out: Float32Ar
   }
 }
 
+/** Copies into out[at, at + rowWidth) the row of the state env g's last step reached: batch.finalState where that step ended an episode (the block already holds the next one), else the block. */
+export function packReachedRow(b: Batch, layout: StateLayout, g: number, out: Float32Array, at: number): void {
+  const W = layout.rowWidth;
+  if (b.done[g]) out.set(b.finalState.subarray(g * W, g * W + W), at);
+  else packRow(b, layout, g, out, at);
+}
+
 /** Copies row r of rows ([M, rowWidth]) into env g's state block; the row must have passed checkRow. */
 export function unpackRow(rows: Float32Array, layout: StateLayout, r: number, b: Batch, g: number): void {
   const base = r * layout.rowWidth;

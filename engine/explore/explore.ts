@@ -9,6 +9,7 @@
 import { makeEnv, type VecEnv } from '../env.ts';
 import { counterUniform } from '../rng.ts';
 import { goalReached } from '../../tasks/task.ts';
+import { packReachedRow, packRow } from '../state.ts';
 import { Archive } from './archive.ts';
 import { cellKey, type CellSpec } from './cells.ts';
 import type { ArchiveRunInfo } from './archive-file.ts';
@@ -72,6 +73,7 @@ export class Explorer {
   /** Start rows whose state is already a success (episodes that start solved). */
   private readonly solvedStarts = new WeakSet<Float32Array>();
   private readonly act: Float32Array;
+  /** Scratch snapshot row [W] of the env being reported. */
   private readonly row: Float32Array;
 
   private constructor(env: VecEnv, archive: Archive, settings: ExploreSettings, envSteps: number) {
@@ -100,25 +102,24 @@ export class Explorer {
     ex.tick = Math.ceil(ex.envSteps / s.numEnvs);
     // A resumed run starts episodes it has not met yet: skip as many per env as could have finished.
     env.reset({ seed: s.seed, startEpisode: Math.min(0x7fffffff, Math.ceil(ex.tick / env.task.maxEpisodeSteps) + 1) });
-    const all = env.getState().data;
     for (let g = 0; g < s.numEnvs; g++) {
-      ex.beginFresh(g, all);
-      ex.report(g, all, false);
+      packRow(env.batch, env.stateLayout, g, ex.row, 0);
+      ex.beginFresh(g, ex.row);
+      ex.report(g, ex.row, false);
     }
     return ex;
   }
 
   /** One control step of every env: act, step, report what was reached, then return some envs to chosen cells. */
   step(): void {
-    const { env, archive, settings: s, A, W } = this;
-    const N = env.numEnvs, b = env.batch;
+    const { env, archive, settings: s, A, W, row } = this;
+    const N = env.numEnvs, b = env.batch, L = env.stateLayout;
     for (let g = 0; g < N; g++) {
       const fresh = this.lens[g] === 0 || counterUniform(s.seed ^ ACTION_SALT, g, this.tick, 0) >= s.repeatProb;
       if (fresh) for (let k = 0; k < A; k++) this.act[g * A + k] = 2 * counterUniform(s.seed ^ ACTION_SALT, g, this.tick, 1 + k) - 1;
     }
     env.step(this.act);
     this.envSteps += N;
-    const all = env.getState().data;
     const restoreIds: number[] = [], restoreRows: Float32Array[] = [];
     archive.prepareSelection();
     for (let g = 0; g < N; g++) {
@@ -127,19 +128,24 @@ export class Explorer {
       this.lens[g] = len + 1;
       const done = b.done[g] === 1;
       const success = b.success[g] === 1;
-      this.report(g, done ? b.finalState.subarray(g * W, g * W + W) : all.subarray(g * W, g * W + W), done, success);
+      packReachedRow(b, L, g, row, 0);
+      this.report(g, row, done, success);
       this.left[g]--;
       if (done) {
         // Same-step autoreset: the env holds a fresh episode start.
         if (counterUniform(s.seed ^ FRESH_SALT, g, this.tick, 0) < s.freshProb) {
-          this.beginFresh(g, all);
-          this.report(g, all, false);
+          packRow(b, L, g, row, 0);
+          this.beginFresh(g, row);
+          this.report(g, row, false);
           continue;
         }
       } else if (!success && this.left[g] > 0) continue;
       const cell = archive.select(s.seed ^ SELECT_SALT, g, this.tick, 0);
       if (!cell) {
-        if (done) this.beginFresh(g, all);
+        if (done) {
+          packRow(b, L, g, row, 0);
+          this.beginFresh(g, row);
+        }
         continue;
       }
       restoreIds.push(g);
@@ -163,9 +169,9 @@ export class Explorer {
     return this.env.close();
   }
 
-  /** Makes env g's current state (row g of `all`) the start of a new path. */
-  private beginFresh(g: number, all: Float32Array): void {
-    this.starts[g] = all.slice(g * this.W, g * this.W + this.W);
+  /** Makes env g's current state (its snapshot row [W]) the start of a new path. */
+  private beginFresh(g: number, row: Float32Array): void {
+    this.starts[g] = row.slice();
     const G = this.env.goalDim, b = this.env.batch;
     if (goalReached(b.achievedGoal, g * G, b.desiredGoal, g * G, G, this.env.task.distanceThreshold)) this.solvedStarts.add(this.starts[g]);
     this.lens[g] = 0;
@@ -173,11 +179,10 @@ export class Explorer {
     this.origin[g] = null;
   }
 
-  /** Reports the state env g reached (its row; final views when the episode ended) to the archive. */
-  private report(g: number, rowOrAll: Float32Array, done: boolean, success = false): void {
-    const { env, archive, W } = this;
+  /** Reports the state env g reached (its snapshot row [W]; final views when the episode ended) to the archive. */
+  private report(g: number, row: Float32Array, done: boolean, success = false): void {
+    const { env, archive } = this;
     const b = env.batch, L = env.stateLayout.fields, G = env.goalDim;
-    const row = rowOrAll.length === W ? rowOrAll : rowOrAll.subarray(g * W, g * W + W);
     const achieved = done ? b.finalAchievedGoal : b.achievedGoal, desired = done ? b.finalDesiredGoal : b.desiredGoal;
     const fp = L.fingerPos[0], ft = L.fingerTarget[0];
     const opening = row[fp] + row[fp + 1];
@@ -186,8 +191,7 @@ export class Explorer {
     const key = cellKey(this.settings.cellSpec, achieved, g * G, desired, g * G, G, row, L.bodyPose[0], stage, closed);
     const steps = row[L.episodeStep[0]];
     const actions = this.paths[g].subarray(0, Math.min(steps, this.lens[g]) * this.A);
-    this.row.set(row);
-    const res = archive.visit({ key, stage, row: this.row, steps, score: row[L.episodeReturn[0]], success, start: this.starts[g], actions }, this.envSteps);
+    const res = archive.visit({ key, stage, row, steps, score: row[L.episodeReturn[0]], success, start: this.starts[g], actions }, this.envSteps);
     if (res !== 'seen' && this.origin[g] !== null) {
       const from = archive.cells.get(this.origin[g]!);
       if (from) from.chosenSinceNew = 0;

@@ -33,6 +33,11 @@ export interface ExploreRunResult {
   wallSeconds: number;
 }
 
+/** The settings an archive records and a resumed run must share (worker threads may differ). */
+function runIdentity(s: Omit<ArchiveRunInfo, 'envSteps' | 'wallSeconds' | 'history'>) {
+  return { task: s.task, cellSpec: s.cellSpec, numEnvs: s.numEnvs, seed: s.seed, exploreSteps: s.exploreSteps, repeatProb: s.repeatProb, freshProb: s.freshProb };
+}
+
 /** Reads and decodes DIR/archive.bin (null when there is none). */
 export async function readArchive(dir: string) {
   const file = path.join(dir, ARCHIVE_FILE);
@@ -62,8 +67,7 @@ export async function exploreRun(o: ExploreRunOptions, onProgress?: (e: Explorer
   let wallBefore = 0;
   if (prior) {
     const p = prior.info;
-    const want = { task: settings.task, cellSpec: settings.cellSpec, numEnvs: settings.numEnvs, seed: settings.seed, exploreSteps: settings.exploreSteps, repeatProb: settings.repeatProb, freshProb: settings.freshProb };
-    const have = { task: p.task, cellSpec: p.cellSpec, numEnvs: p.numEnvs, seed: p.seed, exploreSteps: p.exploreSteps, repeatProb: p.repeatProb, freshProb: p.freshProb };
+    const want = runIdentity(settings), have = runIdentity(p);
     if (JSON.stringify(want) !== JSON.stringify(have)) throw new Error(`resume: the archive in ${o.outDir} was explored with ${JSON.stringify(have)}, this run asks for ${JSON.stringify(want)}`);
     history = p.history;
     wallBefore = p.wallSeconds;
@@ -74,8 +78,7 @@ export async function exploreRun(o: ExploreRunOptions, onProgress?: (e: Explorer
   const save = async () => {
     const a = ex.archive;
     if (!history.length || history[history.length - 1][0] !== ex.envSteps) history.push([ex.envSteps, a.numCells, a.numSuccessCells]);
-    const info: ArchiveRunInfo = { ...settings, envSteps: ex.envSteps, wallSeconds: wall(), history };
-    delete (info as Partial<ExploreSettings>).numWorkers;
+    const info: ArchiveRunInfo = { ...runIdentity(settings), envSteps: ex.envSteps, wallSeconds: wall(), history };
     await writeAtomic(path.join(o.outDir, ARCHIVE_FILE), await encodeArchive(a, info, ex.env.stateLayout, ex.env.actDim));
     await writeAtomic(path.join(o.outDir, 'cells.svg'), cellsPlot(history, `${settings.task}: Go-Explore cells, ${settings.numEnvs} envs, seed ${settings.seed}`));
   };

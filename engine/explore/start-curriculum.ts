@@ -15,6 +15,7 @@
 import { makeEnv, type VecEnv } from '../env.ts';
 import { counterUniform } from '../rng.ts';
 import type { SuccessTrajectory } from './archive.ts';
+import { packReachedRow } from '../state.ts';
 
 const CHOOSE_SALT = 0x5ea7c0de;
 
@@ -71,7 +72,6 @@ export async function replayDemos(task: string, trajectories: SuccessTrajectory[
       act.fill(0);
       for (let i = 0; i < N; i++) if (held[i] < 0 && t < trajectories[i].steps) act.set(trajectories[i].actions.subarray(t * A, t * A + A), i * A);
       env.step(act);
-      const all = env.getState().data;
       for (let i = 0; i < N; i++) {
         if (over[i]) continue;
         if (held[i] >= 0) {
@@ -79,8 +79,9 @@ export async function replayDemos(task: string, trajectories: SuccessTrajectory[
           if (held[i] >= DEMO_HOLD_STEPS || b.done[i]) { over[i] = 1; kept[i] = b.success[i]; }
           continue;
         }
-        // The block holds the next episode after a time limit; the state reached is in finalState then.
-        rows[i].push(b.done[i] ? b.finalState.slice(i * W, i * W + W) : all.slice(i * W, i * W + W));
+        const reached = new Float32Array(W);
+        packReachedRow(b, env.stateLayout, i, reached, 0);
+        rows[i].push(reached);
         if (b.success[i] && !b.done[i]) held[i] = 0;
         else if (b.done[i] || t + 1 >= trajectories[i].steps) over[i] = 1;
       }

@@ -6,7 +6,7 @@
 import type { VecEnv } from '../env.ts';
 import { MAX_REWARD_TERMS } from '../batch.ts';
 import { REWARD_TERM_NAMES } from '../shaping/stats.ts';
-import { packRow } from '../state.ts';
+import { packReachedRow, packRow } from '../state.ts';
 import { encodeRecording, RECORDING_VERSION, stepFields, stepWidth, type EpisodeEntry, type RecordingManifest } from './format.ts';
 
 export class EpisodeRecorder {
@@ -63,12 +63,11 @@ export class EpisodeRecorder {
       if (at + S > buf.length) throw new Error(`recorder: env ${g} ran past its episode's ${env.task.maxEpisodeSteps} steps`);
       buf[at + f.reward] = b.reward[g];
       buf[at + f.shapedReward] = b.shapedReward[g];
-      buf[at + f.stage] = b.done[g] ? b.finalEpisodeMaxStage[g] : b.stage[g];
+      packReachedRow(b, L, g, buf, at + f.row);
+      buf[at + f.stage] = buf[at + f.row + L.fields.stage[0]];
       buf[at + f.success] = b.success[g];
       for (let k = 0; k < A; k++) buf[at + f.action + k] = b.action[g * A + k];
       for (let k = 0; k < T; k++) buf[at + f.terms + k] = b.rewardTerms[g * T + k];
-      if (b.done[g]) buf.set(b.finalState.subarray(g * W, g * W + W), at + f.row);
-      else packRow(b, L, g, buf, at + f.row);
       at += S;
       this.used[g] = at;
       this.sparseReturn[g] += b.reward[g];

@@ -5,6 +5,7 @@
  */
 import { makeEnv, type EnvOptions } from '../env.ts';
 import { median } from '../numeric.ts';
+import { packReachedRow } from '../state.ts';
 import { episodeViews, stepFields, stepWidth, type Recording } from './format.ts';
 
 /** What a replay measured. */
@@ -35,6 +36,7 @@ export async function replayRecording(rec: Recording): Promise<ReplayReport> {
     const L = env.stateLayout, W = L.rowWidth, A = env.actDim, S = stepWidth(m), f = stepFields(m), [po, pw] = L.fields.bodyPose;
     if (A !== m.actDim) throw new Error(`replay: the recording has ${m.actDim}-dim actions, task ${m.task} takes ${A}`);
     const errors = new Array<number>(m.episodes.length).fill(0);
+    const now = new Float32Array(W);
     const replayedOk = new Array<boolean>(m.episodes.length).fill(false);
     env.reset();
     // Rounds: each takes at most one episode per env, in recording order.
@@ -67,7 +69,7 @@ export async function replayRecording(rec: Recording): Promise<ReplayReport> {
           const { steps: rows, entry } = episodeViews(rec, e);
           if (t >= entry.steps) continue;
           const g = entry.env;
-          const now = b.done[g] ? b.finalState.subarray(g * W, g * W + W) : env.getState([g]).data;
+          packReachedRow(b, L, g, now, 0);
           const want = rows.subarray(t * S + f.row, t * S + f.row + W);
           for (let k = 0; k < pw; k++) if (k % 7 < 3) errors[e] = Math.max(errors[e], Math.abs(now[po + k] - want[po + k]));
           if (t === entry.steps - 1) replayedOk[e] = b.success[g] === 1;
