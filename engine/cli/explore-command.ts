@@ -20,13 +20,15 @@ export async function exploreCommand(argv: string[]): Promise<number> {
   if (f['goal-cell'] !== undefined) cellSpec.goalCell = f['goal-cell'] as number;
   if (f['grip-cell'] !== undefined) cellSpec.gripCell = f['grip-cell'] as number;
   const bar = new ProgressBar(totalSteps, 'explore');
-  let t0 = -1;
+  // The rate counts the steps of this invocation only (a resumed archive starts at its earlier envSteps).
+  let since: { t: number; steps: number } | null = null;
   const r = await exploreRun({
     task: flag(f, 'task', 'push'), numEnvs: flag(f, 'envs', 256), numWorkers: flag(f, 'workers', 1), seed: flag(f, 'seed', 0), cellSpec, exploreSteps: flag(f, 'explore-steps', 20),
     repeatProb: flag(f, 'repeat', 0.9), freshProb: flag(f, 'fresh', 0.1), totalSteps, outDir: out, resume: flag(f, 'resume', false), saveSeconds: flag(f, 'save-seconds', 30),
   }, (ex) => {
-    if (t0 < 0) t0 = performance.now() - 1;
-    const sps = (ex.envSteps - 0) / ((performance.now() - t0) / 1000);
+    since ??= { t: performance.now(), steps: ex.envSteps };
+    const dt = (performance.now() - since.t) / 1000;
+    const sps = dt > 0 ? (ex.envSteps - since.steps) / dt : 0;
     bar.update(ex.envSteps, `cells ${ex.archive.numCells}, success cells ${ex.archive.numSuccessCells}, ${Math.round(sps).toLocaleString('en-US')} env-steps/s`);
   });
   bar.finish();
