@@ -13,7 +13,7 @@ import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-
 import { flag, parseFlags, parseHidden } from './args.ts';
 import { ProgressBar } from './progress.ts';
 
-export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 20] [--envs 256] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98 (Reach 0.9)] [--gae-lambda 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--action-penalty 0] [--bound-penalty 1] [--critic auto|shaped|task] [--norm-adv true] [--subgoals SPEC.json] [--dr RANGES.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--starts EXPLORE_DIR] [--demo-share 0.5] [--resume] [--json]';
+export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 20] [--envs 256] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98 (Reach 0.9)] [--gae-lambda 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--action-penalty 0] [--bound-penalty 1] [--critic auto|shaped|task] [--norm-adv true] [--subgoals SPEC.json] [--dr RANGES.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--starts EXPLORE_DIR] [--demo-share 0.5] [--resume] [--overwrite] [--json]';
 /** Shaping weight w of `cairn train` (Φ in [0, w·K]); 20 gave Push with PBRS ≥ 90% in 5M steps (README, Learning). */
 export const DEFAULT_TRAIN_WEIGHT = 20;
 export const EVAL_USAGE = 'cairn eval RUN_DIR [--episodes 500] [--backend auto|wasm|webgpu] [--seed S] [--json]';
@@ -46,7 +46,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const f = parseFlags(argv, {
     task: 'string', shaping: 'string', weight: 'number', envs: 'number', steps: 'number', seed: 'number', workers: 'number', out: 'string', backend: 'string', threads: 'number',
     hidden: 'string', lr: 'number', 'num-steps': 'number', epochs: 'number', minibatches: 'number', gamma: 'number', 'ent-coef': 'number',
-    'eval-episodes': 'number', resume: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string', subgoals: 'string', dr: 'string', 'value-out-gain': 'number', 'action-penalty': 'number', critic: 'string', 'gae-lambda': 'number', 'bound-penalty': 'number', starts: 'string', 'demo-share': 'number',
+    'eval-episodes': 'number', resume: 'boolean', overwrite: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string', subgoals: 'string', dr: 'string', 'value-out-gain': 'number', 'action-penalty': 'number', critic: 'string', 'gae-lambda': 'number', 'bound-penalty': 'number', starts: 'string', 'demo-share': 'number',
   });
   const task = flag(f, 'task', 'push');
   const shaping = flag(f, 'shaping', 'pbrs') as ShapingMode;
@@ -79,7 +79,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let last: IterationMetrics | null = null;
   const result = await trainRun({
     task, shaping, shapingWeight: flag(f, 'weight', DEFAULT_TRAIN_WEIGHT), numEnvs: flag(f, 'envs', 256), numWorkers: flag(f, 'workers', 1), totalSteps, seed, outDir, backend, threads: positiveInt('threads', flag(f, 'threads', backend === 'webgpu' ? 1 : Math.min(2, availableParallelism()))), hidden,
-    ppo, evalEpisodes: positiveInt('eval-episodes', flag(f, 'eval-episodes', 500)), resume: flag(f, 'resume', false), checkpointSeconds: flag(f, 'checkpoint-seconds', 30),
+    ppo, evalEpisodes: positiveInt('eval-episodes', flag(f, 'eval-episodes', 500)), resume: flag(f, 'resume', false), overwrite: flag(f, 'overwrite', false), checkpointSeconds: flag(f, 'checkpoint-seconds', 30),
     initLogStd: f['init-log-std'] as number | undefined,
     valueOutGain: f['value-out-gain'] as number | undefined,
     subgoals: f.subgoals === undefined ? undefined : await readJsonFlag('subgoals', f.subgoals as string),
@@ -89,6 +89,8 @@ export async function trainCommand(argv: string[]): Promise<number> {
     curriculum: f['demo-share'] === undefined ? undefined : { demoShare: f['demo-share'] as number },
   }, (info) => {
     console.error(`cairn train: ${task}, ${shaping} shaping, backend ${info.backend} (${info.reason}), ${info.iterations} iterations${info.startIteration ? `, resuming at ${info.startIteration}` : ''}, out ${outDir}`);
+    if (info.cleaned.length) console.error(`cairn train: removed ${info.cleaned.length} file(s) an interrupted write left behind (${info.cleaned.join(', ')})`);
+    if (info.finished) console.error(`cairn train: the run in ${outDir} is already finished; evaluating its checkpoint again`);
     if (info.demos) console.error(`cairn train: ${info.demos.kept} demonstration(s) from ${f.starts} reproduce a success that holds (${info.demos.failed} did not); episodes start along them, moving back as they succeed`);
     bar = new ProgressBar(info.iterations, 'train');
   }, (m) => {

@@ -59,15 +59,24 @@ export interface ParamLayout {
   size: number;
 }
 
-/** Checks that a size is a positive integer, with a message naming it. */
+/** Widest layer (and largest obsDim, actDim) a policy may have: WGSL workgroup grids and float32 offsets stay small. */
+export const MAX_LAYER_WIDTH = 4096;
+/** Most hidden layers a policy may have. */
+export const MAX_HIDDEN_LAYERS = 16;
+/** Most parameters a policy may have (2^26, 256 MiB of float32). */
+export const MAX_PARAMS = 2 ** 26;
+
+/** Checks that a size is an integer in [1, MAX_LAYER_WIDTH], with a message naming it. */
 function checkDim(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
+  if (v > MAX_LAYER_WIDTH) throw new Error(`${name} is ${v}, more than the ${MAX_LAYER_WIDTH} a layer may have`);
 }
 
 /** Lays out the parameters of a policy with these sizes (see the table in this file's header). */
 export function paramLayout(obsDim: number, actDim: number, hidden: readonly number[]): ParamLayout {
   checkDim('obsDim', obsDim);
   checkDim('actDim', actDim);
+  if (!Array.isArray(hidden) || hidden.length > MAX_HIDDEN_LAYERS) throw new Error(`hidden must be a list of at most ${MAX_HIDDEN_LAYERS} layer widths, got ${Array.isArray(hidden) ? `${hidden.length} layers` : typeof hidden}`);
   hidden.forEach((h, i) => checkDim(`hidden[${i}]`, h));
   const entries: ParamEntry[] = [];
   let offset = 0;
@@ -92,5 +101,6 @@ export function paramLayout(obsDim: number, actDim: number, hidden: readonly num
   const policyLayers = net('policy', actDim);
   const logStdOffset = add('logStd', [actDim]);
   const valueLayers = net('value', 1);
+  if (offset > MAX_PARAMS) throw new Error(`a ${obsDim}-${hidden.join('-')}-${actDim} policy has ${offset} parameters, more than the ${MAX_PARAMS} cairn allows`);
   return { obsDim, actDim, hidden: [...hidden], entries, policyLayers, valueLayers, logStdOffset, size: offset };
 }

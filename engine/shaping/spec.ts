@@ -138,6 +138,9 @@ export interface ShapingConfig {
   bonus?: number;
 }
 
+/** Largest shaping weight or |bonus|: Φ ≤ weight × stages and the sums over episodes stay far inside float32. */
+export const MAX_SHAPING_SCALE = 1e6;
+
 /** Sparse reward only, γ = 0.99 (Fetch baselines), weight 1. */
 export const DEFAULT_SHAPING_CONFIG: Readonly<ShapingConfig> = Object.freeze({ mode: 'sparse', gamma: 0.99, weight: 1 });
 
@@ -160,11 +163,19 @@ function object(v: unknown, path: string, allowed: readonly string[] | null): Js
   return v as Json;
 }
 
+/** Largest length (offset, threshold, height, σ) a spec may give, metres: the scenes are about a metre across. */
+export const MAX_SPEC_LENGTH = 100;
+/** Smallest positive length a spec may give, metres (below it a float32 distance cannot resolve the threshold). */
+export const MIN_SPEC_LENGTH = 1e-6;
+
+/** o[key] as a length in metres: finite, |v| ≤ MAX_SPEC_LENGTH, and ≥ MIN_SPEC_LENGTH when positive. */
 function finite(o: Json, key: string, path: string, positive: boolean): number {
   const v = o[key];
   if (typeof v !== 'number' || !Number.isFinite(v) || (positive && v <= 0)) {
     fail(`${path}.${key}`, `must be a ${positive ? 'positive ' : ''}finite number, got ${typeName(v)}`);
   }
+  if (Math.abs(v) > MAX_SPEC_LENGTH) fail(`${path}.${key}`, `must be at most ${MAX_SPEC_LENGTH} m in magnitude, got ${typeName(v)}`);
+  if (positive && v < MIN_SPEC_LENGTH) fail(`${path}.${key}`, `must be at least ${MIN_SPEC_LENGTH} m, got ${typeName(v)}: float32 distances cannot resolve it`);
   return v;
 }
 
@@ -337,10 +348,12 @@ export function validateShapingConfig(json: unknown, base: Readonly<ShapingConfi
   if (typeof gamma !== 'number' || !(gamma >= 0 && gamma <= 1)) fail('shaping.gamma', `must be a number in [0, 1], got ${typeName(gamma)}`);
   const weight = o.weight ?? base.weight;
   if (typeof weight !== 'number' || !Number.isFinite(weight) || weight < 0) fail('shaping.weight', `must be a finite number >= 0, got ${typeName(weight)}`);
+  if (weight > MAX_SHAPING_SCALE) fail('shaping.weight', `must be at most ${MAX_SHAPING_SCALE} (Φ and F are float32 in the kernel), got ${typeName(weight)}`);
   const out: ShapingConfig = { mode: mode as ShapingMode, gamma, weight };
   const bonus = 'bonus' in o ? o.bonus : base.bonus;
   if (bonus !== undefined) {
     if (typeof bonus !== 'number' || !Number.isFinite(bonus)) fail('shaping.bonus', `must be a finite number, got ${typeName(bonus)}`);
+    if (Math.abs(bonus) > MAX_SHAPING_SCALE) fail('shaping.bonus', `must be at most ${MAX_SHAPING_SCALE} in magnitude (float32 in the kernel), got ${typeName(bonus)}`);
     out.bonus = bonus;
   }
   return out;

@@ -209,10 +209,17 @@ export function validateHyperparams(hp: PpoHyperparams): void {
     const v = hp[k] as number;
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`hyperparameter ${k} must be a finite number ≥ 0, got ${v}`);
   };
+  const atMost = (k: keyof PpoHyperparams, max: number): void => {
+    if ((hp[k] as number) > max) throw new Error(`hyperparameter ${k} must be at most ${max}, got ${hp[k]}: larger steps overflow float32 within an update`);
+  };
   nonNeg('entCoef');
   nonNeg('vfCoef');
   nonNeg('lr');
+  atMost('lr', 1);
+  atMost('entCoef', 100);
+  atMost('vfCoef', 1000);
   if (typeof hp.clipCoef !== 'number' || !Number.isFinite(hp.clipCoef) || hp.clipCoef <= 0) throw new Error(`hyperparameter clipCoef must be a finite number > 0, got ${hp.clipCoef}`);
+  atMost('clipCoef', 100);
   if (typeof hp.maxGradNorm !== 'number' || Number.isNaN(hp.maxGradNorm) || hp.maxGradNorm <= 0) throw new Error(`hyperparameter maxGradNorm must be > 0 (Infinity disables clipping), got ${hp.maxGradNorm}`);
   if (typeof hp.clipVloss !== 'boolean') throw new Error(`hyperparameter clipVloss must be a boolean, got ${hp.clipVloss}`);
   if (typeof hp.normAdv !== 'boolean') throw new Error(`hyperparameter normAdv must be a boolean, got ${hp.normAdv}`);

@@ -1,16 +1,23 @@
 /**
- * A whole training run in a directory: PPO iterations with per-iteration metrics (metrics.jsonl), aligned
- * checkpoints (checkpoint.json + weights.bin), a learning-curve plot (curve.svg) and a final evaluation
- * with the mean action (eval.json). `resume` continues from the directory's checkpoint.
+ * A whole training run in a directory: its resolved configuration (config.json), PPO iterations with
+ * per-iteration metrics (metrics.jsonl), aligned checkpoints (checkpoint.json + weights-<hash>.bin), a
+ * learning-curve plot (curve.svg) and a final evaluation with the mean action (eval.json). `resume` continues
+ * from the directory's checkpoint.
  */
-import { promises as fs } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkOutputDir } from '../cli/paths.ts';
+import { isAtomicTemp, writeAtomic } from '../fs-atomic.ts';
 import { makeEnv } from '../env.ts';
 import type { DomainRandomization } from '../domain-randomization.ts';
 import { getTask } from '../../tasks/registry.ts';
 import type { ShapingMode } from '../shaping/spec.ts';
 import type { PpoHyperparams } from './backend.ts';
-import { loadCheckpoint, saveCheckpoint } from './checkpoint-fs.ts';
+import { cleanCheckpointDir, loadCheckpoint, saveCheckpoint } from './checkpoint-fs.ts';
+import { MANIFEST_FILE, WEIGHTS_FILE_PATTERN } from './checkpoint.ts';
+import { validateHyperparams } from './backend.ts';
 import { evaluatePolicy, type EvalResult } from './evaluate.ts';
 import { lineChartSvg, type Series } from './plot.ts';
 import { DEFAULT_PPO_CONFIG, PpoTrainer, policyInputDim, validatePpoConfig, type IterationMetrics, type PpoConfig } from './ppo.ts';
@@ -49,6 +56,8 @@ export interface TrainRunOptions {
   ppo: Partial<Omit<PpoConfig, 'hp'>> & { hp?: Partial<PpoHyperparams> };
   evalEpisodes: number;
   resume: boolean;
+  /** Replace the run in outDir (its run files are deleted first); without it, or resume, a directory that holds a run is refused. */
+  overwrite?: boolean;
   /** Seconds between checkpoints (taken at the next episode-aligned iteration). */
   checkpointSeconds: number;
   /** A subgoal spec (JSON) replacing the task's own. */
@@ -88,24 +97,129 @@ function identity(o: TrainRunOptions, cfg: PpoConfig) {
   return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, domainRandomization: o.domainRandomization ?? null, ppo: cfg, ...(o.starts !== undefined ? { starts: path.resolve(o.starts), curriculum: { ...DEFAULT_CURRICULUM, ...o.curriculum } } : {}) };
 }
 
-/** Trains as the options say; onIteration sees each iteration's metrics (for progress bars). */
-export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: string; reason: string; iterations: number; startIteration: number; demos?: { kept: number; failed: number } }) => void, onIteration: (m: IterationMetrics, t: PpoTrainer) => void): Promise<TrainRunResult> {
-  // Checked before anything is created, so a bad setting leaves no run directory behind.
-  const cfg: PpoConfig = validatePpoConfig({ ...DEFAULT_PPO_CONFIG, ...getTask(o.task).ppoDefaults, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...o.ppo.hp } });
+/** Files a training run writes into its directory (beside content-named weights-<hash>.bin files). */
+export const RUN_FILES = ['config.json', 'metrics.jsonl', MANIFEST_FILE, 'eval.json', 'curve.svg'] as const;
+
+/** The run files (RUN_FILES, weights files, leftover temporaries) present in dir; [] when dir does not exist. */
+async function runFilesIn(dir: string): Promise<string[]> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  return names.filter((n) => (RUN_FILES as readonly string[]).includes(n) || WEIGHTS_FILE_PATTERN.test(n) || isAtomicTemp(n)).sort();
+}
+
+/** Throws unless v is an integer in [lo, hi], naming the option. */
+function checkIntOption(name: string, v: unknown, lo: number, hi: number): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new Error(`train: ${name} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+}
+
+/** Throws unless v is a number in [lo, hi], naming the option. */
+function checkRangeOption(name: string, v: unknown, lo: number, hi: number): void {
+  if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new Error(`train: ${name} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
+}
+
+/** Range of --init-log-std: σ from e^-5 ≈ 0.007 to e^2 ≈ 7.4 (actions are clipped to [-1, 1]). */
+export const INIT_LOG_STD_RANGE: readonly [number, number] = [-5, 2];
+
+/** Checks the options that no other module checks (PPO, shaping, spec, physics and DR check their own). */
+function checkTrainOptions(o: TrainRunOptions, cfg: PpoConfig): void {
+  if (!o || typeof o !== 'object') throw new Error('train: options must be an object');
+  if (typeof o.outDir !== 'string' || !o.outDir) throw new Error('train: outDir must be a directory path');
+  checkRangeOption('totalSteps', o.totalSteps, 1, 1e13);
+  checkIntOption('evalEpisodes', o.evalEpisodes, 1, 1e6);
+  checkRangeOption('checkpointSeconds', o.checkpointSeconds, 0, 1e9);
+  if (o.threads !== undefined) checkIntOption('threads', o.threads, 1, 256);
+  if (o.stopAfter !== undefined) checkIntOption('stopAfter', o.stopAfter, 1, Number.MAX_SAFE_INTEGER);
+  if (o.initLogStd !== undefined) checkRangeOption('initLogStd', o.initLogStd, INIT_LOG_STD_RANGE[0], INIT_LOG_STD_RANGE[1]);
+  if (o.valueOutGain !== undefined) checkRangeOption('valueOutGain', o.valueOutGain, 1e-6, 100);
+  if (o.resume && o.overwrite) throw new Error('train: resume and overwrite exclude each other (resume continues the run in outDir, overwrite replaces it)');
+  if (typeof o.numEnvs === 'number' && Number.isInteger(o.numEnvs) && cfg.numMinibatches > o.numEnvs * cfg.numSteps) {
+    throw new Error(`train: ppo.numMinibatches ${cfg.numMinibatches} exceeds the ${o.numEnvs * cfg.numSteps} samples of an iteration (numEnvs ${o.numEnvs} × numSteps ${cfg.numSteps})`);
+  }
+  paramLayout(1, 1, o.hidden);
+}
+
+/**
+ * Lines of metrics.jsonl up to iteration `upTo`, as text. A torn last line (a kill mid-append) is dropped; a
+ * corrupt line before it is an error naming it.
+ */
+function metricsUpTo(text: string, upTo: number, file: string): string {
+  const lines = text.split('\n');
+  if (lines[lines.length - 1] === '') lines.pop();
+  const kept: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    let row: { iteration?: unknown };
+    try {
+      row = JSON.parse(lines[i]);
+    } catch {
+      if (i === lines.length - 1) break;
+      throw new Error(`resume: ${file} line ${i + 1} is not JSON; repair or remove that line`);
+    }
+    if (typeof row?.iteration !== 'number') throw new Error(`resume: ${file} line ${i + 1} has no iteration`);
+    if (row.iteration <= upTo) kept.push(lines[i] + '\n');
+  }
+  return kept.join('');
+}
+
+/** The resolved configuration a run writes to config.json at its start. */
+function runConfig(o: TrainRunOptions, identityJson: unknown, backend: string) {
+  return { cairn: packageInfo(), createdAt: new Date().toISOString(), run: identityJson, backend, threads: o.threads ?? 1, evalEpisodes: o.evalEpisodes, checkpointSeconds: o.checkpointSeconds };
+}
+
+/** This package's name, version and git commit (null outside a git checkout). */
+function packageInfo(): { name: string; version: string; commit: string | null } {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  let pkg = { name: 'cairn', version: 'unknown' };
+  try {
+    pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  } catch { /* a bundled copy without package.json */ }
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim() || null;
+  } catch { /* not a git checkout, or no git */ }
+  return { name: pkg.name, version: pkg.version, commit };
+}
+
+/**
+ * Trains as the options say; onIteration sees each iteration's metrics (for progress bars). Every option is
+ * checked, and the env and backend built, before the run directory is touched; a directory that holds a run
+ * is refused unless `resume` or `overwrite`. A fresh run writes config.json and an iteration-0 checkpoint first,
+ * so a kill at any later instant leaves a checkpoint that loads and resumes.
+ */
+export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: string; reason: string; iterations: number; startIteration: number; finished: boolean; cleaned: string[]; demos?: { kept: number; failed: number } }) => void, onIteration: (m: IterationMetrics, t: PpoTrainer) => void): Promise<TrainRunResult> {
+  const cfg: PpoConfig = validatePpoConfig({ ...DEFAULT_PPO_CONFIG, ...getTask(o.task).ppoDefaults, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...o.ppo?.hp } });
+  checkTrainOptions(o, cfg);
+  validateHyperparams(cfg.hp);
   if (o.curriculum) validateCurriculum({ ...DEFAULT_CURRICULUM, ...o.curriculum });
+  await checkOutputDir(o.outDir, 'outDir');
+  const present = await runFilesIn(o.outDir);
+  const metricsPath = path.join(o.outDir, 'metrics.jsonl'), configPath = path.join(o.outDir, 'config.json');
+  const want = identity(o, cfg);
+  let resumed: Awaited<ReturnType<typeof loadCheckpoint>> | null = null;
+  if (o.resume) {
+    if (present.includes(MANIFEST_FILE)) {
+      resumed = await loadCheckpoint(o.outDir);
+      const have = JSON.stringify(resumed.manifest.config.run), mine = JSON.stringify(want);
+      if (have !== mine) throw new Error(`resume: the checkpoint in ${o.outDir} was trained with ${have}, this run asks for ${mine}`);
+    } else if (present.includes('config.json')) {
+      // Killed before its first checkpoint: the run starts over, if it is the same run.
+      const have = await fs.readFile(configPath, 'utf8').then((t) => JSON.stringify(JSON.parse(t).run), () => 'unreadable');
+      if (have !== JSON.stringify(want)) throw new Error(`resume: the run in ${o.outDir} was started with ${have}, this run asks for ${JSON.stringify(want)}`);
+    } else {
+      throw new Error(`resume: ${o.outDir} holds no run to resume (no ${MANIFEST_FILE}, no config.json); start it without resume`);
+    }
+  } else if (present.length && !o.overwrite) {
+    throw new RunExistsError(o.outDir, present);
+  }
   // Demonstrations first: a bad archive fails before the run directory is touched.
   const demoSet = o.starts === undefined ? null : await loadDemos(o.starts, o.task);
-  await fs.mkdir(o.outDir, { recursive: true });
-  const metricsPath = path.join(o.outDir, 'metrics.jsonl');
-  const want = identity(o, cfg);
-  const resumed = o.resume ? await loadCheckpoint(o.outDir) : null;
-  if (resumed) {
-    const have = JSON.stringify(resumed.manifest.config.run), mine = JSON.stringify(want);
-    if (have !== mine) throw new Error(`resume: the checkpoint in ${o.outDir} was trained with ${have}, this run asks for ${mine}`);
-  }
   const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, gamma: cfg.gamma, weight: o.shapingWeight }, subgoals: o.subgoals, domainRandomization: o.domainRandomization });
-  const mbSize = Math.ceil((o.numEnvs * cfg.numSteps) / cfg.numMinibatches);
-  const choice = await createBackend(o.backend, { obsDim: policyInputDim(env), actDim: env.actDim, hidden: o.hidden, seed: o.seed, maxBatch: Math.max(mbSize, o.numEnvs, Math.min(o.evalEpisodes, 500)), threads: o.threads });
+  let choice: Awaited<ReturnType<typeof createBackend>>;
+  try {
+    const mbSize = Math.ceil((o.numEnvs * cfg.numSteps) / cfg.numMinibatches);
+    choice = await createBackend(o.backend, { obsDim: policyInputDim(env), actDim: env.actDim, hidden: o.hidden, seed: o.seed, maxBatch: Math.max(mbSize, o.numEnvs, Math.min(o.evalEpisodes, 500)), threads: o.threads });
+  } catch (e) {
+    await env.close();
+    throw e;
+  }
   const backend = choice.backend;
   const t0 = performance.now();
   try {
@@ -120,6 +234,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     // checkpoints are taken there, and a resumed run restarts those episodes exactly.
     const episodeLen = env.task.maxEpisodeSteps;
     const aligned = episodeLen / gcd(episodeLen, cfg.numSteps);
+    if (resumed && resumed.manifest.iteration % aligned !== 0) throw new Error(`resume: checkpoint iteration ${resumed.manifest.iteration} is not at an episode boundary (every ${aligned} iterations)`);
     if ((o.initLogStd !== undefined || o.valueOutGain !== undefined) && !resumed) {
       const p = await backend.getParams();
       const layout = paramLayout(policyInputDim(env), env.actDim, o.hidden);
@@ -134,22 +249,27 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
       }
       backend.setParams(p);
     }
+    // Everything is checked: from here on the run directory is written.
+    await fs.mkdir(o.outDir, { recursive: true });
+    if (o.overwrite) for (const name of present) await fs.rm(path.join(o.outDir, name), { force: true });
+    const cleaned = o.overwrite ? [] : await cleanCheckpointDir(o.outDir);
     if (resumed) {
       const m = resumed.manifest;
-      if (m.iteration % aligned !== 0) throw new Error(`resume: checkpoint iteration ${m.iteration} is not at an episode boundary (every ${aligned} iterations)`);
       backend.setParams(resumed.arrays.params);
       if (resumed.arrays.adamM && resumed.arrays.adamV) backend.setOptimizerState({ m: resumed.arrays.adamM, v: resumed.arrays.adamV, t: m.adamStep });
       trainer.normalizer.load(m.normalizer);
       trainer.restoreCounters(m.iteration, m.envSteps);
       env.reset({ seed: o.seed, startEpisode: (m.iteration * cfg.numSteps) / episodeLen });
       trainer.markStarted();
-      const kept = (await fs.readFile(metricsPath, 'utf8').catch(() => '')).split('\n').filter((l) => l && JSON.parse(l).iteration <= m.iteration);
-      await fs.writeFile(metricsPath, kept.map((l) => l + '\n').join(''));
+      await writeAtomic(metricsPath, metricsUpTo(await fs.readFile(metricsPath, 'utf8').catch(() => ''), m.iteration, metricsPath));
+      if (!present.includes('config.json')) await writeAtomic(configPath, JSON.stringify(runConfig(o, want, backend.kind), null, 2) + '\n');
     } else {
-      await fs.writeFile(metricsPath, '');
+      await writeAtomic(configPath, JSON.stringify(runConfig(o, want, backend.kind), null, 2) + '\n');
+      await writeAtomic(metricsPath, '');
     }
-    onStart({ backend: backend.kind, reason: choice.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration, demos: demoSet ? { kept: demoSet.demos.length, failed: demoSet.failed } : undefined });
-    let checkpoint = path.join(o.outDir, 'checkpoint.json');
+    const finished = trainer.iteration >= trainer.totalIterations;
+    onStart({ backend: backend.kind, reason: choice.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration, finished, cleaned, demos: demoSet ? { kept: demoSet.demos.length, failed: demoSet.failed } : undefined });
+    let checkpoint = path.join(o.outDir, MANIFEST_FILE);
     let lastSave = performance.now();
     const save = async () => {
       const opt = await backend.getOptimizerState();
@@ -159,6 +279,8 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
       }, { params: await backend.getParams(), adamM: opt.m, adamV: opt.v });
       lastSave = performance.now();
     };
+    if (!resumed) await save();
+    const startIteration = trainer.iteration;
     const stopAt = Math.min(trainer.totalIterations, trainer.iteration + (o.stopAfter ?? Infinity));
     while (trainer.iteration < stopAt) {
       const m = await trainer.runIteration();
@@ -166,19 +288,27 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
         curriculum.endIteration();
         m.starts = { back: curriculum.back, ...curriculum.last };
       }
+      // One write per line: a kill leaves at most a torn last line, which resume drops.
       await fs.appendFile(metricsPath, JSON.stringify(m) + '\n');
       onIteration(m, trainer);
       if (trainer.iteration % aligned === 0 && performance.now() - lastSave > o.checkpointSeconds * 1000) await save();
     }
     // A run cut short by stopAfter keeps its last episode-aligned checkpoint, so --resume continues exactly.
-    if (trainer.iteration === trainer.totalIterations || trainer.iteration % aligned === 0) await save();
+    if (trainer.iteration > startIteration && (trainer.iteration === trainer.totalIterations || trainer.iteration % aligned === 0)) await save();
     const evaluation = await evaluatePolicy(o.task, backend, trainer.normalizer, o.evalEpisodes, (o.seed + 0x9e3779b9) >>> 0, { subgoals: o.subgoals });
-    await fs.writeFile(path.join(o.outDir, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
+    await writeAtomic(path.join(o.outDir, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
     const plot = await writeCurve(o.outDir, `${env.task.name}, ${o.shaping} reward, ${o.numEnvs} envs, seed ${o.seed}`, env.stageNames, evaluation);
     return { successRate: evaluation.successRate, envSteps: trainer.envSteps, wallSeconds: (performance.now() - t0) / 1000, checkpoint, eval: evaluation, plot, backend: backend.kind };
   } finally {
     backend.destroy();
     await env.close();
+  }
+}
+
+/** Thrown when a run's directory already holds a run and neither resume nor overwrite was asked for. */
+export class RunExistsError extends Error {
+  constructor(readonly dir: string, readonly files: string[]) {
+    super(`${dir} already holds a run (${files.join(', ')}); pass --resume to continue it or --overwrite to replace it`);
   }
 }
 
@@ -190,6 +320,6 @@ export async function writeCurve(dir: string, title: string, stageNames: readonl
   stageNames.forEach((name, k) => series.push({ name: `reached ${name}`, x, y: rows.map((r) => (r.episodes ? r.stageReached[k] : Number.NaN)) }));
   if (evaluation && x.length) series.push({ name: `eval ${(evaluation.successRate * 100).toFixed(1)}%`, x: [x[x.length - 1]], y: [evaluation.successRate], color: '#000' });
   const file = path.join(dir, 'curve.svg');
-  await fs.writeFile(file, lineChartSvg(series, { title, xLabel: 'env steps', yLabel: 'fraction of episodes', yRange: [0, 1] }));
+  await writeAtomic(file, lineChartSvg(series, { title, xLabel: 'env steps', yLabel: 'fraction of episodes', yRange: [0, 1] }));
   return file;
 }

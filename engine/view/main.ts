@@ -354,7 +354,7 @@ class ViewApp {
       rows.push(['network', `${m.obsDim} → ${m.hidden.join(' → ')} → ${m.actDim} (mean action)`]);
       rows.push(['backend', this.loaded.net.label, 'backend']);
     } else {
-      if (c.status === 'none') rows.push(['status', 'none loaded: pick checkpoint.json and weights.bin of a cairn train run, or open ?policy=URL']);
+      if (c.status === 'none') rows.push(['status', 'none loaded: pick checkpoint.json and its weights-….bin of a cairn train run, or open ?policy=URL']);
       const d = this.gpu ? chooseBackend(this.params.backend, this.gpu) : null;
       rows.push(['backend', d ? `${d.kind === 'webgpu' ? 'WebGPU' : 'CPU (WASM)'} when a checkpoint is loaded` : 'checking WebGPU …', 'backend']);
     }

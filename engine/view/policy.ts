@@ -1,5 +1,5 @@
 /**
- * Checkpoint policies in the view: loading a `cairn train` checkpoint (checkpoint.json + weights.bin) from a
+ * Checkpoint policies in the view: loading a `cairn train` checkpoint (checkpoint.json + the weights-<hash>.bin it names) from a
  * URL or from picked files through decodeCheckpoint, checking it against the task registry, choosing where
  * its network runs (WebGPU forward pass on a real GPU, the WASM CPU backend otherwise) and turning it into an
  * action source that acts exactly as engine/train/evaluate.ts does: obs ⊕ desired goal, normalized with the
@@ -75,8 +75,8 @@ export async function readCheckpointFiles(files: readonly PickedFile[]): Promise
   const manifest = jsons.find((f) => f.name === MANIFEST_FILE) ?? (jsons.length === 1 ? jsons[0] : undefined);
   if (!manifest) {
     throw new Error(jsons.length
-      ? `checkpoint: ${jsons.length} .json files picked (${jsons.map((f) => f.name).join(', ')}); pick one ${MANIFEST_FILE} and its weights.bin`
-      : `checkpoint: no ${MANIFEST_FILE} among the picked files (${names.join(', ') || 'none'}); pick ${MANIFEST_FILE} and weights.bin together`);
+      ? `checkpoint: ${jsons.length} .json files picked (${jsons.map((f) => f.name).join(', ')}); pick one ${MANIFEST_FILE} and its weights file (weights-….bin)`
+      : `checkpoint: no ${MANIFEST_FILE} among the picked files (${names.join(', ') || 'none'}); pick ${MANIFEST_FILE} and its weights file (weights-….bin) together`);
   }
   const bins = files.filter((f) => /\.bin$/i.test(f.name));
   const { manifest: m, arrays } = await decodeCheckpoint(await manifest.text(), async (file) => {

@@ -36,6 +36,8 @@ let browser: Awaited<ReturnType<typeof launchChromium>>;
 /** The checkpoint's first round of episodes in Node: successes and mean sparse return of N episodes. */
 let nodeRound: { successes: number; meanReturn: number; n: number };
 let weightsBytes = 0;
+/** The content-named weights file of the trained test run. */
+let weightsFile = '';
 
 /**
  * One round (50 steps) of N Reach episodes from reset(seed) with the checkpoint's mean action, as
@@ -82,15 +84,16 @@ before(async () => {
   nodeRound = await nodeFirstRound(dir, N, SEED);
   console.log(`# Node, ${N} Reach episodes from seed ${SEED}, mean action: ${nodeRound.successes} successes, mean return ${nodeRound.meanReturn.toFixed(3)}`);
   // Broken copies: weights cut short; a manifest that claims Push (whose inputs are 28, not 13).
-  const weights = readFileSync(join(dir, 'weights.bin'));
+  weightsFile = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8')).weights.file;
+  const weights = readFileSync(join(dir, weightsFile));
   weightsBytes = weights.length;
   mkdirSync(join(RUNS, 'truncated'));
   copyFileSync(join(dir, 'checkpoint.json'), join(RUNS, 'truncated', 'checkpoint.json'));
-  writeFileSync(join(RUNS, 'truncated', 'weights.bin'), weights.subarray(0, 1000));
+  writeFileSync(join(RUNS, 'truncated', weightsFile), weights.subarray(0, 1000));
   mkdirSync(join(RUNS, 'wrong-task'));
   const m = JSON.parse(readFileSync(join(dir, 'checkpoint.json'), 'utf8'));
   writeFileSync(join(RUNS, 'wrong-task', 'checkpoint.json'), JSON.stringify({ ...m, task: 'Push' }));
-  copyFileSync(join(dir, 'weights.bin'), join(RUNS, 'wrong-task', 'weights.bin'));
+  copyFileSync(join(dir, weightsFile), join(RUNS, 'wrong-task', weightsFile));
   ({ server, url: baseUrl } = await startVite());
   browser = await launchChromium({ webgpu: true });
 });
@@ -228,7 +231,7 @@ test('without WebGPU the checkpoint runs on the CPU and the page says so', async
 
 test('broken checkpoints are named in the page (truncated weights, no such run, wrong task) and the scene keeps running', async () => {
   const cases = [
-    { dir: 'truncated', want: new RegExp(`weights\\.bin holds 1000 bytes, the manifest says ${weightsBytes} \\(truncated or replaced\\)`), shot: 'view-policy-truncated' },
+    { dir: 'truncated', want: new RegExp(`${weightsFile.replace('.', '\\.')} holds 1000 bytes, the manifest says ${weightsBytes} \\(truncated or replaced\\)`), shot: 'view-policy-truncated' },
     { dir: 'no-such-run', want: /the manifest http:\/\/127\.0\.0\.1:\d+\/test-results\/view-policy\/no-such-run\/checkpoint\.json answered HTTP 404/, shot: null },
     { dir: 'wrong-task', want: /wrong task: its network maps 13 inputs to 4 actions, but Push gives 25 obs \+ 3 goal = 28 inputs/, shot: null },
   ];
@@ -257,19 +260,19 @@ test('broken checkpoints are named in the page (truncated weights, no such run, 
   }
 });
 
-test('file picker: checkpoint.json + weights.bin load the policy into a running page; a lone weights.bin is refused', async () => {
+test('file picker: checkpoint.json + its weights file load the policy into a running page; a lone weights file is refused', async () => {
   const { page, errors } = await open('?task=push&envs=4&policy=random');
   try {
     await waitState(page, 'random Push steps', 's.steps >= 3');
     const dir = join(RUNS, 'reach');
-    await page.setInputFiles('#checkpoint-files', [join(dir, 'weights.bin')]);
-    await page.locator('.note.error', { hasText: 'no checkpoint.json among the picked files (weights.bin)' }).waitFor({ state: 'visible', timeout: 5000 });
+    await page.setInputFiles('#checkpoint-files', [join(dir, weightsFile)]);
+    await page.locator('.note.error', { hasText: `no checkpoint.json among the picked files (${weightsFile})` }).waitFor({ state: 'visible', timeout: 5000 });
     assert.equal((await state(page)).policy, 'random');
-    await page.setInputFiles('#checkpoint-files', [join(dir, 'checkpoint.json'), join(dir, 'weights.bin')]);
+    await page.setInputFiles('#checkpoint-files', [join(dir, 'checkpoint.json'), join(dir, weightsFile)]);
     await waitState(page, 'the picked checkpoint to run', "s.checkpoint.status === 'ready' && s.task === 'Reach' && s.policy === 'policy' && s.ready && s.steps > 0", 15000);
     const s = await state(page);
     assert.equal(s.numEnvs, 4, 'N stays');
-    assert.equal(s.checkpoint.origin, 'checkpoint.json + weights.bin');
+    assert.equal(s.checkpoint.origin, `checkpoint.json + ${weightsFile}`);
     assert.equal(await page.locator('.note.error').count(), 0, 'the earlier error note is gone');
     assert.doesNotMatch(page.url(), /policy=/); // picked files have no URL
     await waitState(page, 'a finished round', 's.episodes >= 4');

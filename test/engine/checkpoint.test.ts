@@ -22,7 +22,7 @@ describe('checkpoints', () => {
     const dir = await tmpDir();
     const norm = new RunningNormalizer(3);
     norm.update(seeded(30, 1), 10);
-    const arrays = { params: seeded(37, 2), adamM: seeded(37, 3), adamV: seeded(37, 4).map(Math.abs) };
+    const arrays = { params: seeded(49, 2), adamM: seeded(49, 3), adamV: seeded(49, 4).map(Math.abs) };
     await saveCheckpoint(dir, meta(norm), arrays);
     const back = await loadCheckpoint(dir);
     assert.deepEqual(back.arrays.params, arrays.params);
@@ -32,29 +32,30 @@ describe('checkpoints', () => {
     const norm2 = new RunningNormalizer(3);
     norm2.load(back.manifest.normalizer);
     assert.deepEqual(norm2.state(), norm.state());
-    assert.deepEqual((await fs.readdir(dir)).sort(), ['checkpoint.json', 'weights.bin'], 'no temporary files left');
+    assert.deepEqual((await fs.readdir(dir)).sort(), ['checkpoint.json', back.manifest.weights.file], 'no temporary files left');
+    assert.match(back.manifest.weights.file, /^weights-[0-9a-f]{16}\.bin$/);
   });
 
   it('names the defect of a corrupt, truncated, missing or mismatched checkpoint', async () => {
     const dir = await tmpDir();
     const norm = new RunningNormalizer(3);
-    await saveCheckpoint(dir, meta(norm), { params: seeded(37, 5) });
-    const bin = path.join(dir, 'weights.bin'), man = path.join(dir, 'checkpoint.json');
+    const saved = JSON.parse(await fs.readFile(await saveCheckpoint(dir, meta(norm), { params: seeded(49, 5) }), 'utf8'));
+    const bin = path.join(dir, saved.weights.file), man = path.join(dir, 'checkpoint.json');
     const good = await fs.readFile(bin);
     const flipped = Buffer.from(good);
     flipped[5] ^= 0x40;
     await fs.writeFile(bin, flipped);
-    await assert.rejects(loadCheckpoint(dir), /weights.bin is corrupt \(SHA-256/);
+    await assert.rejects(loadCheckpoint(dir), /weights-[0-9a-f]{16}\.bin is corrupt \(SHA-256/);
     await fs.writeFile(bin, good.subarray(0, 100));
-    await assert.rejects(loadCheckpoint(dir), /holds 100 bytes, the manifest says 148 \(truncated or replaced\)/);
+    await assert.rejects(loadCheckpoint(dir), /holds 100 bytes, the manifest says 196 \(truncated or replaced\)/);
     await fs.rm(bin);
     await assert.rejects(loadCheckpoint(dir), /weights file .* is missing/);
     await fs.writeFile(bin, good);
     const m = JSON.parse(await fs.readFile(man, 'utf8'));
     await fs.writeFile(man, JSON.stringify({ ...m, version: 99 }));
     await assert.rejects(loadCheckpoint(dir), /format version 99 is not supported/);
-    await fs.writeFile(man, JSON.stringify({ ...m, numParams: 38 }));
-    await assert.rejects(loadCheckpoint(dir), /params hold 37 values, the manifest says 38/);
+    await fs.writeFile(man, JSON.stringify({ ...m, numParams: 50 }));
+    await assert.rejects(loadCheckpoint(dir), /a 3-4-2 network has 49 parameters, the manifest field numParams says 50/);
     await fs.writeFile(man, '{"format": "cairn-checkpoint", "vers');
     await assert.rejects(loadCheckpoint(dir), /is not valid JSON/);
     await assert.rejects(loadCheckpoint(path.join(dir, 'nope')), /no manifest at/);

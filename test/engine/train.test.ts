@@ -184,7 +184,7 @@ describe('cairn train and eval CLI', () => {
     assert.equal(e.status, 0, e.stderr);
     const ev = JSON.parse(e.stdout.trim().split('\n').pop()!);
     assert.ok(ev.successRate >= 0 && ev.successRate <= 1);
-    const bin = path.join(dir, 'weights.bin');
+    const bin = path.join(dir, JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8')).weights.file);
     const bytes = await fs.readFile(bin);
     await fs.writeFile(bin, bytes.subarray(0, bytes.length - 4));
     const bad = run('eval', dir, '--backend', 'wasm');
