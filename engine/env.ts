@@ -21,6 +21,8 @@ import { checkEnvIds, checkPackable, checkRow, checkSameLayout, packRow, stateLa
 import { FINGER_MAX_OPEN, FINGER_TARGET_MIN } from './physics/fetch-scene.ts';
 
 /** Most envs one vector env may hold (a batch of this size is ~100 MB). */
+/** Most env physics steps one step() may take (numEnvs × substeps): 65,536 envs at 16 substeps. */
+export const MAX_ENV_SUBSTEPS = 2 ** 20;
 export const MAX_ENVS = 65536;
 /** Most worker threads one vector env may use. */
 export const MAX_WORKERS = 64;
@@ -140,6 +142,7 @@ export class VecEnv {
    */
   reset(opts: { seed?: number; startEpisode?: number } = {}): StepResult {
     this.checkOpen();
+    if (opts === null || typeof opts !== 'object') throw new Error(`reset: options must be an object like { seed: 1 }, got ${opts === null ? 'null' : typeof opts}`);
     const { seed, startEpisode = 0 } = opts;
     if (seed !== undefined) checkInt('seed', seed, 0, 0xffffffff);
     checkInt('startEpisode', startEpisode, 0, 0x7fffffff);
@@ -323,6 +326,9 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
   const numWorkers = checkInt('numWorkers', opts.numWorkers ?? 1, 1, Math.min(MAX_WORKERS, numEnvs));
   const seed = checkInt('seed', opts.seed ?? 0, 0, 0xffffffff);
   const physics = resolvePhysicsConfig(opts.physics);
+  if (numEnvs * physics.substeps > MAX_ENV_SUBSTEPS) {
+    throw new Error(`makeEnv: numEnvs × physics.substeps is ${numEnvs} × ${physics.substeps} = ${numEnvs * physics.substeps}, more than the ${MAX_ENV_SUBSTEPS} physics steps one step() may take (it would run for minutes); lower one of them`);
+  }
   const dr = opts.domainRandomization === undefined ? null : validateDomainRandomization(opts.domainRandomization);
   const scene = validateScene(task.scene);
   const batch = createBatch({

@@ -5,7 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { writeAtomic } from '../fs-atomic.ts';
+import { isAtomicTemp, writeAtomic } from '../fs-atomic.ts';
 import { lineChartSvg } from '../train/plot.ts';
 import { getTask } from '../../tasks/registry.ts';
 import { decodeArchive, encodeArchive, type ArchiveRunInfo } from './archive-file.ts';
@@ -60,7 +60,7 @@ export async function exploreRun(o: ExploreRunOptions, onProgress?: (e: Explorer
   if (!(Number.isFinite(o.saveSeconds) && o.saveSeconds > 0)) throw new Error(`explore: saveSeconds must be a positive number, got ${o.saveSeconds}`);
   await fs.mkdir(o.outDir, { recursive: true });
   // Temporary files of a run killed while saving.
-  for (const f of await fs.readdir(o.outDir)) if (f.startsWith(`${ARCHIVE_FILE}.tmp-`)) await fs.rm(path.join(o.outDir, f), { force: true });
+  for (const f of await fs.readdir(o.outDir)) if (isAtomicTemp(f)) await fs.rm(path.join(o.outDir, f), { force: true });
   const prior = await readArchive(o.outDir);
   if (prior && !o.resume) throw new Error(`${o.outDir} holds an exploration archive; pass --resume to continue it, or choose another --out`);
   let history: ArchiveRunInfo['history'] = [];

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOutputDir } from '../cli/paths.ts';
 import { isAtomicTemp, writeAtomic } from '../fs-atomic.ts';
-import { makeEnv } from '../env.ts';
+import { makeEnv, MAX_ENVS } from '../env.ts';
 import type { DomainRandomization } from '../domain-randomization.ts';
 import { getTask } from '../../tasks/registry.ts';
 import type { ShapingMode } from '../shaping/spec.ts';
@@ -121,9 +121,9 @@ export const INIT_LOG_STD_RANGE: readonly [number, number] = [-5, 2];
 
 /** Checks the options that no other module checks (PPO, shaping, spec, physics and DR check their own). */
 function checkTrainOptions(o: TrainRunOptions, cfg: PpoConfig): void {
-  if (!o || typeof o !== 'object') throw new Error('train: options must be an object');
   if (typeof o.outDir !== 'string' || !o.outDir) throw new Error('train: outDir must be a directory path');
   checkRangeOption('totalSteps', o.totalSteps, 1, 1e13);
+  checkIntOption('numEnvs', o.numEnvs, 1, MAX_ENVS);
   checkIntOption('evalEpisodes', o.evalEpisodes, 1, 1e6);
   checkRangeOption('checkpointSeconds', o.checkpointSeconds, 0, 1e9);
   if (o.threads !== undefined) checkIntOption('threads', o.threads, 1, 256);
@@ -131,7 +131,7 @@ function checkTrainOptions(o: TrainRunOptions, cfg: PpoConfig): void {
   if (o.initLogStd !== undefined) checkRangeOption('initLogStd', o.initLogStd, INIT_LOG_STD_RANGE[0], INIT_LOG_STD_RANGE[1]);
   if (o.valueOutGain !== undefined) checkRangeOption('valueOutGain', o.valueOutGain, 1e-6, 100);
   if (o.resume && o.overwrite) throw new Error('train: resume and overwrite exclude each other (resume continues the run in outDir, overwrite replaces it)');
-  if (typeof o.numEnvs === 'number' && Number.isInteger(o.numEnvs) && cfg.numMinibatches > o.numEnvs * cfg.numSteps) {
+  if (cfg.numMinibatches > o.numEnvs * cfg.numSteps) {
     throw new Error(`train: ppo.numMinibatches ${cfg.numMinibatches} exceeds the ${o.numEnvs * cfg.numSteps} samples of an iteration (numEnvs ${o.numEnvs} × numSteps ${cfg.numSteps})`);
   }
   paramLayout(1, 1, o.hidden);
@@ -185,6 +185,7 @@ function packageInfo(): { name: string; version: string; commit: string | null }
  * so a kill at any later instant leaves a checkpoint that loads and resumes.
  */
 export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: string; reason: string; iterations: number; startIteration: number; finished: boolean; cleaned: string[]; demos?: { kept: number; failed: number } }) => void, onIteration: (m: IterationMetrics, t: PpoTrainer) => void): Promise<TrainRunResult> {
+  if (!o || typeof o !== 'object') throw new Error(`train: options must be an object, got ${o === null ? 'null' : typeof o}`);
   const cfg: PpoConfig = validatePpoConfig({ ...DEFAULT_PPO_CONFIG, ...getTask(o.task).ppoDefaults, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...o.ppo?.hp } });
   checkTrainOptions(o, cfg);
   validateHyperparams(cfg.hp);
@@ -267,8 +268,6 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
       await writeAtomic(configPath, JSON.stringify(runConfig(o, want, backend.kind), null, 2) + '\n');
       await writeAtomic(metricsPath, '');
     }
-    const finished = trainer.iteration >= trainer.totalIterations;
-    onStart({ backend: backend.kind, reason: choice.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration, finished, cleaned, demos: demoSet ? { kept: demoSet.demos.length, failed: demoSet.failed } : undefined });
     let checkpoint = path.join(o.outDir, MANIFEST_FILE);
     let lastSave = performance.now();
     const save = async () => {
@@ -280,6 +279,9 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
       lastSave = performance.now();
     };
     if (!resumed) await save();
+    // Announced once a checkpoint exists: from here on a kill leaves a run that loads and resumes.
+    const finished = trainer.iteration >= trainer.totalIterations;
+    onStart({ backend: backend.kind, reason: choice.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration, finished, cleaned, demos: demoSet ? { kept: demoSet.demos.length, failed: demoSet.failed } : undefined });
     const startIteration = trainer.iteration;
     const stopAt = Math.min(trainer.totalIterations, trainer.iteration + (o.stopAfter ?? Infinity));
     while (trainer.iteration < stopAt) {
