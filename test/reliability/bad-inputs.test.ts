@@ -271,6 +271,7 @@ const cases: BadInput[] = [
   { name: 'env.setState with a NaN row', run: () => { const rows = env.getState([0]); rows.data[3] = Number.NaN; env.setState(rows, [0]); }, error: /setState.*(NaN|finite)/ },
   { name: 'env.getState of env 99', run: () => env.getState([99]), error: /getState: envIds\[0\] is 99, not an env index in \[0, 4\)/ },
   { name: 'createPolicy with hidden [1e6, 1e6]', run: () => createPolicy({ obsDim: 28, actDim: 4, hidden: [1e6, 1e6], backend: 'wasm' }), error: /hidden\[0\] is 1000000, more than the 4096 a layer may have/ },
+  { name: 'createPolicy (default WebGPU backend) with hidden [1e6, 1e6]', run: () => createPolicy({ obsDim: 28, actDim: 4, hidden: [1e6, 1e6] }), error: /hidden\[0\] is 1000000, more than the 4096 a layer may have/ },
   { name: 'createPolicy with obsDim 0', run: () => createPolicy({ obsDim: 0, actDim: 4, backend: 'wasm' }), error: /obsDim must be a positive integer, got 0/ },
   { name: 'createPolicy with backend "tpu"', run: () => createPolicy({ obsDim: 4, actDim: 2, backend: 'tpu' as never }), error: /backend must be one of webgpu, wasm, auto, got 'tpu'/ },
   { name: 'policy.setParams with a NaN', run: async () => { const p = await WasmPolicy.create({ obsDim: 4, actDim: 2, hidden: [8] }); try { p.setParams(new Float32Array(p.numParams).fill(Number.NaN)); } finally { p.destroy(); } }, error: /setParams.*(NaN|finite)/ },
