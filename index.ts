@@ -1,6 +1,7 @@
 /** cairn's public API. */
 export { makeEnv, VecEnv, MAX_ENVS, MAX_WORKERS, type EnvOptions, type StepResult } from './engine/env.ts';
 export { listTasks, getTask } from './tasks/registry.ts';
+export type { BoxSpace, GoalObservationSpace, EnvSpec } from './engine/spaces.ts';
 export type { TaskDef } from './tasks/task.ts';
 export { DEFAULT_PHYSICS, type PhysicsConfig } from './engine/physics/config.ts';
 export { stateLayout, STATE_LAYOUT_VERSION, type StateLayout, type StateRows } from './engine/state.ts';

@@ -5,9 +5,11 @@
  */
 import { createBatch, MAX_REWARD_TERMS, type Batch } from './batch.ts';
 import { importHidden, isNode } from './gpu/device.ts';
+import { moduleUrl } from './module-url.ts';
 import { resolvePhysicsConfig, type PhysicsConfig } from './physics/config.ts';
 import { loadRapier } from './physics/rapier.ts';
 import { SimSlice } from './sim-slice.ts';
+import { actionSpaceOf, observationSpaceOf, specOf, type BoxSpace, type EnvSpec, type GoalObservationSpace } from './spaces.ts';
 import { getTask } from '../tasks/registry.ts';
 import { goalReached, sparseReward, type TaskDef } from '../tasks/task.ts';
 import { numSceneParams, validateDomainRandomization, type DomainRandomization } from './domain-randomization.ts';
@@ -112,6 +114,12 @@ export class VecEnv {
   private started = false;
   /** Layout of the rows getState returns and setState takes. */
   readonly stateLayout: StateLayout;
+  /** One env's observation: a Dict of observation [obsDim] (named fields), achieved_goal and desired_goal [goalDim]. */
+  readonly observationSpace: GoalObservationSpace;
+  /** One env's action: a float32 box [actDim] in [−1, 1]; step() takes [N × actDim]. */
+  readonly actionSpace: BoxSpace;
+  /** Task name, episode length, success reward and radius, autoreset mode. */
+  readonly spec: EnvSpec;
 
   /** Use makeEnv(). */
   constructor(task: TaskDef, batch: Batch, physics: PhysicsConfig, shaper: ShapingKernel, slice: SimSlice | null, pool: WorkerPool | null) {
@@ -128,6 +136,9 @@ export class VecEnv {
     this.goalDim = task.goalDim;
     this.controlDt = physics.dt * physics.substeps;
     this.stateLayout = stateLayout(task.name, batch.layout);
+    this.observationSpace = observationSpaceOf(task);
+    this.actionSpace = actionSpaceOf(task);
+    this.spec = specOf(task);
     const b = batch;
     this.result = {
       obs: b.obs, achievedGoal: b.achievedGoal, desiredGoal: b.desiredGoal, reward: b.reward, terminated: b.terminated, truncated: b.truncated,
@@ -346,7 +357,7 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
     }
     if (!isNode()) throw new Error('makeEnv: numWorkers > 1 needs Node worker_threads; in a browser envs run on one thread (numWorkers: 1)');
     // Hidden from bundlers: the pool and its workers are Node-only.
-    const { WorkerPool } = await importHidden<typeof import('./workers/worker-pool.ts')>(new URL('./workers/worker-pool.ts', import.meta.url).href);
+    const { WorkerPool } = await importHidden<typeof import('./workers/worker-pool.ts')>(moduleUrl('./workers/worker-pool.ts', import.meta.url).href);
     const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec, dr);
     return new VecEnv(task, batch, physics, shaper, null, pool);
   } catch (e) {

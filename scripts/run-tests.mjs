@@ -14,11 +14,18 @@ function listTests(dir) {
   return out;
 }
 
-const filters = process.argv.slice(2);
-const files = listTests('test').filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+// --fast: everyday work, under 90 s on 2 cores: no browser, no WebGPU (SwiftShader) parity, no package build,
+// no kill-anywhere (CI and `npm test` run them all).
+const SLOW = ['test/browser/', 'test/gpu/', 'test/policy/mlp-layer', 'test/policy/policy-parity', 'test/policy/policy-api', 'test/policy/policy-backend', 'test/train/webgpu-backend', 'test/package/', 'test/reliability/kill-anywhere'];
+const fast = process.argv.includes('--fast');
+const filters = process.argv.slice(2).filter((a) => a !== '--fast');
+const files = listTests('test')
+  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
+  .filter((f) => !fast || !SLOW.some((s) => f.startsWith(s)));
 if (files.length === 0) {
   console.error(`no test files match ${JSON.stringify(filters)}`);
   process.exit(1);
 }
-const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
+// The fast set runs two files at a time (2 cores); the full suite one at a time, as its timing and memory checks assume.
+const res = spawnSync(process.execPath, ['--import', 'tsx', '--test', `--test-concurrency=${fast ? 2 : 1}`, ...files], { stdio: 'inherit' });
 process.exit(res.status ?? 1);

@@ -1,17 +1,35 @@
 /** `cairn explore`: Go-Explore phase 1, building an archive of cells with sparse reward only. */
 import { exploreRun } from '../explore/run.ts';
-import { flag, parseFlags } from './args.ts';
+import { flag } from './args.ts';
+import { parseCommand, type CommandSpec } from './command.ts';
 import { checkOutputDir } from './paths.ts';
 import { ProgressBar } from './progress.ts';
 
-export const EXPLORE_USAGE = 'cairn explore [--task push] [--envs 256] [--steps 5e6] --out DIR [--workers 1] [--seed 0] [--explore-steps 20] [--repeat 0.9] [--fresh 0.1] [--goal-cell M] [--grip-cell M] [--save-seconds 30] [--resume] [--json]';
+/** `cairn explore`'s flags. */
+export const EXPLORE_SPEC: CommandSpec = {
+  name: 'explore',
+  summary: 'Go-Explore phase 1: build an archive of cells and successful trajectories with the sparse reward only.',
+  flags: {
+    task: { kind: 'string', help: 'task: push, pickandplace, ...', default: 'push' },
+    envs: { kind: 'number', help: 'parallel envs N', default: 256 },
+    steps: { kind: 'number', help: 'env steps to explore for', default: '5e6' },
+    out: { kind: 'string', help: 'archive directory (required)', value: 'dir' },
+    workers: { kind: 'number', help: 'physics worker threads', default: 1 },
+    seed: { kind: 'number', help: 'seed (uint32)', default: 0 },
+    'explore-steps': { kind: 'number', help: 'random steps after each return', default: 20 },
+    repeat: { kind: 'number', help: 'probability of repeating the last action', default: 0.9 },
+    fresh: { kind: 'number', help: 'probability of a fresh episode instead of a return', default: 0.1 },
+    'goal-cell': { kind: 'number', help: 'cell size of goal-relative positions, m', value: 'metres' },
+    'grip-cell': { kind: 'number', help: 'cell size of the grip position, m', value: 'metres' },
+    'save-seconds': { kind: 'number', help: 'seconds between archive saves', default: 30 },
+    resume: { kind: 'boolean', help: 'continue the archive in --out' },
+    json: { kind: 'boolean', help: 'print the result as one JSON line' },
+  },
+};
 
 /** Runs `cairn explore`; returns the exit code. */
 export async function exploreCommand(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, {
-    task: 'string', envs: 'number', steps: 'number', out: 'string', workers: 'number', seed: 'number', 'explore-steps': 'number', repeat: 'number', fresh: 'number',
-    'goal-cell': 'number', 'grip-cell': 'number', 'save-seconds': 'number', resume: 'boolean', json: 'boolean',
-  });
+  const f = parseCommand(EXPLORE_SPEC, argv);
   const out = f.out as string | undefined;
   if (out === undefined) throw new Error('--out DIR is required (the archive is written there)');
   await checkOutputDir(out, '--out');

@@ -1,18 +1,35 @@
-/** The cairn command line: dispatches to a subcommand and turns errors into a message and exit code 2. */
-import { rolloutCommand, ROLLOUT_USAGE } from './rollout-command.ts';
-import { replayCommand, REPLAY_USAGE } from './replay-command.ts';
-import { exploreCommand, EXPLORE_USAGE } from './explore-command.ts';
-import { evalCommand, EVAL_USAGE, trainCommand, TRAIN_USAGE } from './train-command.ts';
+/** The cairn command line: dispatches to a subcommand and turns errors into a one-line message and exit code 2. */
+import { rolloutCommand, ROLLOUT_SPEC } from './rollout-command.ts';
+import { replayCommand, REPLAY_SPEC } from './replay-command.ts';
+import { exploreCommand, EXPLORE_SPEC } from './explore-command.ts';
+import { evalCommand, EVAL_SPEC, trainCommand, TRAIN_SPEC } from './train-command.ts';
+import { exportCommand, EXPORT_SPEC } from './export-command.ts';
+import { renderCommand, RENDER_SPEC } from './render-command.ts';
+import { HelpShown, type CommandSpec } from './command.ts';
 
-const COMMANDS: Record<string, { usage: string; run: (argv: string[]) => Promise<number> }> = {
-  train: { usage: TRAIN_USAGE, run: trainCommand },
-  eval: { usage: EVAL_USAGE, run: evalCommand },
-  rollout: { usage: ROLLOUT_USAGE, run: rolloutCommand },
-  replay: { usage: REPLAY_USAGE, run: replayCommand },
-  explore: { usage: EXPLORE_USAGE, run: exploreCommand },
+/** Every subcommand: its spec (flags, help) and what runs it. */
+export const COMMANDS: Record<string, { spec: CommandSpec; run: (argv: string[]) => Promise<number> }> = {
+  train: { spec: TRAIN_SPEC, run: trainCommand },
+  eval: { spec: EVAL_SPEC, run: evalCommand },
+  rollout: { spec: ROLLOUT_SPEC, run: rolloutCommand },
+  replay: { spec: REPLAY_SPEC, run: replayCommand },
+  explore: { spec: EXPLORE_SPEC, run: exploreCommand },
+  export: { spec: EXPORT_SPEC, run: exportCommand },
+  render: { spec: RENDER_SPEC, run: renderCommand },
 };
 
-const USAGE = `usage:\n${Object.values(COMMANDS).map((c) => '  ' + c.usage).join('\n')}`;
+const USAGE = `usage: cairn COMMAND [flags]   (cairn COMMAND --help for its flags)\n\ncommands:\n${Object.values(COMMANDS).map((c) => `  ${c.spec.name.padEnd(9)}${c.spec.summary}`).join('\n')}`;
+
+/** The closest command name to a typo (edit distance ≤ 2), if any. */
+function closestCommand(name: string): string | undefined {
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    return d[a.length][b.length];
+  };
+  return Object.keys(COMMANDS).map((c) => [c, dist(name, c)] as const).filter(([, k]) => k <= 2).sort((x, y) => x[1] - y[1])[0]?.[0];
+}
 
 /** Runs the CLI on argv (without node and script); returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -23,17 +40,15 @@ export async function main(argv: string[]): Promise<number> {
   }
   const cmd = COMMANDS[name];
   if (!cmd) {
-    console.error(`cairn: unknown command '${name}'\n${USAGE}`);
+    const near = closestCommand(name);
+    console.error(`cairn: unknown command '${name}'${near ? ` (did you mean ${near}?)` : ''}\n${USAGE}`);
     return 2;
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(`usage: ${cmd.usage}`);
-    return 0;
   }
   try {
     return await cmd.run(rest);
   } catch (e) {
-    console.error(`cairn ${name}: ${(e as Error).message}\n  ${cmd.usage}`);
+    if (e instanceof HelpShown) return 0;
+    console.error(`cairn ${name}: ${(e as Error).message} (cairn ${name} --help lists every flag)`);
     if (process.env.CAIRN_DEBUG) console.error((e as Error).stack);
     return 2;
   }

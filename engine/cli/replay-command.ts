@@ -2,13 +2,19 @@
 import { promises as fs } from 'node:fs';
 import { decodeRecording } from '../record/format.ts';
 import { replayRecording } from '../record/replay.ts';
-import { parseFlags } from './args.ts';
+import { parseCommand, type CommandSpec } from './command.ts';
 
-export const REPLAY_USAGE = 'cairn replay FILE [--json]';
+/** `cairn replay`'s flags. */
+export const REPLAY_SPEC: CommandSpec = {
+  name: 'replay',
+  summary: 'Re-simulate a recording from its start states with its actions and report the drift.',
+  positional: { name: 'FILE', help: 'recording written by cairn rollout --record' },
+  flags: { json: { kind: 'boolean', help: 'print the result as one JSON line' } },
+};
 
 /** Runs the replay command; returns the exit code. */
 export async function replayCommand(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, { json: 'boolean' }, 1);
+  const f = parseCommand(REPLAY_SPEC, argv);
   const file = f.positional?.[0];
   if (!file) throw new Error('name the recording to replay');
   const bytes = await fs.readFile(file).catch((e: NodeJS.ErrnoException) => { throw new Error(`cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`); });

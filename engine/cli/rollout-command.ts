@@ -2,7 +2,8 @@
 import { makeEnv } from '../env.ts';
 import { policySource, randomSource, rollout, scriptedSource, type ActionSource } from '../rollout.ts';
 import type { ShapingMode } from '../shaping/spec.ts';
-import { flag, parseFlags, parseHidden } from './args.ts';
+import { flag, parseHidden } from './args.ts';
+import { parseCommand, type CommandSpec } from './command.ts';
 import { loadCheckpoint } from '../train/checkpoint-fs.ts';
 import { RunningNormalizer } from '../train/normalizer.ts';
 import { policyInputDim } from '../train/ppo.ts';
@@ -14,13 +15,33 @@ import { EpisodeRecorder } from '../record/recorder.ts';
 import { writeAtomic } from '../fs-atomic.ts';
 import { checkWritableFile } from './paths.ts';
 
-export const ROLLOUT_USAGE = `cairn rollout [--task push] [--envs 1024] [--steps 2000] [--workers 1] [--policy random|scripted|mlp] [--checkpoint RUN_DIR] [--hidden 64,64] [--backend auto|wasm|webgpu] [--deterministic] [--shaping sparse|dense|pbrs|bonus|gated] [--seed 0] [--record FILE] [--record-episodes 16] [--json]`;
+/** `cairn rollout`'s flags. */
+export const ROLLOUT_SPEC: CommandSpec = {
+  name: 'rollout',
+  summary: 'Step a task with a random, scripted or network policy; report speed and success; record episodes.',
+  flags: {
+    task: { kind: 'string', help: 'task: reach, push, pickandplace, slide, stack', default: 'push' },
+    envs: { kind: 'number', help: 'parallel envs N', default: 1024 },
+    steps: { kind: 'number', help: 'batched steps to run', default: 2000 },
+    workers: { kind: 'number', help: 'physics worker threads', default: 1 },
+    policy: { kind: 'string', help: 'random, scripted or mlp', default: 'random' },
+    checkpoint: { kind: 'string', help: 'run directory whose network --policy mlp runs', value: 'dir' },
+    hidden: { kind: 'string', help: 'hidden widths of a fresh --policy mlp', default: '64,64', value: 'widths' },
+    backend: { kind: 'string', help: 'network backend of --policy mlp: auto, wasm, webgpu', default: 'auto' },
+    deterministic: { kind: 'boolean', help: 'mean action instead of a sample (--policy mlp)' },
+    shaping: { kind: 'string', help: 'reward: sparse, dense, pbrs, bonus, gated', default: 'sparse' },
+    seed: { kind: 'number', help: 'episode seed (uint32)', default: 0 },
+    record: { kind: 'string', help: 'write episodes to this recording file', value: 'file' },
+    'record-episodes': { kind: 'number', help: 'episodes to record (with --record)', default: 16 },
+    json: { kind: 'boolean', help: 'print the result as one JSON line' },
+  },
+};
 
 const POLICIES = ['random', 'scripted', 'mlp'];
 
 /** Runs the rollout command with its arguments; returns the process exit code. */
 export async function rolloutCommand(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, { task: 'string', envs: 'number', steps: 'number', workers: 'number', policy: 'string', shaping: 'string', seed: 'number', json: 'boolean', checkpoint: 'string', hidden: 'string', backend: 'string', deterministic: 'boolean', record: 'string', 'record-episodes': 'number' });
+  const f = parseCommand(ROLLOUT_SPEC, argv);
   const task = (f.task as string | undefined) ?? 'push';
   const steps = (f.steps as number | undefined) ?? 2000;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`--steps must be a positive integer, got ${steps}`);

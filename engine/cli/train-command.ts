@@ -10,13 +10,65 @@ import { RunningNormalizer } from '../train/normalizer.ts';
 import { trainRun } from '../train/run.ts';
 import type { IterationMetrics } from '../train/ppo.ts';
 import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-backend.ts';
-import { flag, parseFlags, parseHidden } from './args.ts';
+import { flag, parseHidden } from './args.ts';
+import { parseCommand, type CommandSpec } from './command.ts';
 import { ProgressBar } from './progress.ts';
 
-export const TRAIN_USAGE = 'cairn train [--task push] [--shaping pbrs] [--weight 20] [--envs 256] [--steps 5e6] [--seed 1] [--workers 1] [--out runs/NAME] [--backend auto|wasm|webgpu] [--threads min(2, cores)] [--hidden 64,64] [--lr 1e-3] [--num-steps 16] [--epochs 4] [--minibatches 4] [--gamma 0.98 (Reach 0.9)] [--gae-lambda 0.9] [--ent-coef 0] [--init-log-std 0] [--value-out-gain 1] [--action-penalty 0] [--bound-penalty 1] [--critic auto|shaped|task] [--norm-adv true] [--subgoals SPEC.json] [--dr RANGES.json] [--eval-episodes 500] [--checkpoint-seconds 30] [--stop-after ITERATIONS] [--starts EXPLORE_DIR] [--demo-share 0.5] [--resume] [--overwrite] [--json]';
+/** `cairn train`'s flags. */
+export const TRAIN_SPEC: CommandSpec = {
+  name: 'train',
+  summary: 'Train PPO on a task into a run directory (metrics, checkpoints, curve, evaluation).',
+  flags: {
+    task: { kind: 'string', help: 'task: reach, push, pickandplace, slide, stack', default: 'push' },
+    shaping: { kind: 'string', help: 'reward: sparse, dense, pbrs, bonus, gated', default: 'pbrs' },
+    weight: { kind: 'number', help: 'shaping weight w (Φ in [0, w·stages])', default: 20 },
+    envs: { kind: 'number', help: 'parallel envs N', default: 256 },
+    steps: { kind: 'number', help: 'env steps to train for (rounded up to whole iterations)', default: '5e6' },
+    seed: { kind: 'number', help: 'seed of envs, init and sampling (uint32)', default: 1 },
+    workers: { kind: 'number', help: 'physics worker threads', default: 1 },
+    out: { kind: 'string', help: 'run directory', default: 'runs/TASK-SHAPING-sSEED', value: 'dir' },
+    backend: { kind: 'string', help: 'network backend: auto, wasm, webgpu', default: 'auto' },
+    threads: { kind: 'number', help: 'threads of the WASM backend', default: 'min(2, cores)' },
+    hidden: { kind: 'string', help: 'hidden layer widths', default: '64,64', value: 'widths' },
+    lr: { kind: 'number', help: 'Adam learning rate (annealed linearly)', default: '1e-3' },
+    'num-steps': { kind: 'number', help: 'rollout length T per iteration', default: 16 },
+    epochs: { kind: 'number', help: 'PPO epochs per iteration', default: 4 },
+    minibatches: { kind: 'number', help: 'minibatches per epoch', default: 4 },
+    gamma: { kind: 'number', help: 'discount γ (also the shaping γ)', default: '0.98 (Reach 0.9)' },
+    'gae-lambda': { kind: 'number', help: 'GAE λ', default: 0.9 },
+    'ent-coef': { kind: 'number', help: 'entropy coefficient', default: 0 },
+    'init-log-std': { kind: 'number', help: 'initial log std of the policy, in [-5, 2]', default: 0 },
+    'value-out-gain': { kind: 'number', help: 'gain of the value output layer init', default: 1 },
+    'action-penalty': { kind: 'number', help: 'reward − c·|a|² of the raw sample', default: 0 },
+    'bound-penalty': { kind: 'number', help: 'reward − c·Σ max(|a| − 1, 0)² of the raw sample', default: 1 },
+    critic: { kind: 'string', help: 'critic reward: auto, shaped, task', default: 'auto' },
+    'norm-adv': { kind: 'string', help: 'normalize advantages per minibatch: true, false', default: 'true' },
+    subgoals: { kind: 'string', help: 'subgoal spec JSON replacing the task\'s own', value: 'file' },
+    dr: { kind: 'string', help: 'domain-randomization ranges JSON', value: 'file' },
+    'eval-episodes': { kind: 'number', help: 'episodes of the final evaluation (mean action)', default: 500 },
+    'checkpoint-seconds': { kind: 'number', help: 'seconds between checkpoints', default: 30 },
+    'stop-after': { kind: 'number', help: 'stop after this many iterations (--resume goes on)', value: 'iterations' },
+    starts: { kind: 'string', help: 'Go-Explore directory: episodes also start along its successes', value: 'dir' },
+    'demo-share': { kind: 'number', help: 'share of episodes started from demonstrations (with --starts)', default: 0.5 },
+    resume: { kind: 'boolean', help: 'continue the run in --out from its checkpoint' },
+    overwrite: { kind: 'boolean', help: 'replace the run in --out (its run files only)' },
+    json: { kind: 'boolean', help: 'print the result as one JSON line' },
+  },
+};
 /** Shaping weight w of `cairn train` (Φ in [0, w·K]); 20 gave Push with PBRS ≥ 90% in 5M steps (README, Learning). */
 export const DEFAULT_TRAIN_WEIGHT = 20;
-export const EVAL_USAGE = 'cairn eval RUN_DIR [--episodes 500] [--backend auto|wasm|webgpu] [--seed S] [--json]';
+/** `cairn eval`'s flags. */
+export const EVAL_SPEC: CommandSpec = {
+  name: 'eval',
+  summary: 'Evaluate a run\'s checkpoint with the mean action.',
+  positional: { name: 'RUN_DIR', help: 'run directory (or its checkpoint.json)' },
+  flags: {
+    episodes: { kind: 'number', help: 'episodes to run', default: 500 },
+    backend: { kind: 'string', help: 'network backend: auto, wasm, webgpu', default: 'auto' },
+    seed: { kind: 'number', help: 'episode seed', default: 'the run\'s seed + 0x9e3779b9' },
+    json: { kind: 'boolean', help: 'print the result as one JSON line' },
+  },
+};
 
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
 const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`);
@@ -43,11 +95,7 @@ async function readJsonFlag(flagName: string, file: string): Promise<unknown> {
 
 /** Runs `cairn train`; returns the exit code. */
 export async function trainCommand(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, {
-    task: 'string', shaping: 'string', weight: 'number', envs: 'number', steps: 'number', seed: 'number', workers: 'number', out: 'string', backend: 'string', threads: 'number',
-    hidden: 'string', lr: 'number', 'num-steps': 'number', epochs: 'number', minibatches: 'number', gamma: 'number', 'ent-coef': 'number',
-    'eval-episodes': 'number', resume: 'boolean', overwrite: 'boolean', json: 'boolean', 'checkpoint-seconds': 'number', 'stop-after': 'number', 'init-log-std': 'number', 'norm-adv': 'string', subgoals: 'string', dr: 'string', 'value-out-gain': 'number', 'action-penalty': 'number', critic: 'string', 'gae-lambda': 'number', 'bound-penalty': 'number', starts: 'string', 'demo-share': 'number',
-  });
+  const f = parseCommand(TRAIN_SPEC, argv);
   const task = flag(f, 'task', 'push');
   const shaping = flag(f, 'shaping', 'pbrs') as ShapingMode;
   if (!SHAPING_MODES.includes(shaping)) throw new Error(`--shaping must be one of ${SHAPING_MODES.join(', ')}, got '${shaping}'`);
@@ -111,7 +159,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
 
 /** Runs `cairn eval RUN_DIR`; returns the exit code. */
 export async function evalCommand(argv: string[]): Promise<number> {
-  const f = parseFlags(argv, { episodes: 'number', backend: 'string', seed: 'number', json: 'boolean' }, 1);
+  const f = parseCommand(EVAL_SPEC, argv);
   const dir = f.positional?.[0];
   if (!dir) throw new Error('eval needs a run directory (or its checkpoint.json)');
   const { manifest, arrays } = await loadCheckpoint(dir);

@@ -24,7 +24,7 @@ export function formatTick(v: number): string {
 
 /** Renders series as an SVG document string; yRange fixes the y axis (e.g. [0, 1] for success rates). */
 export function lineChartSvg(series: Series[], opts: { title: string; xLabel: string; yLabel: string; yRange?: [number, number]; width?: number; height?: number }): string {
-  const W = opts.width ?? 720, H = opts.height ?? 420, L = 64, R = 170, T = 36, B = 48;
+  const W = opts.width ?? 760, H = opts.height ?? 420, L = 64, R = 200, T = 36, B = 48;
   const xs = series.flatMap((s) => s.x).filter(Number.isFinite);
   const ys = series.flatMap((s) => s.y).filter(Number.isFinite);
   const x0 = xs.length ? Math.min(...xs) : 0, x1 = xs.length ? Math.max(...xs) : 1;
@@ -58,4 +58,17 @@ export function lineChartSvg(series: Series[], opts: { title: string; xLabel: st
   });
   out.push('</svg>');
   return out.join('\n') + '\n';
+}
+
+/** Stacks whole chart documents (lineChartSvg's output) vertically into one SVG document. */
+export function stackedChartsSvg(charts: readonly string[]): string {
+  let y = 0, width = 0;
+  const parts: string[] = [];
+  for (const c of charts) {
+    const w = Number(/width="(\d+)"/.exec(c)?.[1]), h = Number(/height="(\d+)"/.exec(c)?.[1]);
+    parts.push(c.trim().replace(/^<svg /, `<svg x="0" y="${y}" `));
+    y += h;
+    width = Math.max(width, w);
+  }
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}">\n${parts.join('\n')}\n</svg>\n`;
 }

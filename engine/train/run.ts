@@ -1,11 +1,11 @@
 /**
  * A whole training run in a directory: its resolved configuration (config.json), PPO iterations with
- * per-iteration metrics (metrics.jsonl), aligned checkpoints (checkpoint.json + weights-<hash>.bin), a
- * learning-curve plot (curve.svg) and a final evaluation with the mean action (eval.json). `resume` continues
+ * per-iteration metrics (metrics.jsonl, and flat in metrics.csv), aligned checkpoints (checkpoint.json + weights-<hash>.bin), a
+ * learning-curve plot (curve.svg), the final policy as safetensors (policy.safetensors) and a final evaluation with the mean action (eval.json). `resume` continues
  * from the directory's checkpoint.
  */
 import { execFileSync } from 'node:child_process';
-import { promises as fs, readFileSync } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOutputDir } from '../cli/paths.ts';
@@ -19,7 +19,9 @@ import { cleanCheckpointDir, loadCheckpoint, saveCheckpoint } from './checkpoint
 import { MANIFEST_FILE, WEIGHTS_FILE_PATTERN } from './checkpoint.ts';
 import { validateHyperparams } from './backend.ts';
 import { evaluatePolicy, type EvalResult } from './evaluate.ts';
-import { lineChartSvg, type Series } from './plot.ts';
+import { lineChartSvg, stackedChartsSvg, type Series } from './plot.ts';
+import { csvLine, flattenMetrics, metricsCsv } from './metrics-csv.ts';
+import { policySafetensors } from './export.ts';
 import { DEFAULT_PPO_CONFIG, PpoTrainer, policyInputDim, validatePpoConfig, type IterationMetrics, type PpoConfig } from './ppo.ts';
 import { createBackend, type BackendKind } from './select-backend.ts';
 import { paramLayout } from '../policy/param-layout.ts';
@@ -97,8 +99,10 @@ function identity(o: TrainRunOptions, cfg: PpoConfig) {
   return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, domainRandomization: o.domainRandomization ?? null, ppo: cfg, ...(o.starts !== undefined ? { starts: path.resolve(o.starts), curriculum: { ...DEFAULT_CURRICULUM, ...o.curriculum } } : {}) };
 }
 
+/** The policy's safetensors export in a run directory (engine/train/export.ts). */
+export const EXPORT_FILE = 'policy.safetensors';
 /** Files a training run writes into its directory (beside content-named weights-<hash>.bin files). */
-export const RUN_FILES = ['config.json', 'metrics.jsonl', MANIFEST_FILE, 'eval.json', 'curve.svg'] as const;
+export const RUN_FILES = ['config.json', 'metrics.jsonl', 'metrics.csv', MANIFEST_FILE, EXPORT_FILE, 'eval.json', 'curve.svg'] as const;
 
 /** The run files (RUN_FILES, weights files, leftover temporaries) present in dir; [] when dir does not exist. */
 async function runFilesIn(dir: string): Promise<string[]> {
@@ -166,13 +170,20 @@ function runConfig(o: TrainRunOptions, identityJson: unknown, backend: string) {
 
 /** This package's name, version and git commit (null outside a git checkout). */
 function packageInfo(): { name: string; version: string; commit: string | null } {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
+  // The package root: two levels up from source (engine/train/), three from the compiled package (dist/engine/train/).
+  let root = fileURLToPath(new URL('../../', import.meta.url));
   let pkg = { name: 'cairn', version: 'unknown' };
-  try {
-    pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
-  } catch { /* a bundled copy without package.json */ }
+  for (const up of ['../../', '../../../']) {
+    try {
+      root = fileURLToPath(new URL(up, import.meta.url));
+      pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+      break;
+    } catch { /* not here */ }
+  }
   let commit: string | null = null;
   try {
+    // Only cairn's own checkout: an installed copy must not report the commit of the project that installed it.
+    if (!existsSync(path.join(root, '.git'))) throw new Error('not a checkout');
     commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim() || null;
   } catch { /* not a git checkout, or no git */ }
   return { name: pkg.name, version: pkg.version, commit };
@@ -250,6 +261,8 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
       }
       backend.setParams(p);
     }
+    const csvPath = path.join(o.outDir, 'metrics.csv');
+    let csvColumns: string[] | null = null, csvStarted = false;
     // Everything is checked: from here on the run directory is written.
     await fs.mkdir(o.outDir, { recursive: true });
     if (o.overwrite) for (const name of present) await fs.rm(path.join(o.outDir, name), { force: true });
@@ -262,11 +275,20 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
       trainer.restoreCounters(m.iteration, m.envSteps);
       env.reset({ seed: o.seed, startEpisode: (m.iteration * cfg.numSteps) / episodeLen });
       trainer.markStarted();
-      await writeAtomic(metricsPath, metricsUpTo(await fs.readFile(metricsPath, 'utf8').catch(() => ''), m.iteration, metricsPath));
+      const kept = metricsUpTo(await fs.readFile(metricsPath, 'utf8').catch(() => ''), m.iteration, metricsPath);
+      await writeAtomic(metricsPath, kept);
+      // metrics.csv follows metrics.jsonl: rebuilt from the rows kept.
+      const rows = kept.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      await writeAtomic(csvPath, metricsCsv(rows));
+      if (rows.length) {
+        csvColumns = Object.keys(flattenMetrics(rows[0]));
+        csvStarted = true;
+      }
       if (!present.includes('config.json')) await writeAtomic(configPath, JSON.stringify(runConfig(o, want, backend.kind), null, 2) + '\n');
     } else {
       await writeAtomic(configPath, JSON.stringify(runConfig(o, want, backend.kind), null, 2) + '\n');
       await writeAtomic(metricsPath, '');
+      await writeAtomic(csvPath, '');
     }
     let checkpoint = path.join(o.outDir, MANIFEST_FILE);
     let lastSave = performance.now();
@@ -291,12 +313,18 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
         m.starts = { back: curriculum.back, ...curriculum.last };
       }
       // One write per line: a kill leaves at most a torn last line, which resume drops.
-      await fs.appendFile(metricsPath, JSON.stringify(m) + '\n');
+      const row = { time: new Date().toISOString(), ...m };
+      await fs.appendFile(metricsPath, JSON.stringify(row) + '\n');
+      csvColumns ??= Object.keys(flattenMetrics(row));
+      await fs.appendFile(csvPath, (csvStarted ? '' : csvColumns.join(',') + '\n') + csvLine(csvColumns, row) + '\n');
+      csvStarted = true;
       onIteration(m, trainer);
       if (trainer.iteration % aligned === 0 && performance.now() - lastSave > o.checkpointSeconds * 1000) await save();
     }
     // A run cut short by stopAfter keeps its last episode-aligned checkpoint, so --resume continues exactly.
     if (trainer.iteration > startIteration && (trainer.iteration === trainer.totalIterations || trainer.iteration % aligned === 0)) await save();
+    const final = await loadCheckpoint(o.outDir);
+    await writeAtomic(path.join(o.outDir, EXPORT_FILE), policySafetensors(final.manifest, final.arrays));
     const evaluation = await evaluatePolicy(o.task, backend, trainer.normalizer, o.evalEpisodes, (o.seed + 0x9e3779b9) >>> 0, { subgoals: o.subgoals });
     await writeAtomic(path.join(o.outDir, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
     const plot = await writeCurve(o.outDir, `${env.task.name}, ${o.shaping} reward, ${o.numEnvs} envs, seed ${o.seed}`, env.stageNames, evaluation);
@@ -314,14 +342,54 @@ export class RunExistsError extends Error {
   }
 }
 
-/** Reads metrics.jsonl and writes curve.svg: training success rate and stages reached against env steps. */
+/** Most points a curve gets: iterations are pooled into this many bins of env steps. */
+const CURVE_BINS = 100;
+
+/**
+ * Pools per-iteration metrics into at most `bins` bins of consecutive iterations and averages `value` over the
+ * episodes that finished in each (weighted by their count); bins where no episode finished are left out, so
+ * the curve is drawn from finished episodes only and never breaks into isolated points.
+ */
+export function episodeCurve(rows: readonly IterationMetrics[], value: (r: IterationMetrics) => number, bins = CURVE_BINS): { x: number[]; y: number[] } {
+  const x: number[] = [], y: number[] = [];
+  const per = Math.max(1, Math.ceil(rows.length / bins));
+  for (let lo = 0; lo < rows.length; lo += per) {
+    let sum = 0, n = 0;
+    const hi = Math.min(rows.length, lo + per);
+    for (let i = lo; i < hi; i++) {
+      const r = rows[i];
+      const v = value(r);
+      if (r.episodes > 0 && Number.isFinite(v)) {
+        sum += v * r.episodes;
+        n += r.episodes;
+      }
+    }
+    if (n > 0) {
+      x.push(rows[hi - 1].envSteps);
+      y.push(sum / n);
+    }
+  }
+  return { x, y };
+}
+
+/**
+ * Reads metrics.jsonl and writes curve.svg: the training success rate and stages reached (top) and the sparse
+ * and shaped returns (bottom) against env steps, from finished episodes, with the final evaluation marked.
+ */
 export async function writeCurve(dir: string, title: string, stageNames: readonly string[], evaluation?: EvalResult): Promise<string> {
   const rows = (await fs.readFile(path.join(dir, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l) as IterationMetrics);
-  const x = rows.map((r) => r.envSteps);
-  const series: Series[] = [{ name: 'success (train)', x, y: rows.map((r) => (r.episodes ? r.successRate : Number.NaN)) }];
-  stageNames.forEach((name, k) => series.push({ name: `reached ${name}`, x, y: rows.map((r) => (r.episodes ? r.stageReached[k] : Number.NaN)) }));
-  if (evaluation && x.length) series.push({ name: `eval ${(evaluation.successRate * 100).toFixed(1)}%`, x: [x[x.length - 1]], y: [evaluation.successRate], color: '#000' });
+  const top: Series[] = [{ name: 'success (train)', ...episodeCurve(rows, (r) => r.successRate) }];
+  stageNames.forEach((name, k) => top.push({ name: `reached ${name}`, ...episodeCurve(rows, (r) => r.stageReached[k]) }));
+  const last = rows.length ? rows[rows.length - 1].envSteps : 0;
+  if (evaluation && rows.length) top.push({ name: `eval ${(evaluation.successRate * 100).toFixed(1)}%`, x: [last], y: [evaluation.successRate], color: '#000' });
+  const bottom: Series[] = [
+    { name: 'sparse return', ...episodeCurve(rows, (r) => r.sparseReturn) },
+    { name: 'shaped return', ...episodeCurve(rows, (r) => r.shapedReturn) },
+  ];
   const file = path.join(dir, 'curve.svg');
-  await writeAtomic(file, lineChartSvg(series, { title, xLabel: 'env steps', yLabel: 'fraction of episodes', yRange: [0, 1] }));
+  await writeAtomic(file, stackedChartsSvg([
+    lineChartSvg(top, { title, xLabel: 'env steps', yLabel: 'fraction of episodes', yRange: [0, 1] }),
+    lineChartSvg(bottom, { title: 'episode return (training episodes)', xLabel: 'env steps', yLabel: 'return' }),
+  ]));
   return file;
 }

@@ -104,6 +104,10 @@ export interface ViewHandle {
   measure(ms: number): Promise<FrameTiming>;
   /** The scene's instances as drawn, with the batch's state block they are drawn from. */
   instances(): ViewInstances;
+  /** Pauses and starts every env's episode again from the page's seed (for recording from a known start). */
+  restart(): Promise<void>;
+  /** Pauses, takes `steps` control steps, draws, and returns the frame scaled to width × height as base64 RGBA bytes. */
+  advance(steps: number, width: number, height: number): Promise<string>;
 }
 
 /** What window.cairnView.instances() returns: the drawn instances (world frame) and the batch's views (env-local). */
@@ -380,6 +384,47 @@ class ViewApp {
     ($('focus-index') as HTMLInputElement).value = i === null ? '' : String(i);
     $('focus-info').hidden = i === null;
     this.updateUrl();
+  }
+
+  /** Waits until no frame or step is in flight, then pauses (the frame loop keeps drawing, without stepping). */
+  private async pauseIdle(): Promise<void> {
+    this.paused = true;
+    $('pause').textContent = 'run';
+    while (this.busy || this.rebuilding || this.stepping) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  /** ViewHandle.restart. */
+  async restart(): Promise<void> {
+    await this.pauseIdle();
+    this.sim?.reset();
+    this.stepTimes.length = 0;
+    this.updatePanel();
+  }
+
+  /** ViewHandle.advance: steps while holding the frame loop off, then draws and reads the canvas in the same task. */
+  async advance(steps: number, width: number, height: number): Promise<string> {
+    await this.pauseIdle();
+    const sim = this.sim, scene = this.scene;
+    if (!sim || !scene) throw new Error('advance: the view has no env yet');
+    this.busy = true;
+    try {
+      for (let k = 0; k < steps; k++) await this.stepOnce();
+      scene.update(this.frame(sim));
+      scene.render();
+      // Read the WebGL drawing buffer before the task ends (it is not preserved after compositing).
+      const c = document.createElement('canvas');
+      c.width = width;
+      c.height = height;
+      const ctx = c.getContext('2d')!;
+      ctx.drawImage(this.canvas, 0, 0, width, height);
+      const px = ctx.getImageData(0, 0, width, height).data;
+      let bin = '';
+      for (let i = 0; i < px.length; i += 0x8000) bin += String.fromCharCode(...px.subarray(i, i + 0x8000));
+      return btoa(bin);
+    } finally {
+      this.busy = false;
+      this.updatePanel();
+    }
   }
 
   async stepOnce(): Promise<void> {
@@ -726,7 +771,10 @@ async function main(): Promise<void> {
   if (params.replay !== undefined) return runReplay(params.replay, warnings);
   const app = new ViewApp(params);
   warnings.forEach((w, k) => app.note(`param-${k}`, 'warn', w));
-  window.cairnView = { state: () => app.state(), markers: () => app.markers(), measure: (ms) => app.measure(ms), instances: () => app.instances() };
+  window.cairnView = {
+    state: () => app.state(), markers: () => app.markers(), measure: (ms) => app.measure(ms), instances: () => app.instances(),
+    restart: () => app.restart(), advance: (n, w, h) => app.advance(n, w, h),
+  };
   window.addEventListener('error', (e) => app.fail(e.error ?? e.message));
   window.addEventListener('unhandledrejection', (e) => app.fail(e.reason));
   app.bind();

@@ -217,7 +217,7 @@ const cases: BadInput[] = [
   // Output directories.
   train('with --out on procfs', [], /pseudo-filesystem \/proc/, '/proc/x'),
   train('with --out through a file', [], /is a file, not a directory/, at('specs', 'not-json.json', 'run')),
-  train('with --out of an existing run and no --resume', [], /already holds a run \(checkpoint.json, config.json, curve.svg, eval.json, metrics.jsonl, weights-[0-9a-f]{16}\.bin\); pass --resume to continue it or --overwrite to replace it/, RUN),
+  train('with --out of an existing run and no --resume', [], /already holds a run \(checkpoint.json, config.json, curve.svg, eval.json, metrics.csv, metrics.jsonl, policy.safetensors, weights-[0-9a-f]{16}\.bin\); pass --resume to continue it or --overwrite to replace it/, RUN),
   train('with --out of an existing run and a bad --lr', ['--lr', '-1'], /lr must be a finite number ≥ 0, got -1/, RUN),
   train('with --resume and --overwrite', ['--resume', '--overwrite'], /resume and overwrite exclude each other/, RUN),
   train('with --resume of an empty directory', ['--resume'], /holds no run to resume/, at('empty')),

@@ -39,7 +39,7 @@ function start(dir: string, resume: boolean): { child: ChildProcess; announced: 
 /** A training process's metrics rows without the timing fields (which differ run to run). */
 async function metricsWithoutTimes(dir: string): Promise<unknown[]> {
   const rows = (await fs.readFile(path.join(dir, 'metrics.jsonl'), 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
-  for (const r of rows) for (const k of ['sps', 'collectSeconds', 'updateSeconds', 'envSeconds', 'networkSeconds']) delete r[k];
+  for (const r of rows) for (const k of ['time', 'sps', 'collectSeconds', 'updateSeconds', 'envSeconds', 'networkSeconds']) delete r[k];
   return rows;
 }
 
@@ -112,10 +112,13 @@ describe('kill anywhere', () => {
       assert.equal(b.manifest.weights.sha256, a.manifest.weights.sha256, 'params and Adam moments are bit-identical to the uninterrupted run');
       assert.deepEqual(b.manifest.normalizer, a.manifest.normalizer);
       assert.deepEqual(await metricsWithoutTimes(dir), await metricsWithoutTimes(ref), 'metrics.jsonl holds each iteration once, as the uninterrupted run wrote it');
+      const csv = (await fs.readFile(path.join(dir, 'metrics.csv'), 'utf8')).trim().split('\n');
+      assert.equal(csv.length, ITERATIONS + 1, 'metrics.csv: a header and one row per iteration');
+      assert.deepEqual(csv.slice(1).map((l) => Number(l.split(',')[csv[0].split(',').indexOf('iteration')])), Array.from({ length: ITERATIONS }, (_, i) => i + 1));
       const evalOf = async (d: string) => ({ ...JSON.parse(await fs.readFile(path.join(d, 'eval.json'), 'utf8')), wallSeconds: 0 });
       assert.deepEqual(await evalOf(dir), await evalOf(ref), 'the same evaluation');
       const left = (await fs.readdir(dir)).sort();
-      assert.deepEqual(left, ['checkpoint.json', 'config.json', 'curve.svg', 'eval.json', 'metrics.jsonl', b.manifest.weights.file].sort(), `no leftovers: ${left.join(', ')}\n${log.join('\n')}`);
+      assert.deepEqual(left, ['checkpoint.json', 'config.json', 'curve.svg', 'eval.json', 'metrics.csv', 'metrics.jsonl', 'policy.safetensors', b.manifest.weights.file].sort(), `no leftovers: ${left.join(', ')}\n${log.join('\n')}`);
     } finally {
       await fs.rm(root, { recursive: true, force: true });
     }

@@ -31,7 +31,7 @@ describe('run directories', () => {
     assert.equal(await fs.readFile(path.join(dir, 'notes.txt'), 'utf8'), 'mine', 'files that are not run files stay');
     const config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8'));
     assert.equal(config.run.seed, 3);
-    assert.equal(config.cairn.name, 'cairn');
+    assert.equal(config.cairn.name, 'cairn-rl');
     assert.match(config.cairn.version, /^\d+\.\d+\.\d+/);
   });
 
