@@ -50,6 +50,7 @@ export const TRAIN_SPEC: CommandSpec = {
     'stop-after': { kind: 'number', help: 'stop after this many iterations (--resume goes on)', value: 'iterations' },
     starts: { kind: 'string', help: 'Go-Explore directory: episodes also start along its successes', value: 'dir' },
     'demo-share': { kind: 'number', help: 'share of episodes started from demonstrations (with --starts)', default: 0.5 },
+    'start-threshold': { kind: 'number', help: 'success rate of demo-started episodes that moves their start back (with --starts)', default: 0.5 },
     resume: { kind: 'boolean', help: 'continue the run in --out from its checkpoint' },
     overwrite: { kind: 'boolean', help: 'replace the run in --out (its run files only)' },
     json: { kind: 'boolean', help: 'print the result as one JSON line' },
@@ -120,7 +121,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
     if (f['norm-adv'] !== 'true' && f['norm-adv'] !== 'false') throw new Error(`--norm-adv must be true or false, got '${f['norm-adv']}'`);
     ppo.hp.normAdv = f['norm-adv'] === 'true';
   }
-  if (f['demo-share'] !== undefined && f.starts === undefined) throw new Error('--demo-share goes with --starts EXPLORE_DIR');
+  if ((f['demo-share'] !== undefined || f['start-threshold'] !== undefined) && f.starts === undefined) throw new Error(`--${f['demo-share'] !== undefined ? 'demo-share' : 'start-threshold'} goes with --starts EXPLORE_DIR`);
   const outDir = flag(f, 'out', path.join('runs', `${task.toLowerCase()}-${shaping}-s${seed}`));
   const json = flag(f, 'json', false);
   let bar: ProgressBar | null = null;
@@ -134,7 +135,10 @@ export async function trainCommand(argv: string[]): Promise<number> {
     domainRandomization: f.dr === undefined ? undefined : validateDomainRandomization(await readJsonFlag('dr', f.dr as string)),
     stopAfter: f['stop-after'] === undefined ? undefined : positiveInt('stop-after', f['stop-after'] as number),
     starts: f.starts as string | undefined,
-    curriculum: f['demo-share'] === undefined ? undefined : { demoShare: f['demo-share'] as number },
+    curriculum: f['demo-share'] === undefined && f['start-threshold'] === undefined ? undefined : {
+      ...(f['demo-share'] !== undefined ? { demoShare: f['demo-share'] as number } : {}),
+      ...(f['start-threshold'] !== undefined ? { threshold: f['start-threshold'] as number } : {}),
+    },
   }, (info) => {
     console.error(`cairn train: ${task}, ${shaping} shaping, backend ${info.backend} (${info.reason}), ${info.iterations} iterations${info.startIteration ? `, resuming at ${info.startIteration}` : ''}, out ${outDir}`);
     if (info.cleaned.length) console.error(`cairn train: removed ${info.cleaned.length} file(s) an interrupted write left behind (${info.cleaned.join(', ')})`);
