@@ -5,7 +5,7 @@
  * Mode 'go-explore' spends `--explore-share` of the budget in `cairn explore` (sparse reward only) and the rest in
  * `cairn train --shaping sparse --starts --init-log-std -1` on its archive; the budget counts both.
  *
- * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 256] [--parallel 2] [--only push-pbrs,...] [--tag NAME] [--explore-share 0.2] [--start-threshold 0.5] [--init-log-std -1]
+ * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 256] [--parallel 2] [--only push-pbrs,...] [--tag NAME] [--explore-share 0.2] [--start-threshold 0.5] [--init-log-std -1] [--demo-share 0.5]
  * Writes bench/results/learning-<host>.json, bench/results/learning-<host>.svg and the README table.
  */
 import { spawn } from 'node:child_process';
@@ -32,7 +32,9 @@ const CONFIGS = [
   { task: 'pickandplace', mode: 'go-explore' },
 ];
 
-const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string', tag: 'string', 'explore-share': 'number', 'start-threshold': 'number', 'init-log-std': 'number' });
+const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string', tag: 'string', 'explore-share': 'number', 'start-threshold': 'number', 'init-log-std': 'number', 'demo-share': 'number' });
+/** Share of go-explore's robustify episodes started from demonstrations (cairn train --demo-share); the trainer's default when absent. */
+const demoShare = f['demo-share'] as number | undefined;
 /** Initial log std of go-explore's robustify phase: a narrower policy (std e^-1) disturbs the demo starts less. */
 const initLogStd = (f['init-log-std'] as number | undefined) ?? -1;
 /** The start curriculum's threshold for go-explore runs (cairn train --start-threshold); the trainer's default when absent. */
@@ -73,7 +75,7 @@ async function runJob(j: Job): Promise<{ successRate: number; envSteps: number; 
   const common = ['--task', j.task, '--envs', String(envs), '--seed', String(j.seed), '--json'];
   if (j.mode !== 'go-explore') return runCairn(['train', ...common, '--shaping', j.mode, '--steps', String(steps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
   const explored = await runCairn(['explore', ...common, '--steps', String(Math.round(steps * exploreShare)), '--out', `${j.dir}-explore`], `${j.dir}-explore`);
-  const trained = await runCairn(['train', ...common, '--shaping', 'sparse', '--starts', `${j.dir}-explore`, '--init-log-std', String(initLogStd), ...(startThreshold === undefined ? [] : ['--start-threshold', String(startThreshold)]), '--steps', String(steps - explored.envSteps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
+  const trained = await runCairn(['train', ...common, '--shaping', 'sparse', '--starts', `${j.dir}-explore`, '--init-log-std', String(initLogStd), ...(startThreshold === undefined ? [] : ['--start-threshold', String(startThreshold)]), ...(demoShare === undefined ? [] : ['--demo-share', String(demoShare)]), '--steps', String(steps - explored.envSteps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
   return { successRate: trained.successRate, envSteps: explored.envSteps + trained.envSteps, wallSeconds: explored.wallSeconds + trained.wallSeconds };
 }
 

@@ -104,3 +104,18 @@ export function paramLayout(obsDim: number, actDim: number, hidden: readonly num
   if (offset > MAX_PARAMS) throw new Error(`a ${obsDim}-${hidden.join('-')}-${actDim} policy has ${offset} parameters, more than the ${MAX_PARAMS} cairn allows`);
   return { obsDim, actDim, hidden: [...hidden], entries, policyLayers, valueLayers, logStdOffset, size: offset };
 }
+
+/** Checks a parameter array for a policy of this layout: a Float32Array of layout.size finite values (the bad one named). */
+export function checkPolicyParams(p: unknown, layout: ParamLayout): asserts p is Float32Array {
+  if (!(p instanceof Float32Array)) throw new Error('setParams: expected a Float32Array');
+  if (p.length !== layout.size) {
+    throw new Error(`setParams: got ${p.length} values, this policy (${layout.obsDim}-${layout.hidden.join('-')}-${layout.actDim}) has ${layout.size}`);
+  }
+  for (let i = 0; i < p.length; i++) {
+    const v = p[i];
+    if (v - v !== 0) {
+      const e = layout.entries.findLast((x) => x.offset <= i)!;
+      throw new Error(`setParams: non-finite value ${v} at index ${i} (${e.name}[${i - e.offset}])`);
+    }
+  }
+}

@@ -7,7 +7,7 @@
 import { resolveActCall } from './act-call.ts';
 import { checkPositiveInt } from '../train/backend.ts';
 import { WasmBackend } from '../train/wasm-backend.ts';
-import type { ParamLayout } from './param-layout.ts';
+import { checkPolicyParams, type ParamLayout } from './param-layout.ts';
 import type { ActOptions, ActResult, Policy, PolicyOptions } from './webgpu-policy.ts';
 
 /** Rows of one kernel pass; act() takes any N in chunks of this many. */
@@ -70,17 +70,7 @@ export class WasmPolicy implements Policy {
 
   setParams(p: Float32Array): void {
     const b = this.live('setParams');
-    if (!(p instanceof Float32Array)) throw new Error('setParams: expected a Float32Array');
-    if (p.length !== this.numParams) {
-      throw new Error(`setParams: got ${p.length} values, this policy (${this.obsDim}-${this.hidden.join('-')}-${this.actDim}) has ${this.numParams}`);
-    }
-    for (let i = 0; i < p.length; i++) {
-      const v = p[i];
-      if (v - v !== 0) {
-        const e = this.paramLayout.entries.findLast((x) => x.offset <= i)!;
-        throw new Error(`setParams: non-finite value ${v} at index ${i} (${e.name}[${i - e.offset}])`);
-      }
-    }
+    checkPolicyParams(p, this.paramLayout);
     b.setParams(p);
   }
 

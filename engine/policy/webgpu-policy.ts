@@ -12,7 +12,7 @@ import { GpuError, LossWatch, openErrorScopes, withErrorScopes } from '../gpu/er
 import { shaderLineOrigin, shaderSource } from '../gpu/shader-source.ts';
 import { uniformView } from '../gpu/struct-view.ts';
 import { initParams } from './init.ts';
-import { paramLayout, type LayerSpec, type ParamLayout } from './param-layout.ts';
+import { checkPolicyParams, paramLayout, type LayerSpec, type ParamLayout } from './param-layout.ts';
 import type { WasmPolicy } from './wasm-policy.ts';
 
 /** Batch sizes whose GPU buffers are kept between act() calls; older ones are destroyed. */
@@ -219,17 +219,7 @@ export class WebGpuPolicy implements Policy {
 
   setParams(p: Float32Array): void {
     this.checkAlive('setParams');
-    if (!(p instanceof Float32Array)) throw new Error('setParams: expected a Float32Array');
-    if (p.length !== this.numParams) {
-      throw new Error(`setParams: got ${p.length} values, this policy (${this.obsDim}-${this.hidden.join('-')}-${this.actDim}) has ${this.numParams}`);
-    }
-    for (let i = 0; i < p.length; i++) {
-      const v = p[i];
-      if (v - v !== 0) {
-        const e = this.paramLayout.entries.findLast((x) => x.offset <= i)!;
-        throw new Error(`setParams: non-finite value ${v} at index ${i} (${e.name}[${i - e.offset}])`);
-      }
-    }
+    checkPolicyParams(p, this.paramLayout);
     this.device.queue.writeBuffer(this.params, 0, unshared(p, null));
   }
 

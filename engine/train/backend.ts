@@ -203,6 +203,21 @@ export function validateMinibatch(mb: Minibatch, obsDim: number, actDim: number,
   checkRows('minibatch oldValues', mb.oldValues, n, 1, true);
 }
 
+/** Checks act()'s arguments against a backend's sizes; returns the Philox key and env offset in effect. */
+export function checkActArgs(obs: Float32Array, n: number, opts: BackendActOptions, out: BackendActOutputs, dims: { obsDim: number; actDim: number; seed: number }): { seed: number; envOffset: number } {
+  checkPositiveInt('act n', n);
+  checkRows('act obs', obs, n, dims.obsDim);
+  checkUint32('act step', opts.step);
+  const seed = opts.seed ?? dims.seed;
+  checkUint32('act seed', seed);
+  const envOffset = opts.envOffset ?? 0;
+  checkUint32('act envOffset', envOffset);
+  checkFloat32('act out.action', out.action, n * dims.actDim, false);
+  checkFloat32('act out.logProb', out.logProb, n, false);
+  checkFloat32('act out.value', out.value, n, false);
+  return { seed, envOffset };
+}
+
 /** Checks hyperparameters: finite, clipCoef > 0, coefficients ≥ 0, lr ≥ 0, maxGradNorm > 0 (Infinity allowed). */
 export function validateHyperparams(hp: PpoHyperparams): void {
   const nonNeg = (k: keyof PpoHyperparams): void => {

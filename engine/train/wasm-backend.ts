@@ -13,7 +13,7 @@ import { compileWasmOnce } from '../wasm-load.ts';
 import { initParams } from '../policy/init.ts';
 import { paramLayout, type ParamLayout } from '../policy/param-layout.ts';
 import {
-  ADAM_BETA1, ADAM_BETA2, ADAM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, GRAD_CLIP_EPS, validateHyperparams, validateMinibatch,
+  ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, GRAD_CLIP_EPS, validateHyperparams, validateMinibatch,
   validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState, type PolicyBackend,
   type PpoHyperparams, type PpoLossStats, type PpoStats,
 } from './backend.ts';
@@ -208,16 +208,7 @@ export class WasmBackend implements PolicyBackend {
 
   act(obs: Float32Array, n: number, opts: BackendActOptions, out: BackendActOutputs): void {
     const x = this.live();
-    checkPositiveInt('act n', n);
-    checkRows('act obs', obs, n, this.obsDim);
-    checkUint32('act step', opts.step);
-    const seed = opts.seed ?? this.seed;
-    checkUint32('act seed', seed);
-    const envOffset = opts.envOffset ?? 0;
-    checkUint32('act envOffset', envOffset);
-    checkFloat32('act out.action', out.action, n * this.actDim, false);
-    checkFloat32('act out.logProb', out.logProb, n, false);
-    checkFloat32('act out.value', out.value, n, false);
+    const { seed, envOffset } = checkActArgs(obs, n, opts, out, this);
     const { obsDim, actDim } = this;
     const t = this.layout.table;
     for (let lo = 0; lo < n; lo += this.maxBatch) {

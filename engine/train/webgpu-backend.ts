@@ -31,7 +31,7 @@ import { initParams } from '../policy/init.ts';
 import { paramLayout, type LayerSpec, type ParamLayout } from '../policy/param-layout.ts';
 import { HALF_LOG_2PI } from '../policy/reference.ts';
 import {
-  ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADV_NORM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, validateHyperparams,
+  ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, ADV_NORM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, validateHyperparams,
   validateMinibatch, validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState,
   type PolicyBackend, type PpoHyperparams, type PpoLossStats, type PpoStats,
 } from './backend.ts';
@@ -628,14 +628,7 @@ export class WebGpuBackend implements PolicyBackend {
   act(obs: Float32Array, n: number, opts: BackendActOptions, out: BackendActOutputs): Promise<void> {
     try {
       this.checkAlive('act');
-      checkPositiveInt('act n', n);
-      checkRows('act obs', obs, n, this.obsDim);
-      checkUint32('act step', opts.step);
-      checkUint32('act seed', opts.seed ?? this.seed);
-      checkUint32('act envOffset', opts.envOffset ?? 0);
-      checkFloat32('act out.action', out.action, n * this.actDim, false);
-      checkFloat32('act out.logProb', out.logProb, n, false);
-      checkFloat32('act out.value', out.value, n, false);
+      checkActArgs(obs, n, opts, out, this);
     } catch (err) {
       return Promise.reject(err);
     }
