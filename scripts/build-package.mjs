@@ -1,6 +1,6 @@
 // Builds the installable package into dist/: compiles the TypeScript (declarations, .ts imports rewritten to .js),
-// copies the built WASM kernels and the WGSL shaders where the compiled modules look for them, and writes the
-// worker entry files and the `cairn-rl` bin for plain node. Runs on `npm pack` (prepack) and `npm run build:package`.
+// copies the built WASM kernels, the WGSL shaders and the worker entry where the compiled modules look for them,
+// and writes the `cairn-rl` bin for plain node. Runs on `npm pack` (prepack) and `npm run build:package`.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 
@@ -10,9 +10,8 @@ execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconf
 mkdirSync('dist/build/assembly', { recursive: true });
 for (const f of readdirSync('build/assembly')) if (f.endsWith('.wasm')) cpSync(`build/assembly/${f}`, `dist/build/assembly/${f}`);
 cpSync('shaders', 'dist/shaders', { recursive: true });
-// Worker entries: the source ones register tsx first; the compiled ones import the compiled worker directly.
-writeFileSync('dist/engine/workers/sim-worker-entry.mjs', "// Worker entry of the compiled package.\nawait import('./sim-worker.js');\n");
-writeFileSync('dist/engine/train/parallel-worker-entry.mjs', "// Worker entry of the compiled package.\nawait import('./parallel-worker.js');\n");
+// The one worker entry (plain JavaScript; it loads tsx only for .ts modules, which the package has none of).
+cpSync('engine/threads/worker-entry.mjs', 'dist/engine/threads/worker-entry.mjs');
 mkdirSync('dist/bin', { recursive: true });
 writeFileSync('dist/bin/cairn.js', "#!/usr/bin/env node\n// cairn's command line, compiled: runs engine/cli/main.js with plain node.\nimport { main } from '../engine/cli/main.js';\n\nprocess.exitCode = await main(process.argv.slice(2));\n");
 chmodSync('dist/bin/cairn.js', 0o755);

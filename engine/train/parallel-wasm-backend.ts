@@ -17,7 +17,7 @@
  * PARALLEL_MIN_ROWS rows per lane; their results equal WasmBackend's bit for bit (rows are independent and
  * Philox counts rows from envOffset).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { compileWasmOnce } from '../wasm-load.ts';
 import { initParams } from '../policy/init.ts';
 import type { ParamLayout } from '../policy/param-layout.ts';
@@ -27,10 +27,12 @@ import {
   type PolicyBackend, type PpoHyperparams, type PpoLossStats, type PpoStats,
 } from './backend.ts';
 import {
-  PAR_CLIP_COEF, PAR_CLIP_VLOSS, PAR_CMD, PAR_CMD_ACT, PAR_CMD_CLOSE, PAR_CMD_GRAD, PAR_CMD_VALUE, PAR_DETERMINISTIC, PAR_DONE, PAR_ENT_COEF,
-  PAR_ENV_OFFSET, PAR_N, PAR_SEED, PAR_SEQ, PAR_STATUS, PAR_STATUS_ERROR, PAR_STEP, PAR_VF_COEF, parControl, parControlBytes, parReadMessage,
-  type ParControl, type ParallelWorkerData,
+  PAR_CLIP_COEF, PAR_CLIP_VLOSS, PAR_CMD_ACT, PAR_CMD_CLOSE, PAR_CMD_GRAD, PAR_CMD_VALUE, PAR_CONTROL, PAR_DETERMINISTIC, PAR_ENT_COEF,
+  PAR_ENV_OFFSET, PAR_N, PAR_SEED, PAR_STEP, PAR_VF_COEF, type ParallelWorkerData,
 } from './parallel-protocol.ts';
+import { moduleUrl } from '../module-url.ts';
+import { controlOf, createControl, type Control } from '../threads/control.ts';
+import { awaitDone, post, startWorkers } from '../threads/host.ts';
 import { instantiateMlp, resolveMlpOptions, type MlpExports, type WasmBackendOptions } from './wasm-backend.ts';
 import {
   MLP_HEAP_BASE, S_APPROX_KL, S_CLIP_FRAC, S_ENTROPY, S_PG_LOSS, S_V_LOSS, STATS_COUNT,
@@ -43,8 +45,6 @@ export const PARALLEL_DEFAULT_THREADS = 2;
 export const PARALLEL_MAX_THREADS = 64;
 /** act() and value() split a chunk across lanes only when it has at least this many rows per lane. */
 export const PARALLEL_MIN_ROWS = 64;
-/** Longest a lane may take before the backend declares its worker hung, ms. */
-const HANG_TIMEOUT_MS = 120_000;
 
 /** Options of ParallelWasmBackend.create: WasmBackend's, plus the thread count. */
 export interface ParallelWasmBackendOptions extends WasmBackendOptions {
@@ -124,7 +124,7 @@ export class ParallelWasmBackend implements PolicyBackend {
   private readonly adamM: Float32Array;
   private readonly adamV: Float32Array;
   private readonly workers: Worker[];
-  private readonly ctrl: ParControl[];
+  private readonly ctrl: Control[];
   private readonly exited: Promise<void>;
   private seq = 0;
   private adamT = 0;
@@ -147,30 +147,10 @@ export class ParallelWasmBackend implements PolicyBackend {
     const module = opts.module ?? (opts.wasmBytes ? await WebAssembly.compile(opts.wasmBytes) : await loadSharedMlpModule());
     const x = await instantiateMlp(module, memory, 'parallel wasm backend');
     for (const w of layouts) writeTable(memory, layout, w, laneBatch);
-    const control = new SharedArrayBuffer(parControlBytes(threads - 1));
-    const workers: Worker[] = [];
-    const ready: Promise<void>[] = [];
-    const exits: Promise<void>[] = [];
-    for (let i = 0; i < threads - 1; i++) {
-      const data: ParallelWorkerData = { memory, module, control, index: i, table: layouts[i + 1].table };
-      const w = new Worker(new URL('./parallel-worker-entry.mjs', import.meta.url), { workerData: data });
-      workers.push(w);
-      exits.push(new Promise((resolve) => w.once('exit', () => resolve())));
-      ready.push(new Promise<void>((resolve, reject) => {
-        w.once('message', () => resolve());
-        w.once('error', reject);
-        w.once('exit', (code) => reject(new Error(`parallel wasm worker ${i} exited with code ${code} before it was ready`)));
-      }));
-    }
-    try {
-      await Promise.all(ready);
-    } catch (e) {
-      await Promise.all(workers.map((w) => w.terminate()));
-      throw e;
-    }
-    // Idle workers sleep in Atomics.wait; they must not keep the process alive on their own.
-    for (const w of workers) w.unref();
-    const b = new ParallelWasmBackend(layout, seed, maxBatch, threads, laneBatch, memory, layouts, x, workers, control, Promise.all(exits).then(() => undefined));
+    const control = createControl(PAR_CONTROL, threads - 1);
+    const datas: ParallelWorkerData[] = layouts.slice(1).map((w, i) => ({ memory, module, control, index: i, table: w.table }));
+    const { workers, exited } = await startWorkers(moduleUrl('./parallel-worker.ts', import.meta.url), datas, 'parallel wasm worker');
+    const b = new ParallelWasmBackend(layout, seed, maxBatch, threads, laneBatch, memory, layouts, x, workers, control, exited);
     b.params.set(opts.params ?? initParams(layout, seed));
     return b;
   }
@@ -190,7 +170,7 @@ export class ParallelWasmBackend implements PolicyBackend {
     this.x = x;
     this.workers = workers;
     this.exited = exited;
-    this.ctrl = workers.map((_, i) => parControl(control, i));
+    this.ctrl = workers.map((_, i) => controlOf(control, PAR_CONTROL, i));
     const buf = memory.buffer;
     const f = (p: number, n: number): Float32Array => new Float32Array(buf, p, n);
     const P = layout.size, B = laneBatch, O = layout.obsDim, A = layout.actDim;
@@ -219,13 +199,11 @@ export class ParallelWasmBackend implements PolicyBackend {
     return this.x;
   }
 
-  /** Posts a command to the worker of lane k ≥ 1 (arguments already written into its control slots). */
+  /** Posts a command to the worker of lane k ≥ 1 (its other arguments already written into its control slots). */
   private post(k: number, cmd: number, n: number): void {
     const c = this.ctrl[k - 1];
     Atomics.store(c.ints, PAR_N, n);
-    Atomics.store(c.ints, PAR_CMD, cmd);
-    Atomics.store(c.ints, PAR_SEQ, this.seq);
-    Atomics.notify(c.ints, PAR_SEQ);
+    post(c, this.seq, cmd);
   }
 
   /** Blocks until the workers of the lanes with rows have finished command seq; throws their errors. */
@@ -233,13 +211,8 @@ export class ParallelWasmBackend implements PolicyBackend {
     const errors: string[] = [];
     for (let k = 1; k < rows.length; k++) {
       if (rows[k] === 0) continue;
-      const c = this.ctrl[k - 1];
-      const t0 = Date.now();
-      while (Atomics.load(c.ints, PAR_DONE) !== this.seq) {
-        Atomics.wait(c.ints, PAR_DONE, Atomics.load(c.ints, PAR_DONE), 1000);
-        if (Atomics.load(c.ints, PAR_DONE) !== this.seq && Date.now() - t0 > HANG_TIMEOUT_MS) throw new Error(`parallel wasm worker ${k - 1} did not answer within ${HANG_TIMEOUT_MS} ms`);
-      }
-      if (Atomics.load(c.ints, PAR_STATUS) === PAR_STATUS_ERROR) errors.push(parReadMessage(c));
+      const error = awaitDone(this.ctrl[k - 1], this.seq, `parallel wasm worker ${k - 1}`);
+      if (error !== null) errors.push(error);
     }
     if (errors.length) throw new Error(errors.join('\n'));
   }

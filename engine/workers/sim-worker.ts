@@ -8,9 +8,9 @@ import { ShapingKernel } from '../shaping/kernel.ts';
 import type { SubgoalSpec } from '../shaping/spec.ts';
 import type { DomainRandomization } from '../domain-randomization.ts';
 import { getTask } from '../../tasks/registry.ts';
-import {
-  CMD, CMD_CLOSE, CMD_RESET, CMD_RESET_SEEDED, CMD_STEP, CMD_WRITE_STATE, DONE, SEQ, STATUS, STATUS_ERROR, STATUS_OK, readMessage, workerControl, writeMessage,
-} from './protocol.ts';
+import { controlOf, readMessage } from '../threads/control.ts';
+import { serveCommands } from '../threads/serve.ts';
+import { CMD_CLOSE, CMD_RESET, CMD_RESET_SEEDED, CMD_STEP, CMD_WRITE_STATE, SIM_CONTROL } from './protocol.ts';
 
 /** What the main thread hands each worker at start. */
 export interface SimWorkerData {
@@ -30,7 +30,7 @@ export interface SimWorkerData {
 }
 
 const data = workerData as SimWorkerData;
-const ctrl = workerControl(data.control, data.index);
+const ctrl = controlOf(data.control, SIM_CONTROL, data.index);
 const R = await loadRapier();
 const batch = viewBatch(data.memory, data.layout);
 const task = getTask(data.taskName);
@@ -39,31 +39,15 @@ const shaper = await ShapingKernel.attach(batch, data.subgoals, task.pointNames,
 slice.shaping = shaper;
 parentPort!.postMessage({ ready: true });
 
-let seen = 0;
-for (;;) {
-  Atomics.wait(ctrl.ints, SEQ, seen);
-  seen = Atomics.load(ctrl.ints, SEQ);
-  const cmd = Atomics.load(ctrl.ints, CMD);
-  let status = STATUS_OK;
-  try {
-    if (cmd === CMD_STEP) slice.step();
-    else if (cmd === CMD_RESET) slice.resetAll();
-    else if (cmd === CMD_RESET_SEEDED) {
-      const { seed, startEpisode } = JSON.parse(readMessage(ctrl)) as { seed: number; startEpisode: number };
-      slice.resetAll(seed, startEpisode);
-    }
-    else if (cmd === CMD_WRITE_STATE) slice.writePending();
-    else if (cmd === CMD_CLOSE) {
-      slice.free();
-      shaper.free();
-    }
-    else throw new Error(`sim worker: unknown command ${cmd}`);
-  } catch (e) {
-    status = STATUS_ERROR;
-    writeMessage(ctrl, `sim worker ${data.index}: ${(e as Error).stack ?? e}`);
-  }
-  Atomics.store(ctrl.ints, STATUS, status);
-  Atomics.store(ctrl.ints, DONE, seen);
-  Atomics.notify(ctrl.ints, DONE);
-  if (cmd === CMD_CLOSE) break;
-}
+serveCommands(ctrl, `sim worker ${data.index}`, CMD_CLOSE, (cmd) => {
+  if (cmd === CMD_STEP) slice.step();
+  else if (cmd === CMD_RESET) slice.resetAll();
+  else if (cmd === CMD_RESET_SEEDED) {
+    const { seed, startEpisode } = JSON.parse(readMessage(ctrl)) as { seed: number; startEpisode: number };
+    slice.resetAll(seed, startEpisode);
+  } else if (cmd === CMD_WRITE_STATE) slice.writePending();
+  else if (cmd === CMD_CLOSE) {
+    slice.free();
+    shaper.free();
+  } else throw new Error(`unknown command ${cmd}`);
+});

@@ -2,7 +2,7 @@
 // with plain node (no tsx), import makeEnv, step Push, and train Reach through the package's bin.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,7 +14,7 @@ describe('package', () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'cairn-pack-'));
     // Pack a copy of the working tree's files that git does not ignore (plus the built kernels), so the working tree is never touched.
     const src = path.join(root, 'src');
-    for (const f of execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' }).split('\0').filter(Boolean)) {
+    for (const f of execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' }).split('\0').filter((f) => f && existsSync(f))) {
       mkdirSync(path.join(src, path.dirname(f)), { recursive: true });
       cpSync(f, path.join(src, f));
     }
@@ -25,7 +25,7 @@ describe('package', () => {
     const tarball = readdirSync(root).find((f) => f.endsWith('.tgz'));
     assert.ok(tarball, 'npm pack wrote a tarball');
     const files = execFileSync('tar', ['tzf', path.join(root, tarball)], { encoding: 'utf8' }).split('\n');
-    for (const f of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/bin/cairn.js', 'package/dist/build/assembly/mlp.wasm', 'package/dist/build/assembly/shaping.shared.wasm', 'package/dist/shaders/mlp-layer.wgsl', 'package/dist/engine/workers/sim-worker-entry.mjs']) {
+    for (const f of ['package/dist/index.js', 'package/dist/index.d.ts', 'package/dist/bin/cairn.js', 'package/dist/build/assembly/mlp.wasm', 'package/dist/build/assembly/shaping.shared.wasm', 'package/dist/shaders/mlp-layer.wgsl', 'package/dist/engine/threads/worker-entry.mjs']) {
       assert.ok(files.includes(f), `the tarball holds ${f}`);
     }
     assert.ok(!files.some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'no TypeScript sources');
