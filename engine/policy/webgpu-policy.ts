@@ -12,6 +12,7 @@ import { GpuError, LossWatch, openErrorScopes, withErrorScopes } from '../gpu/er
 import { shaderLineOrigin, shaderSource } from '../gpu/shader-source.ts';
 import { uniformView } from '../gpu/struct-view.ts';
 import { initParams } from './init.ts';
+import type { BackendKind } from './backend-kind.ts';
 import { checkPolicyParams, paramLayout, type LayerSpec, type ParamLayout } from './param-layout.ts';
 import type { WasmPolicy } from './wasm-policy.ts';
 
@@ -43,7 +44,7 @@ export interface PolicyOptions {
 }
 
 /** Where createPolicy runs the network. */
-export type PolicyBackendKind = 'webgpu' | 'wasm' | 'auto';
+export type PolicyBackendKind = BackendKind;
 
 /** Options of one act() call. */
 export interface ActOptions {

@@ -6,9 +6,9 @@
 import type { AdapterInfo } from '../gpu/device.ts';
 import type { PolicyBackend } from './backend.ts';
 import { WasmBackend } from './wasm-backend.ts';
+import { BACKEND_KINDS, type BackendKind } from '../policy/backend-kind.ts';
 
-export type BackendKind = 'auto' | 'wasm' | 'webgpu';
-export const BACKEND_KINDS: readonly BackendKind[] = ['auto', 'wasm', 'webgpu'];
+export { BACKEND_KINDS, type BackendKind };
 
 /** Options shared by both backends. */
 export interface BackendOptions {

@@ -20,6 +20,7 @@
  * adapter, `wasm` forces the CPU. A bad value never stops the page: it falls back to the default and yields a
  * warning the page shows.
  */
+import type { BackendKind } from '../policy/backend-kind.ts';
 import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { listTasks } from '../../tasks/registry.ts';
 
@@ -37,7 +38,7 @@ export const STEPS_PER_FRAME = [0.25, 0.5, 1, 2, 4, 8] as const;
 export type PolicyChoice = { kind: 'random' } | { kind: 'scripted' } | { kind: 'checkpoint'; url: string } | { kind: 'file'; name: string };
 
 /** Where a checkpoint's network runs: auto (WebGPU on a real GPU, else the CPU), or forced. */
-export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
+export type BackendChoice = BackendKind;
 /** The backend parameter's values. */
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm'];
 
