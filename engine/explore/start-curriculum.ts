@@ -10,7 +10,8 @@
  * at least `minEpisodes` demo-started episodes ended with a success rate of `threshold` or more. A demo-started
  * episode lasts the demonstration's remaining steps to success plus `slack` (its episode step is moved forward,
  * never back), so early starts must reach the goal and hold it a short while, as the backward algorithm intends,
- * rather than hold it for the rest of a 50-step episode.
+ * rather than hold it for the rest of a 50-step episode. Once `back` reaches the demonstrations' first states
+ * (`complete`), demo starts end and every episode starts from an ordinary reset.
  */
 import { makeEnv, type VecEnv } from '../env.ts';
 import { counterUniform } from '../rng.ts';
@@ -151,6 +152,9 @@ export class StartCurriculum {
         this.successes += b.finalEpisodeSuccess[g];
       }
       this.fromDemo[g] = 0;
+      // Once the starts reach the episodes' first states there is nothing left to learn backwards: from then on
+      // every episode starts from an ordinary reset, the distribution evaluation uses.
+      if (this.complete) continue;
       const e = b.episodeIndex[g];
       if (counterUniform(this.seed ^ CHOOSE_SALT, g, e, 0) >= s.demoShare) continue;
       const d = this.demos[Math.floor(counterUniform(this.seed ^ CHOOSE_SALT, g, e, 1) * this.demos.length)];
