@@ -1,4 +1,4 @@
-/** Command-line flag parsing for the cairn CLI and the bench scripts. */
+/** Flag helpers: parseFlags for the bench scripts (the cairn CLI parses with commander, engine/cli/command.ts), flag and parseHidden for both. */
 
 /** Kinds of flag values. */
 export type FlagKind = 'boolean' | 'string' | 'number';
