@@ -49,7 +49,7 @@ export const TRAIN_SPEC: CommandSpec = {
     'checkpoint-seconds': { kind: 'number', help: 'seconds between checkpoints', default: 30 },
     'stop-after': { kind: 'number', help: 'stop after this many iterations (--resume goes on)', value: 'iterations' },
     starts: { kind: 'string', help: 'Go-Explore directory: episodes also start along its successes', value: 'dir' },
-    'demo-share': { kind: 'number', help: 'share of episodes started from demonstrations (with --starts)', default: 0.5 },
+    'demo-share': { kind: 'number', help: 'share of episodes started from demonstrations until the curriculum completes (with --starts)', default: 0.8 },
     'start-threshold': { kind: 'number', help: 'success rate of demo-started episodes that moves their start back (with --starts)', default: 0.5 },
     resume: { kind: 'boolean', help: 'continue the run in --out from its checkpoint' },
     overwrite: { kind: 'boolean', help: 'replace the run in --out (its run files only)' },

@@ -42,7 +42,7 @@ export interface CurriculumSettings {
   slack: number;
 }
 
-export const DEFAULT_CURRICULUM: CurriculumSettings = { demoShare: 0.5, threshold: 0.5, step: 2, window: 2, minEpisodes: 32, slack: 10 };
+export const DEFAULT_CURRICULUM: CurriculumSettings = { demoShare: 0.8, threshold: 0.5, step: 2, window: 2, minEpisodes: 32, slack: 10 };
 
 /** Steps a demonstration's success must hold, with the gripper still, for the demonstration to be kept. */
 export const DEMO_HOLD_STEPS = 10;
