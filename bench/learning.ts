@@ -35,6 +35,9 @@ const CONFIGS = [
 const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string', tag: 'string', 'explore-share': 'number', 'start-threshold': 'number', 'init-log-std': 'number', 'demo-share': 'number' });
 /** Share of go-explore's robustify episodes started from demonstrations (cairn train --demo-share); the trainer's default when absent. */
 const demoShare = f['demo-share'] as number | undefined;
+/** The go-explore flags given, as the README table's command repeats them. */
+const goExploreFlags = [['explore-share', f['explore-share']], ['start-threshold', f['start-threshold']], ['init-log-std', f['init-log-std']], ['demo-share', demoShare]]
+  .filter(([, v]) => v !== undefined).map(([k, v]) => ` --${k} ${v}`).join('');
 /** Initial log std of go-explore's robustify phase: a narrower policy (std e^-1) disturbs the demo starts less. */
 const initLogStd = (f['init-log-std'] as number | undefined) ?? -1;
 /** The start curriculum's threshold for go-explore runs (cairn train --start-threshold); the trainer's default when absent. */
@@ -128,6 +131,6 @@ const out = { benchmark: 'learning', date: new Date().toISOString(), commit: git
 writeFileSync(jsonPath, JSON.stringify(out, null, 2) + '\n');
 const md = markdownTable(['task', 'reward', 'eval success per seed (500 episodes, mean action)', 'mean', 'wall time per run'], table) +
   `\n\nBudget ${steps.toExponential(0)} env steps per run, ${envs} envs, WASM backend, ${parallel} runs at a time (${threads} thread${threads > 1 ? 's' : ''} each) on ${machine.cpu} (${machine.cores} cores), commit ${out.commit}; ` +
-  `\`node --import tsx bench/learning.ts --steps ${steps} --seeds ${numSeeds} --envs ${envs} --parallel ${parallel}${only ? ` --only ${only.join(',')}` : ''}${tag ? ` --tag ${tag}` : ''}\`. Curves: [${svgPath}](${svgPath}).`;
+  `\`node --import tsx bench/learning.ts --steps ${steps} --seeds ${numSeeds} --envs ${envs} --parallel ${parallel}${only ? ` --only ${only.join(',')}` : ''}${tag ? ` --tag ${tag}` : ''}${goExploreFlags}\`. Curves: [${svgPath}](${svgPath}).`;
 if (updateReadmeTable(tag ? `learning-${tag}` : 'learning', md)) console.log('updated the README table');
 console.log(`wrote ${jsonPath} and ${svgPath}`);
