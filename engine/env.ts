@@ -6,6 +6,7 @@
 import { createBatch, MAX_REWARD_TERMS, type Batch } from './batch.ts';
 import { importHidden, isNode } from './gpu/device.ts';
 import { moduleUrl } from './module-url.ts';
+import { checkIntIn } from './numeric.ts';
 import { resolvePhysicsConfig, type PhysicsConfig } from './physics/config.ts';
 import { loadRapier } from './physics/rapier.ts';
 import { SimSlice } from './sim-slice.ts';
@@ -87,8 +88,7 @@ export function splitRange(n: number, k: number): [number, number][] {
 }
 
 function checkInt(name: string, v: unknown, lo: number, hi: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new Error(`makeEnv: ${name} must be an integer in [${lo}, ${hi}], got ${String(v)}`);
-  return v;
+  return checkIntIn(`makeEnv: ${name}`, v, lo, hi);
 }
 
 export class VecEnv {

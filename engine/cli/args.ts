@@ -25,20 +25,28 @@ export function parseFlags(argv: string[], schema: Record<string, FlagKind>, max
     if (!kind) throw new Error(`unknown flag --${name} (known: ${Object.keys(schema).map((k) => '--' + k).join(', ')})`);
     if (name in out) throw new Error(`flag --${name} is given twice`);
     if (kind === 'boolean') {
-      if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new Error(`flag --${name} takes no value or =true / =false, got '${inline}'`);
-      out[name] = inline !== 'false';
+      out[name] = booleanValue(name, inline);
       continue;
     }
     const v = inline ?? argv[++i];
     if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new Error(`flag --${name} needs a value`);
-    if (kind === 'number') {
-      const x = v.trim() === '' ? Number.NaN : Number(v);
-      if (!Number.isFinite(x)) throw new Error(`flag --${name} must be a number, got '${v}'`);
-      out[name] = x;
-    } else out[name] = v;
+    out[name] = kind === 'number' ? numberValue(name, v) : v;
   }
   if (maxPositional > 0) out.positional = positional;
   return out;
+}
+
+/** A boolean flag's value from its inline text (`--name` alone, `--name=true`, `--name=false`); anything else throws. */
+export function booleanValue(name: string, inline: string | undefined): boolean {
+  if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new Error(`flag --${name} takes no value or =true / =false, got '${inline}'`);
+  return inline !== 'false';
+}
+
+/** A number flag's value: finite, not empty; anything else throws naming the flag. */
+export function numberValue(name: string, v: string): number {
+  const x = v.trim() === '' ? Number.NaN : Number(v);
+  if (!Number.isFinite(x)) throw new Error(`flag --${name} must be a number, got '${v}'`);
+  return x;
 }
 
 /** Reads an optional flag of a kind, with a default; throws when the parsed value has another type. */

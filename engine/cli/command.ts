@@ -4,7 +4,7 @@
  * non-numeric number, a value that is another flag) as one-line errors naming the flag.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { FlagKind } from './args.ts';
+import { booleanValue, numberValue, type FlagKind } from './args.ts';
 
 /** One flag of a subcommand. */
 export interface FlagSpec {
@@ -35,12 +35,14 @@ export class HelpShown extends Error {
 /** The parsed flags of a command, keyed by flag name without dashes, and its positional argument. */
 export type ParsedFlags = Record<string, string | number | boolean> & { positional?: string[] };
 
-/** A number option-argument: finite, not empty. */
+/** A number option-argument (args.ts numberValue), its error as commander's. */
 function numberArg(name: string) {
   return (v: string): number => {
-    const x = v.trim() === '' ? Number.NaN : Number(v);
-    if (!Number.isFinite(x)) throw new InvalidArgumentError(`flag --${name} must be a number, got '${v}'`);
-    return x;
+    try {
+      return numberValue(name, v);
+    } catch (e) {
+      throw new InvalidArgumentError((e as Error).message);
+    }
   };
 }
 
@@ -61,11 +63,6 @@ export function buildCommand(spec: CommandSpec, out: string[] = []): Command {
     cmd.addOption(opt);
   }
   return cmd;
-}
-
-/** The help text of a command, as `cairn NAME --help` prints it. */
-export function commandHelp(spec: CommandSpec): string {
-  return buildCommand(spec).helpInformation();
 }
 
 /** Parses argv (after the command name) against a spec; throws HelpShown after printing help, Error on bad input. */
@@ -94,9 +91,7 @@ export function parseCommand(spec: CommandSpec, argv: readonly string[]): Parsed
     if (seen.has(name)) throw new Error(`flag --${name} is given twice`);
     seen.add(name);
     if (f.kind === 'boolean') {
-      const inline = eq < 0 ? undefined : a.slice(eq + 1);
-      if (inline !== undefined && inline !== 'true' && inline !== 'false') throw new Error(`flag --${name} takes no value or =true / =false, got '${inline}'`);
-      booleans[name] = inline !== 'false';
+      booleans[name] = booleanValue(name, eq < 0 ? undefined : a.slice(eq + 1));
       continue;
     }
     if (eq < 0) {

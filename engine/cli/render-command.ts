@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { writeAtomic } from '../fs-atomic.ts';
 import { loadCheckpoint } from '../train/checkpoint-fs.ts';
 import { getTask } from '../../tasks/registry.ts';
+import { checkIntIn } from '../numeric.ts';
 import { flag } from './args.ts';
 import { parseCommand, type CommandSpec } from './command.ts';
 import { checkWritableFile } from './paths.ts';
@@ -53,23 +54,18 @@ async function need<T>(name: string): Promise<T> {
   }
 }
 
-/** Throws unless v is an integer in [lo, hi]. */
-function intIn(name: string, v: number, lo: number, hi: number): number {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`--${name} must be an integer in [${lo}, ${hi}], got ${v}`);
-  return v;
-}
 
 /** Runs `cairn render`; returns the exit code. */
 export async function renderCommand(argv: string[]): Promise<number> {
   const f = parseCommand(RENDER_SPEC, argv);
   const where = f.positional?.[0];
   if (!where) throw new Error('render needs a run directory (or its checkpoint.json)');
-  const episodes = intIn('episodes', flag(f, 'episodes', 4), 1, 100);
-  const envs = intIn('envs', flag(f, 'envs', 1), 1, 64);
-  const every = intIn('every', flag(f, 'every', 2), 1, 50);
-  const fps = intIn('fps', flag(f, 'fps', 12), 1, 50);
-  const width = intIn('width', flag(f, 'width', 480), 64, 1920);
-  const seed = intIn('seed', flag(f, 'seed', 0), 0, 0xffffffff);
+  const episodes = checkIntIn('--episodes', flag(f, 'episodes', 4), 1, 100);
+  const envs = checkIntIn('--envs', flag(f, 'envs', 1), 1, 64);
+  const every = checkIntIn('--every', flag(f, 'every', 2), 1, 50);
+  const fps = checkIntIn('--fps', flag(f, 'fps', 12), 1, 50);
+  const width = checkIntIn('--width', flag(f, 'width', 480), 64, 1920);
+  const seed = checkIntIn('--seed', flag(f, 'seed', 0), 0, 0xffffffff);
   const runDir = where.endsWith('.json') ? path.dirname(where) : where;
   const { manifest } = await loadCheckpoint(where);
   const out = flag(f, 'out', path.join(runDir, 'policy.gif'));

@@ -14,6 +14,7 @@ import { ProgressBar } from './progress.ts';
 import { EpisodeRecorder } from '../record/recorder.ts';
 import { writeAtomic } from '../fs-atomic.ts';
 import { checkWritableFile } from './paths.ts';
+import { checkIntIn } from '../numeric.ts';
 
 /** `cairn rollout`'s flags. */
 export const ROLLOUT_SPEC: CommandSpec = {
@@ -52,7 +53,7 @@ export async function rolloutCommand(argv: string[]): Promise<number> {
   const recordFile = f.record as string | undefined;
   const recordEpisodes = (f['record-episodes'] as number | undefined) ?? 16;
   if (f['record-episodes'] !== undefined && recordFile === undefined) throw new Error('--record-episodes goes with --record FILE');
-  if (!Number.isInteger(recordEpisodes) || recordEpisodes < 1 || recordEpisodes > 100000) throw new Error(`--record-episodes must be an integer in [1, 100000], got ${recordEpisodes}`);
+  checkIntIn('--record-episodes', recordEpisodes, 1, 100000);
   if (recordFile !== undefined) await checkWritableFile(recordFile, '--record');
   if (policy !== 'mlp' && (f.checkpoint !== undefined || f.hidden !== undefined || f.backend !== undefined || f.deterministic !== undefined)) throw new Error('--checkpoint, --hidden, --backend and --deterministic go with --policy mlp');
   const ckpt = f.checkpoint !== undefined ? await loadCheckpoint(f.checkpoint as string) : null;

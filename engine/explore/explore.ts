@@ -8,6 +8,7 @@
  */
 import { makeEnv, type VecEnv } from '../env.ts';
 import { counterUniform } from '../rng.ts';
+import { checkIntIn } from '../numeric.ts';
 import { goalReached } from '../../tasks/task.ts';
 import { packReachedRow, packRow } from '../state.ts';
 import { Archive } from './archive.ts';
@@ -38,10 +39,7 @@ export interface ExploreSettings {
 
 /** Checks the numeric settings; throws naming the first bad one. */
 export function validateExploreSettings(s: ExploreSettings): ExploreSettings {
-  const int = (k: keyof ExploreSettings, lo: number, hi: number) => {
-    const v = s[k] as number;
-    if (!Number.isInteger(v) || v < lo || v > hi) throw new Error(`explore: ${k} must be an integer in [${lo}, ${hi}], got ${v}`);
-  };
+  const int = (k: keyof ExploreSettings, lo: number, hi: number) => checkIntIn(`explore: ${k}`, s[k], lo, hi);
   const prob = (k: 'repeatProb' | 'freshProb') => {
     if (typeof s[k] !== 'number' || !(s[k] >= 0 && s[k] <= 1)) throw new Error(`explore: ${k} must be a probability in [0, 1], got ${s[k]}`);
   };

@@ -15,6 +15,7 @@
  */
 import { makeEnv, type VecEnv } from '../env.ts';
 import { counterUniform } from '../rng.ts';
+import { checkIntIn } from '../numeric.ts';
 import type { SuccessTrajectory } from './archive.ts';
 import { packReachedRow } from '../state.ts';
 
@@ -104,7 +105,7 @@ export async function replayDemos(task: string, trajectories: SuccessTrajectory[
 /** Checks the settings; throws naming the first bad one. */
 export function validateCurriculum(s: CurriculumSettings): CurriculumSettings {
   for (const k of ['demoShare', 'threshold'] as const) if (typeof s[k] !== 'number' || !(s[k] >= 0 && s[k] <= 1)) throw new Error(`starts: ${k} must be in [0, 1], got ${s[k]}`);
-  for (const k of ['step', 'window', 'minEpisodes', 'slack'] as const) if (!Number.isInteger(s[k]) || s[k] < 0 || s[k] > 10000) throw new Error(`starts: ${k} must be an integer in [0, 10000], got ${s[k]}`);
+  for (const k of ['step', 'window', 'minEpisodes', 'slack'] as const) checkIntIn(`starts: ${k}`, s[k], 0, 10000);
   if (s.step < 1) throw new Error('starts: step must be at least 1');
   return s;
 }

@@ -35,7 +35,7 @@ async function removeStaleWeights(dir: string, keep: string | null): Promise<str
 
 /**
  * Removes what a killed writer leaves in a run directory: temporary files of atomic writes and weights files
- * no manifest names (only when checkpoint.json reads cleanly). Returns the names removed.
+ * checkpoint.json does not name (only when it parses and names one). Returns the names removed.
  */
 export async function cleanCheckpointDir(dir: string): Promise<string[]> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
@@ -47,8 +47,9 @@ export async function cleanCheckpointDir(dir: string): Promise<string[]> {
     }
   }
   if (names.includes(MANIFEST_FILE)) {
-    const keep = await loadCheckpoint(dir).then((c) => c.manifest.weights.file, () => undefined);
-    if (keep !== undefined) gone.push(...await removeStaleWeights(dir, keep));
+    // The manifest's own name for its weights is enough: any other weights file no checkpoint can load.
+    const keep = await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8').then((t) => (JSON.parse(t) as Partial<CheckpointManifest> | null)?.weights?.file).catch(() => undefined);
+    if (typeof keep === 'string') gone.push(...await removeStaleWeights(dir, keep));
   }
   return gone;
 }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { checkOutputDir } from '../cli/paths.ts';
 import { isAtomicTemp, writeAtomic } from '../fs-atomic.ts';
 import { makeEnv, MAX_ENVS } from '../env.ts';
+import { checkIntIn, checkNumberIn } from '../numeric.ts';
 import type { DomainRandomization } from '../domain-randomization.ts';
 import { getTask } from '../../tasks/registry.ts';
 import type { ShapingMode } from '../shaping/spec.ts';
@@ -110,30 +111,20 @@ async function runFilesIn(dir: string): Promise<string[]> {
   return names.filter((n) => (RUN_FILES as readonly string[]).includes(n) || WEIGHTS_FILE_PATTERN.test(n) || isAtomicTemp(n)).sort();
 }
 
-/** Throws unless v is an integer in [lo, hi], naming the option. */
-function checkIntOption(name: string, v: unknown, lo: number, hi: number): void {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) throw new Error(`train: ${name} must be an integer in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
-}
-
-/** Throws unless v is a number in [lo, hi], naming the option. */
-function checkRangeOption(name: string, v: unknown, lo: number, hi: number): void {
-  if (typeof v !== 'number' || !(v >= lo && v <= hi)) throw new Error(`train: ${name} must be a number in [${lo}, ${hi}], got ${JSON.stringify(v)}`);
-}
-
 /** Range of --init-log-std: σ from e^-5 ≈ 0.007 to e^2 ≈ 7.4 (actions are clipped to [-1, 1]). */
 export const INIT_LOG_STD_RANGE: readonly [number, number] = [-5, 2];
 
 /** Checks the options that no other module checks (PPO, shaping, spec, physics and DR check their own). */
 function checkTrainOptions(o: TrainRunOptions, cfg: PpoConfig): void {
   if (typeof o.outDir !== 'string' || !o.outDir) throw new Error('train: outDir must be a directory path');
-  checkRangeOption('totalSteps', o.totalSteps, 1, 1e13);
-  checkIntOption('numEnvs', o.numEnvs, 1, MAX_ENVS);
-  checkIntOption('evalEpisodes', o.evalEpisodes, 1, 1e6);
-  checkRangeOption('checkpointSeconds', o.checkpointSeconds, 0, 1e9);
-  if (o.threads !== undefined) checkIntOption('threads', o.threads, 1, 256);
-  if (o.stopAfter !== undefined) checkIntOption('stopAfter', o.stopAfter, 1, Number.MAX_SAFE_INTEGER);
-  if (o.initLogStd !== undefined) checkRangeOption('initLogStd', o.initLogStd, INIT_LOG_STD_RANGE[0], INIT_LOG_STD_RANGE[1]);
-  if (o.valueOutGain !== undefined) checkRangeOption('valueOutGain', o.valueOutGain, 1e-6, 100);
+  checkNumberIn('train: totalSteps', o.totalSteps, 1, 1e13);
+  checkIntIn('train: numEnvs', o.numEnvs, 1, MAX_ENVS);
+  checkIntIn('train: evalEpisodes', o.evalEpisodes, 1, 1e6);
+  checkNumberIn('train: checkpointSeconds', o.checkpointSeconds, 0, 1e9);
+  if (o.threads !== undefined) checkIntIn('train: threads', o.threads, 1, 256);
+  if (o.stopAfter !== undefined) checkIntIn('train: stopAfter', o.stopAfter, 1, Number.MAX_SAFE_INTEGER);
+  if (o.initLogStd !== undefined) checkNumberIn('train: initLogStd', o.initLogStd, INIT_LOG_STD_RANGE[0], INIT_LOG_STD_RANGE[1]);
+  if (o.valueOutGain !== undefined) checkNumberIn('train: valueOutGain', o.valueOutGain, 1e-6, 100);
   if (o.resume && o.overwrite) throw new Error('train: resume and overwrite exclude each other (resume continues the run in outDir, overwrite replaces it)');
   if (cfg.numMinibatches > o.numEnvs * cfg.numSteps) {
     throw new Error(`train: ppo.numMinibatches ${cfg.numMinibatches} exceeds the ${o.numEnvs * cfg.numSteps} samples of an iteration (numEnvs ${o.numEnvs} × numSteps ${cfg.numSteps})`);
@@ -142,13 +133,13 @@ function checkTrainOptions(o: TrainRunOptions, cfg: PpoConfig): void {
 }
 
 /**
- * Lines of metrics.jsonl up to iteration `upTo`, as text. A torn last line (a kill mid-append) is dropped; a
- * corrupt line before it is an error naming it.
+ * The rows of metrics.jsonl up to iteration `upTo`, parsed and as text. A torn last line (a kill mid-append) is
+ * dropped; a corrupt line before it is an error naming it.
  */
-function metricsUpTo(text: string, upTo: number, file: string): string {
+function metricsUpTo(text: string, upTo: number, file: string): { text: string; rows: object[] } {
   const lines = text.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  const kept: string[] = [];
+  const kept: string[] = [], rows: object[] = [];
   for (let i = 0; i < lines.length; i++) {
     let row: { iteration?: unknown };
     try {
@@ -158,9 +149,12 @@ function metricsUpTo(text: string, upTo: number, file: string): string {
       throw new Error(`resume: ${file} line ${i + 1} is not JSON; repair or remove that line`);
     }
     if (typeof row?.iteration !== 'number') throw new Error(`resume: ${file} line ${i + 1} has no iteration`);
-    if (row.iteration <= upTo) kept.push(lines[i] + '\n');
+    if (row.iteration <= upTo) {
+      kept.push(lines[i] + '\n');
+      rows.push(row);
+    }
   }
-  return kept.join('');
+  return { text: kept.join(''), rows };
 }
 
 /** The resolved configuration a run writes to config.json at its start. */
@@ -262,7 +256,8 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
       backend.setParams(p);
     }
     const csvPath = path.join(o.outDir, 'metrics.csv');
-    let csvColumns: string[] | null = null, csvStarted = false;
+    // metrics.csv's columns: those of its first row (null until a row exists, when the next append writes the header).
+    let csvColumns: string[] | null = null;
     // Everything is checked: from here on the run directory is written.
     await fs.mkdir(o.outDir, { recursive: true });
     if (o.overwrite) for (const name of present) await fs.rm(path.join(o.outDir, name), { force: true });
@@ -276,14 +271,10 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
       env.reset({ seed: o.seed, startEpisode: (m.iteration * cfg.numSteps) / episodeLen });
       trainer.markStarted();
       const kept = metricsUpTo(await fs.readFile(metricsPath, 'utf8').catch(() => ''), m.iteration, metricsPath);
-      await writeAtomic(metricsPath, kept);
+      await writeAtomic(metricsPath, kept.text);
       // metrics.csv follows metrics.jsonl: rebuilt from the rows kept.
-      const rows = kept.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      await writeAtomic(csvPath, metricsCsv(rows));
-      if (rows.length) {
-        csvColumns = Object.keys(flattenMetrics(rows[0]));
-        csvStarted = true;
-      }
+      await writeAtomic(csvPath, metricsCsv(kept.rows));
+      if (kept.rows.length) csvColumns = Object.keys(flattenMetrics(kept.rows[0]));
       if (!present.includes('config.json')) await writeAtomic(configPath, JSON.stringify(runConfig(o, want, backend.kind), null, 2) + '\n');
     } else {
       await writeAtomic(configPath, JSON.stringify(runConfig(o, want, backend.kind), null, 2) + '\n');
@@ -315,9 +306,9 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
       // One write per line: a kill leaves at most a torn last line, which resume drops.
       const row = { time: new Date().toISOString(), ...m };
       await fs.appendFile(metricsPath, JSON.stringify(row) + '\n');
+      const header = csvColumns === null;
       csvColumns ??= Object.keys(flattenMetrics(row));
-      await fs.appendFile(csvPath, (csvStarted ? '' : csvColumns.join(',') + '\n') + csvLine(csvColumns, row) + '\n');
-      csvStarted = true;
+      await fs.appendFile(csvPath, (header ? csvColumns.join(',') + '\n' : '') + csvLine(csvColumns, row) + '\n');
       onIteration(m, trainer);
       if (trainer.iteration % aligned === 0 && performance.now() - lastSave > o.checkpointSeconds * 1000) await save();
     }

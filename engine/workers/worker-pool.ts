@@ -9,7 +9,7 @@ import type { PhysicsConfig } from '../physics/config.ts';
 import type { SubgoalSpec } from '../shaping/spec.ts';
 import type { DomainRandomization } from '../domain-randomization.ts';
 import { moduleUrl } from '../module-url.ts';
-import { controlOf, createControl, writeMessage } from '../threads/control.ts';
+import { controlOf, createControl, writeMessage, type Control } from '../threads/control.ts';
 import { awaitDone, post, startWorkers } from '../threads/host.ts';
 import { CMD_CLOSE, SIM_CONTROL } from './protocol.ts';
 import type { SimWorkerData } from './sim-worker.ts';
@@ -17,14 +17,15 @@ import type { SimWorkerData } from './sim-worker.ts';
 export class WorkerPool {
   readonly numWorkers: number;
   private readonly workers: Worker[];
-  private readonly control: SharedArrayBuffer;
+  /** [numWorkers] each worker's views of the command block (made once: run() is on every env step). */
+  private readonly controls: Control[];
   private seq = 0;
   private closed = false;
 
   private constructor(workers: Worker[], control: SharedArrayBuffer) {
     this.numWorkers = workers.length;
     this.workers = workers;
-    this.control = control;
+    this.controls = workers.map((_, w) => controlOf(control, SIM_CONTROL, w));
   }
 
   /** Starts one worker per slice and waits until each has built its World. */
@@ -39,14 +40,13 @@ export class WorkerPool {
   run(cmd: number, message?: string): void {
     if (this.closed) throw new Error('worker pool: used after close()');
     const s = ++this.seq;
-    for (let w = 0; w < this.numWorkers; w++) {
-      const c = controlOf(this.control, SIM_CONTROL, w);
+    for (const c of this.controls) {
       if (message !== undefined) writeMessage(c, message);
       post(c, s, cmd);
     }
     const errors: string[] = [];
     for (let w = 0; w < this.numWorkers; w++) {
-      const error = awaitDone(controlOf(this.control, SIM_CONTROL, w), s, `sim worker ${w}`);
+      const error = awaitDone(this.controls[w], s, `sim worker ${w}`);
       if (error !== null) errors.push(error);
     }
     if (errors.length) throw new Error(errors.join('\n'));
