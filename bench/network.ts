@@ -16,12 +16,12 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { paramLayout, type LayerSpec, type ParamLayout } from '../engine/policy/param-layout.ts';
-import { initParams } from '../engine/policy/init.ts';
-import { DEFAULT_PPO_HYPERPARAMS, type Minibatch } from '../engine/train/backend.ts';
-import { referenceActivations, referenceBackward } from '../engine/train/reference.ts';
-import { WasmBackend } from '../engine/train/wasm-backend.ts';
-import { WebGpuBackend } from '../engine/train/webgpu-backend.ts';
+import { paramLayout, type LayerSpec, type ParamLayout } from '../engine/nn/param-layout.ts';
+import { initParams } from '../engine/nn/init.ts';
+import { DEFAULT_PPO_HYPERPARAMS, type Minibatch } from '../engine/nn/backend.ts';
+import { referenceActivations, referenceBackward } from '../engine/nn/ppo-reference.ts';
+import { WasmBackend } from '../engine/nn/wasm-backend.ts';
+import { WebGpuBackend } from '../engine/nn/webgpu-backend.ts';
 import { gitCommit, machineInfo, median, timeBudgeted } from './util.ts';
 import { mulberry32 as rng } from '../engine/rng.ts';
 

@@ -17,9 +17,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { adapterInfoOf, getDevice } from '../engine/gpu/device.ts';
-import { createPolicy, referenceForward, type ParamLayout } from '../engine/policy/index.ts';
-import { actionNoise } from '../engine/policy/philox.ts';
-import { HALF_LOG_2PI } from '../engine/policy/reference.ts';
+import { createPolicy, referenceForward, type ParamLayout } from '../engine/nn/index.ts';
+import { actionNoise } from '../engine/nn/philox.ts';
+import { HALF_LOG_2PI } from '../engine/nn/reference.ts';
 import { benchArgs, timeBudgeted } from './util.ts';
 
 const args = benchArgs(process.argv.slice(2));

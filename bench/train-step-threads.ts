@@ -15,9 +15,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_PPO_HYPERPARAMS, type BackendActOutputs, type Minibatch, type PolicyBackend } from '../engine/train/backend.ts';
-import { ParallelWasmBackend } from '../engine/train/parallel-wasm-backend.ts';
-import { WasmBackend } from '../engine/train/wasm-backend.ts';
+import { DEFAULT_PPO_HYPERPARAMS, type BackendActOutputs, type Minibatch, type PolicyBackend } from '../engine/nn/backend.ts';
+import { ParallelWasmBackend } from '../engine/nn/parallel-wasm-backend.ts';
+import { WasmBackend } from '../engine/nn/wasm-backend.ts';
 import { benchArgs, gitCommit, machineInfo, timeBudgeted } from './util.ts';
 
 const args = benchArgs(process.argv.slice(2));

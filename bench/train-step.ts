@@ -16,10 +16,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { adapterInfoOf, getDevice } from '../engine/gpu/device.ts';
-import { DEFAULT_PPO_HYPERPARAMS, type Minibatch } from '../engine/train/backend.ts';
-import { adamState64, referencePpoStep } from '../engine/train/reference.ts';
-import { WasmBackend } from '../engine/train/wasm-backend.ts';
-import { WebGpuBackend } from '../engine/train/webgpu-backend.ts';
+import { DEFAULT_PPO_HYPERPARAMS, type Minibatch } from '../engine/nn/backend.ts';
+import { adamState64, referencePpoStep } from '../engine/nn/ppo-reference.ts';
+import { WasmBackend } from '../engine/nn/wasm-backend.ts';
+import { WebGpuBackend } from '../engine/nn/webgpu-backend.ts';
 import { benchArgs, gitCommit, machineInfo, timeBudgeted } from './util.ts';
 
 const args = benchArgs(process.argv.slice(2));

@@ -5,7 +5,7 @@
 import type { StepResult, VecEnv } from './env.ts';
 import { counterUniform } from './rng.ts';
 import { scriptedController } from '../tasks/scripted.ts';
-import type { PolicyBackend } from './train/backend.ts';
+import type { PolicyBackend } from './nn/backend.ts';
 import type { RunningNormalizer } from './train/normalizer.ts';
 import { writePolicyInput } from './train/ppo.ts';
 

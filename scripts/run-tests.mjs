@@ -16,7 +16,7 @@ function listTests(dir) {
 
 // --fast: everyday work, under 90 s on 2 cores: no browser, no WebGPU (SwiftShader) parity, no package build,
 // no kill-anywhere (CI and `npm test` run them all).
-const SLOW = ['test/browser/', 'test/gpu/', 'test/policy/mlp-layer', 'test/policy/policy-parity', 'test/policy/policy-api', 'test/policy/policy-backend', 'test/train/webgpu-backend', 'test/package/', 'test/reliability/kill-anywhere'];
+const SLOW = ['test/browser/', 'test/gpu/', 'test/nn/mlp-layer', 'test/nn/policy-parity', 'test/nn/policy-api', 'test/nn/policy-backend', 'test/nn/webgpu-backend', 'test/package/', 'test/reliability/kill-anywhere'];
 const fast = process.argv.includes('--fast');
 const filters = process.argv.slice(2).filter((a) => a !== '--fast');
 const files = listTests('test')

@@ -9,7 +9,7 @@ import { evaluatePolicy } from '../train/evaluate.ts';
 import { RunningNormalizer } from '../train/normalizer.ts';
 import { trainRun } from '../train/run.ts';
 import type { IterationMetrics } from '../train/ppo.ts';
-import { BACKEND_KINDS, createBackend, type BackendKind } from '../train/select-backend.ts';
+import { BACKEND_KINDS, createBackend, type BackendKind } from '../nn/select-backend.ts';
 import { flag, parseHidden } from './args.ts';
 import { parseCommand, type CommandSpec } from './command.ts';
 import { ProgressBar } from './progress.ts';

@@ -5,7 +5,7 @@
  * whose byte length and SHA-256 the manifest records.
  */
 import type { NormalizerState } from './normalizer.ts';
-import { paramLayout } from '../policy/param-layout.ts';
+import { paramLayout } from '../nn/param-layout.ts';
 
 export const CHECKPOINT_FORMAT = 'cairn-checkpoint';
 export const CHECKPOINT_VERSION = 1;

@@ -3,7 +3,7 @@
  * fresh env seeded apart from training, reporting the success rate at each episode's last step.
  */
 import { makeEnv } from '../env.ts';
-import type { PolicyBackend } from './backend.ts';
+import type { PolicyBackend } from '../nn/backend.ts';
 import type { RunningNormalizer } from './normalizer.ts';
 import { policySource } from '../rollout.ts';
 

@@ -3,7 +3,7 @@
  * pi.log_std [actDim], vf.{l}.weight / vf.{l}.bias, and the observation normalizer's obs_norm.mean and
  * obs_norm.var (float64); the metadata says how to compute the mean action (README, Exporting a policy).
  */
-import { paramLayout } from '../policy/param-layout.ts';
+import { paramLayout } from '../nn/param-layout.ts';
 import type { CheckpointArrays, CheckpointManifest } from './checkpoint.ts';
 import { encodeSafetensors, type Tensor } from './safetensors.ts';
 

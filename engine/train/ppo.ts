@@ -7,7 +7,7 @@
 import type { VecEnv } from '../env.ts';
 import type { ShapingMode } from '../shaping/spec.ts';
 import { counterUniform } from '../rng.ts';
-import { DEFAULT_PPO_HYPERPARAMS, type PolicyBackend, type PpoHyperparams, type PpoStats } from './backend.ts';
+import { DEFAULT_PPO_HYPERPARAMS, type PolicyBackend, type PpoHyperparams, type PpoStats } from '../nn/backend.ts';
 import { computeGae } from './gae.ts';
 import { RunningNormalizer } from './normalizer.ts';
 import { createMinibatch, RolloutStorage } from './rollout-storage.ts';

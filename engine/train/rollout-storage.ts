@@ -1,4 +1,4 @@
-import type { Minibatch } from './backend.ts';
+import type { Minibatch } from '../nn/backend.ts';
 
 /**
  * Time-major PPO rollout storage for T steps of N envs: normalized observations [T, N, O], sampled

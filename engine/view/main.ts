@@ -16,7 +16,8 @@ import { listTasks } from '../../tasks/registry.ts';
 import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { BarChart, LineChart } from './chart.ts';
 import { ENV_COUNTS, formatViewParams, parseViewParams, STEPS_PER_FRAME, type PolicyChoice, type ViewParams } from './params.ts';
-import { chooseBackend, fetchCheckpoint, preparePolicy, probeBrowserGpu, readCheckpointFiles, type GpuProbe, type LoadedCheckpoint, type LoadedPolicy } from './policy.ts';
+import { chooseBackend, type GpuProbe } from '../nn/backend-kind.ts';
+import { fetchCheckpoint, preparePolicy, probeBrowserGpu, readCheckpointFiles, type LoadedCheckpoint, type LoadedPolicy } from './policy.ts';
 import { runReplay } from './replay-page.ts';
 import { createRenderer, EnvScene, stageColor, type SceneFrame, type SceneInstances } from './scene.ts';
 import { ViewSim, type ActionKind } from './sim.ts';
@@ -323,7 +324,7 @@ class ViewApp {
       this.actionKind = 'policy';
       old?.net.destroy();
       this.checkpoint = {
-        status: 'ready', error: null, origin, task: m.task, envSteps: m.envSteps, hidden: [...m.hidden], backend: policy.net.kind, backendLabel: policy.net.label,
+        status: 'ready', error: null, origin, task: m.task, envSteps: m.envSteps, hidden: [...m.hidden], backend: policy.net.kind, backendLabel: policy.label,
       };
       this.updateBackendNote();
       this.updatePolicyInfo();
@@ -338,7 +339,7 @@ class ViewApp {
     const physics = 'Physics runs on the CPU (Rapier WASM) either way.';
     if (this.loaded) {
       const b = this.loaded.backend;
-      this.note('webgpu', b.warn ? 'warn' : 'info', `Policy network on ${this.loaded.net.label} — ${b.why}. ${physics}`);
+      this.note('webgpu', b.warn ? 'warn' : 'info', `Policy network on ${this.loaded.label} — ${b.why}. ${physics}`);
     } else {
       const d = chooseBackend(this.params.backend, gpu);
       this.note('webgpu', d.warn ? 'warn' : 'info', `A checkpoint's policy network would run on ${d.kind === 'webgpu' ? 'WebGPU' : 'the CPU (WASM backend)'} — ${d.why}. ${physics}`);
@@ -356,7 +357,7 @@ class ViewApp {
       rows.push(['checkpoint', shortOrigin(this.loaded.checkpoint.origin)]);
       rows.push(['trained', `${m.task}${run?.shaping ? `, ${run.shaping} reward` : ''}, ${m.envSteps.toLocaleString('en-US')} env steps`]);
       rows.push(['network', `${m.obsDim} → ${m.hidden.join(' → ')} → ${m.actDim} (mean action)`]);
-      rows.push(['backend', this.loaded.net.label, 'backend']);
+      rows.push(['backend', this.loaded.label, 'backend']);
     } else {
       if (c.status === 'none') rows.push(['status', 'none loaded: pick checkpoint.json and its weights-….bin of a cairn train run, or open ?policy=URL']);
       const d = this.gpu ? chooseBackend(this.params.backend, this.gpu) : null;

@@ -8,7 +8,7 @@
  * | envs    | integer in [1, MAX_VIEW_ENVS]                                             | 64       |
  * | shaping | sparse, dense, pbrs, bonus, gated                                         | sparse   |
  * | policy  | random, scripted, or the URL of a checkpoint.json or of its run directory | scripted |
- * | backend | where a checkpoint's network runs: auto, webgpu, wasm                     | auto     |
+ * | backend | where a checkpoint's network runs: auto, wasm, webgpu                     | auto     |
  * | seed    | uint32 seed of the episodes (and of the random policy)                    | 0        |
  * | spf     | env steps per animation frame: 0.25, 0.5, 1, 2, 4 or 8                    | 1        |
  * | focus   | index of the env the camera follows                                       | none     |
@@ -20,7 +20,7 @@
  * adapter, `wasm` forces the CPU. A bad value never stops the page: it falls back to the default and yields a
  * warning the page shows.
  */
-import type { BackendKind } from '../policy/backend-kind.ts';
+import { BACKEND_KINDS, type BackendKind } from '../nn/backend-kind.ts';
 import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { listTasks } from '../../tasks/registry.ts';
 
@@ -37,10 +37,6 @@ export const STEPS_PER_FRAME = [0.25, 0.5, 1, 2, 4, 8] as const;
  */
 export type PolicyChoice = { kind: 'random' } | { kind: 'scripted' } | { kind: 'checkpoint'; url: string } | { kind: 'file'; name: string };
 
-/** Where a checkpoint's network runs: auto (WebGPU on a real GPU, else the CPU), or forced. */
-export type BackendChoice = BackendKind;
-/** The backend parameter's values. */
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'webgpu', 'wasm'];
 
 /** The scene a URL asks for, after validation. */
 export interface ViewParams {
@@ -49,7 +45,7 @@ export interface ViewParams {
   numEnvs: number;
   shaping: ShapingMode;
   policy: PolicyChoice;
-  backend: BackendChoice;
+  backend: BackendKind;
   seed: number;
   stepsPerFrame: number;
   /** Env the camera follows, or null for the overview. */
@@ -108,8 +104,8 @@ export function parseViewParams(search: string): ParsedParams {
   const backend = q.get('backend');
   if (backend !== null) {
     const m = backend.trim().toLowerCase();
-    if ((BACKEND_CHOICES as readonly string[]).includes(m)) p.backend = m as BackendChoice;
-    else warnings.push(`backend=${backend}: expected one of ${BACKEND_CHOICES.join(', ')}; using ${p.backend}`);
+    if ((BACKEND_KINDS as readonly string[]).includes(m)) p.backend = m as BackendKind;
+    else warnings.push(`backend=${backend}: expected one of ${BACKEND_KINDS.join(', ')}; using ${p.backend}`);
   }
   const seed = q.get('seed');
   if (seed !== null) {

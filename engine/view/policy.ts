@@ -5,16 +5,17 @@
  * action source that acts exactly as engine/train/evaluate.ts does: obs ⊕ desired goal, normalized with the
  * checkpoint's normalizer, mean action (deterministic), unclipped (the env clips).
  */
+
 import type { VecEnv } from '../env.ts';
-import { paramLayout } from '../policy/param-layout.ts';
-import { createPolicy } from '../policy/webgpu-policy.ts';
-import type { ActionSource } from '../rollout.ts';
+import { gpuProbeOf, noGpu, type AdapterFields, type BackendDecision, type GpuProbe } from '../nn/backend-kind.ts';
+import type { PolicyBackend } from '../nn/backend.ts';
+import { paramLayout } from '../nn/param-layout.ts';
+import { createBackend } from '../nn/select-backend.ts';
+import type { WebGpuBackend } from '../nn/webgpu-backend.ts';
+import { policySource, type ActionSource } from '../rollout.ts';
 import { decodeCheckpoint, MANIFEST_FILE, type CheckpointArrays, type CheckpointManifest } from '../train/checkpoint.ts';
 import { RunningNormalizer } from '../train/normalizer.ts';
-import { writePolicyInput } from '../train/ppo.ts';
-import { WasmBackend } from '../train/wasm-backend.ts';
 import { getTask, listTasks } from '../../tasks/registry.ts';
-import type { BackendChoice } from './params.ts';
 
 /** A decoded, verified checkpoint and where it came from. */
 export interface LoadedCheckpoint {
@@ -103,114 +104,40 @@ export function checkCheckpointFits(m: CheckpointManifest): void {
   if (size !== m.numParams) throw new Error(`checkpoint: a ${m.obsDim}-${m.hidden.join('-')}-${m.actDim} network has ${size} parameters, the manifest says ${m.numParams}`);
 }
 
-/** What the browser's WebGPU offers. */
-export interface GpuProbe {
-  /** navigator.gpu exists and gave an adapter. */
-  available: boolean;
-  /** The adapter is a real GPU: not a fallback adapter, not SwiftShader, llvmpipe or lavapipe. */
-  real: boolean;
-  /** vendor / architecture of the adapter, or why there is none. */
-  adapter: string;
-}
-
 /** Asks navigator.gpu for an adapter and says whether it is a real GPU. */
 export async function probeBrowserGpu(): Promise<GpuProbe> {
-  type Info = { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(o?: object): Promise<{ info?: Info; isFallbackAdapter?: boolean } | null> } }).gpu;
-  if (!gpu) return { available: false, real: false, adapter: 'no navigator.gpu' };
-  let adapter: { info?: Info; isFallbackAdapter?: boolean } | null;
+  type Adapter = { info?: AdapterFields; isFallbackAdapter?: boolean };
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(o?: object): Promise<Adapter | null> } }).gpu;
+  if (!gpu) return noGpu('no navigator.gpu');
+  let adapter: Adapter | null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   } catch (e) {
-    return { available: false, real: false, adapter: `requestAdapter failed: ${(e as Error).message}` };
+    return noGpu(`requestAdapter failed: ${(e as Error).message}`);
   }
-  if (!adapter) return { available: false, real: false, adapter: 'requestAdapter() gave no adapter' };
-  const i = adapter.info ?? {};
-  const what = [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' / ') || 'unknown adapter';
-  const fallback = Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter) || /swiftshader|llvmpipe|lavapipe|software/i.test(what);
-  return { available: true, real: !fallback, adapter: what };
+  if (!adapter) return noGpu('requestAdapter() gave no adapter');
+  const info = adapter.info ?? {};
+  return gpuProbeOf({ ...info, isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) });
 }
 
-/** Where a checkpoint's network runs and why. */
-export interface BackendDecision {
-  kind: 'webgpu' | 'wasm';
-  /** Why, as a clause for the page's note, e.g. `no WebGPU in this browser (no navigator.gpu)`. */
-  why: string;
-  /** Whether the note is a warning (the CPU for lack of a GPU, a software adapter, or a forced choice that could not be had). */
-  warn: boolean;
-}
+/** Rows of one forward pass of the view's network (more rows go in chunks). */
+const VIEW_MAX_BATCH = 1024;
 
-/** Picks the network's backend: `auto` takes WebGPU only on a real GPU; `webgpu` takes any adapter; `wasm` the CPU. */
-export function chooseBackend(want: BackendChoice, gpu: GpuProbe): BackendDecision {
-  if (want === 'wasm') return { kind: 'wasm', why: 'as backend=wasm asks', warn: false };
-  if (want === 'webgpu') {
-    if (gpu.available) return { kind: 'webgpu', why: `as backend=webgpu asks${gpu.real ? '' : ` (${gpu.adapter} is a software adapter, slower than the CPU backend)`}`, warn: !gpu.real };
-    return { kind: 'wasm', why: `backend=webgpu asks for WebGPU, but this browser has none (${gpu.adapter})`, warn: true };
-  }
-  if (gpu.real) return { kind: 'webgpu', why: `a real GPU adapter (${gpu.adapter})`, warn: false };
-  if (gpu.available) return { kind: 'wasm', why: `no real GPU: WebGPU here is a software adapter (${gpu.adapter}), slower than the CPU backend`, warn: true };
-  return { kind: 'wasm', why: `no WebGPU in this browser (${gpu.adapter})`, warn: true };
-}
-
-/** Caller-owned outputs of one forward pass of n rows. */
-export interface ForwardOutputs {
-  /** [n, actDim] mean action. */
-  action: Float32Array;
-  /** [n] log-probability of the mean action. */
-  logProb: Float32Array;
-  /** [n] value estimate. */
-  value: Float32Array;
-}
-
-/** A checkpoint's network on one backend, forward only. */
-export interface ForwardNet {
-  readonly kind: 'webgpu' | 'wasm';
-  /** What the panel shows, e.g. `CPU (WASM)` or `WebGPU (nvidia / hopper)`. */
-  readonly label: string;
-  readonly inputDim: number;
-  readonly actDim: number;
-  /** Runs normalized inputs [n, inputDim] through the nets with the mean action into out (each exactly n rows). */
-  act(input: Float32Array, n: number, out: ForwardOutputs): void | Promise<void>;
-  /** Frees the backend; MUST be called when the net is dropped, and it MUST NOT be used after. */
-  destroy(): void;
-}
-
-/** Row capacity of the WASM backend's buffers (act() works in chunks of this many rows). */
-const WASM_MAX_BATCH = 1024;
-
-/** Creates the network of a checkpoint on the given backend, with its parameters loaded. */
-export async function createForwardNet(kind: 'webgpu' | 'wasm', m: CheckpointManifest, params: Float32Array): Promise<ForwardNet> {
-  const inputDim = m.obsDim, actDim = m.actDim;
-  if (kind === 'wasm') {
-    const b = await WasmBackend.create({ obsDim: inputDim, actDim, hidden: m.hidden, seed: m.seed, maxBatch: WASM_MAX_BATCH, params });
-    return {
-      kind, label: 'CPU (WASM)', inputDim, actDim,
-      act: (input, n, out) => b.act(input, n, { deterministic: true, step: 0 }, out),
-      destroy: () => b.destroy(),
-    };
-  }
-  const p = await createPolicy({ obsDim: inputDim, actDim, hidden: m.hidden, seed: m.seed });
-  try {
-    p.setParams(params);
-  } catch (e) {
-    p.destroy();
-    throw e;
-  }
-  const info = p.adapterInfo;
-  return {
-    kind, label: `WebGPU (${[info.vendor, info.architecture].filter(Boolean).join(' / ') || 'GPU'})`, inputDim, actDim,
-    async act(input, n, out) {
-      await p.act(input.length === n * inputDim ? input : input.subarray(0, n * inputDim), { deterministic: true, step: 0, out });
-    },
-    destroy: () => p.destroy(),
-  };
+/** A panel label for where a backend runs, e.g. `CPU (WASM)` or `WebGPU (nvidia / hopper)`. */
+export function backendLabel(b: PolicyBackend): string {
+  if (b.kind === 'wasm') return 'CPU (WASM)';
+  const info = (b as WebGpuBackend).adapterInfo;
+  return `WebGPU (${[info?.vendor, info?.architecture].filter(Boolean).join(' / ') || 'GPU'})`;
 }
 
 /** A checkpoint ready to act: its manifest, normalizer and network. */
 export interface LoadedPolicy {
   readonly checkpoint: LoadedCheckpoint;
   readonly normalizer: RunningNormalizer;
-  readonly net: ForwardNet;
+  /** The checkpoint's network with its parameters, forward only. */
+  readonly net: PolicyBackend;
+  /** Where the network runs, for the panel (backendLabel). */
+  readonly label: string;
   /** Why the network runs where it does. */
   readonly backend: BackendDecision;
 }
@@ -226,33 +153,19 @@ export async function preparePolicy(ck: LoadedCheckpoint, decision: BackendDecis
     throw new Error(`checkpoint: bad normalizer state in the manifest (${(e as Error).message})`);
   }
   let backend = decision;
-  let net: ForwardNet;
+  const create = (kind: 'webgpu' | 'wasm') => createBackend(kind, { obsDim: m.obsDim, actDim: m.actDim, hidden: m.hidden, seed: m.seed, maxBatch: VIEW_MAX_BATCH, params: ck.arrays.params });
+  let net: PolicyBackend;
   try {
-    net = await createForwardNet(decision.kind, m, ck.arrays.params);
+    net = (await create(decision.kind)).backend;
   } catch (e) {
     if (decision.kind !== 'webgpu') throw e;
     backend = { kind: 'wasm', why: `WebGPU failed: ${(e as Error).message.split('\n')[0]}`, warn: true };
-    net = await createForwardNet('wasm', m, ck.arrays.params);
+    net = (await create('wasm')).backend;
   }
-  return { checkpoint: ck, normalizer, net, backend };
+  return { checkpoint: ck, normalizer, net, label: backendLabel(net), backend };
 }
 
-/**
- * The action source of a loaded policy on env, as evaluatePolicy acts (engine/rollout.ts policySource with
- * deterministic: true): [N, obsDim + goalDim] inputs, normalized, mean action copied into the actions.
- */
+/** The action source of a loaded policy on env: rollout.ts policySource with the mean action, as evaluatePolicy acts. */
 export function policyActionSource(p: LoadedPolicy, env: VecEnv): ActionSource {
-  const N = env.numEnvs, D = env.obsDim + env.goalDim;
-  if (p.net.inputDim !== D || p.net.actDim !== env.actDim) throw new Error(`policy: the network maps ${p.net.inputDim} → ${p.net.actDim}, ${env.task.name} needs ${D} → ${env.actDim}`);
-  const raw = new Float32Array(N * D), input = new Float32Array(N * D);
-  const out: ForwardOutputs = { action: new Float32Array(N * env.actDim), logProb: new Float32Array(N), value: new Float32Array(N) };
-  return {
-    name: 'policy',
-    async act(r, e, _step, actions) {
-      writePolicyInput(r.obs, r.desiredGoal, N, e.obsDim, e.goalDim, raw);
-      p.normalizer.normalize(raw, N, input);
-      await p.net.act(input, N, out);
-      actions.set(out.action);
-    },
-  };
+  return policySource(p.net, p.normalizer, env, { deterministic: true });
 }

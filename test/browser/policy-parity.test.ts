@@ -1,4 +1,4 @@
-// The policy parity check (test/policy/parity-check.ts) in headless Chromium: WebGPU on SwiftShader
+// The policy parity check (test/nn/parity-check.ts) in headless Chromium: WebGPU on SwiftShader
 // through navigator.gpu, the page served by Vite, driven by Playwright. Fails on any console error.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -19,7 +19,7 @@ import { policySource } from '../../engine/rollout.ts';
 import { loadCheckpoint } from '../../engine/train/checkpoint-fs.ts';
 import { RunningNormalizer } from '../../engine/train/normalizer.ts';
 import { trainRun } from '../../engine/train/run.ts';
-import { WasmBackend } from '../../engine/train/wasm-backend.ts';
+import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
 import { collectErrors, launchChromium, openView, REPO_ROOT, startVite } from './view-harness.ts';
 
 const RESULTS = join(REPO_ROOT, 'test-results');

@@ -8,14 +8,15 @@ import { PUSH_SUBGOALS, REACH_SUBGOALS } from '../../engine/shaping/specs.ts';
 import { EpisodeTracker, Series } from '../../engine/view/episode-tracker.ts';
 import { DEFAULT_PARAMS, formatViewParams, parseViewParams } from '../../engine/view/params.ts';
 import { makeEnv } from '../../engine/env.ts';
-import { initParams } from '../../engine/policy/init.ts';
-import { paramLayout } from '../../engine/policy/param-layout.ts';
+import { initParams } from '../../engine/nn/init.ts';
+import { paramLayout } from '../../engine/nn/param-layout.ts';
 import { policySource } from '../../engine/rollout.ts';
 import { encodeCheckpoint } from '../../engine/train/checkpoint.ts';
 import { RunningNormalizer } from '../../engine/train/normalizer.ts';
-import { WasmBackend } from '../../engine/train/wasm-backend.ts';
+import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
+import { chooseBackend } from '../../engine/nn/backend-kind.ts';
 import {
-  checkCheckpointFits, checkpointManifestUrl, chooseBackend, preparePolicy, policyActionSource, readCheckpointFiles, type PickedFile,
+  checkCheckpointFits, checkpointManifestUrl, preparePolicy, policyActionSource, readCheckpointFiles, type PickedFile,
 } from '../../engine/view/policy.ts';
 import { SubgoalTargets } from '../../engine/view/subgoal-targets.ts';
 import { PICK_SUBGOALS, pickAndPlace } from '../../tasks/pick-and-place.ts';

@@ -8,9 +8,9 @@ import { makeEnv } from '../../index.ts';
 import { loadCheckpoint } from '../../engine/train/checkpoint-fs.ts';
 import { DEFAULT_PPO_CONFIG, PpoTrainer, policyInputDim } from '../../engine/train/ppo.ts';
 import { computeGae } from '../../engine/train/gae.ts';
-import { paramLayout } from '../../engine/policy/param-layout.ts';
+import { paramLayout } from '../../engine/nn/param-layout.ts';
 import { trainRun, type TrainRunOptions } from '../../engine/train/run.ts';
-import { WasmBackend } from '../../engine/train/wasm-backend.ts';
+import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
 
 const tmp = () => fs.mkdtemp(path.join(os.tmpdir(), 'cairn-train-'));
 const quiet = () => {};

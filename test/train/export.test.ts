@@ -10,7 +10,7 @@ import { loadCheckpoint } from '../../engine/train/checkpoint-fs.ts';
 import { RunningNormalizer } from '../../engine/train/normalizer.ts';
 import { decodeSafetensors } from '../../engine/train/safetensors.ts';
 import { trainRun } from '../../engine/train/run.ts';
-import { WasmBackend } from '../../engine/train/wasm-backend.ts';
+import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
 import { counterUniform } from '../../engine/rng.ts';
 
 describe('safetensors export', () => {

@@ -1,9 +1,9 @@
 // Seeded inputs for the training tests: random parameters, minibatches built so that no clip boundary (ratio at
 // 1 ± ε, value change at ±ε, a tie inside a max) lies near any row, and tensor-wise error measures.
-import { initParams } from '../../engine/policy/init.ts';
-import type { ParamLayout } from '../../engine/policy/param-layout.ts';
-import type { Minibatch } from '../../engine/train/backend.ts';
-import { referenceActivations } from '../../engine/train/reference.ts';
+import { initParams } from '../../engine/nn/init.ts';
+import type { ParamLayout } from '../../engine/nn/param-layout.ts';
+import type { Minibatch } from '../../engine/nn/backend.ts';
+import { referenceActivations } from '../../engine/nn/ppo-reference.ts';
 import { mulberry32 } from '../../engine/rng.ts';
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32, engine/rng.ts). */

@@ -5,10 +5,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ParallelWasmBackend } from '../../engine/train/parallel-wasm-backend.ts';
+import { ParallelWasmBackend } from '../../engine/nn/parallel-wasm-backend.ts';
 import { trainRun } from '../../engine/train/run.ts';
-import { createBackend } from '../../engine/train/select-backend.ts';
-import { WasmBackend } from '../../engine/train/wasm-backend.ts';
+import { createBackend } from '../../engine/nn/select-backend.ts';
+import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
 
 const OPTS = { obsDim: 13, actDim: 4, hidden: [16, 16], seed: 1, maxBatch: 256 };
 

@@ -1,7 +1,7 @@
 // Browser side of test/browser/policy-parity.test.ts: runs the policy parity check on navigator.gpu and
 // leaves the result on window.__parity for Playwright to read.
 import { adapterInfoOf, getDevice } from '../../../engine/gpu/device.ts';
-import { runParity, type ParityRow } from '../../policy/parity-check.ts';
+import { runParity, type ParityRow } from '../../nn/parity-check.ts';
 
 /** What the page reports back. */
 export interface PageResult {

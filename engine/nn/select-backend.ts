@@ -3,10 +3,9 @@
  * adapter is a software fallback (SwiftShader, lavapipe) or none exists. `kind` forces either; `threads` > 1
  * runs the WASM backend on that many threads (ParallelWasmBackend, Node only).
  */
-import type { AdapterInfo } from '../gpu/device.ts';
 import type { PolicyBackend } from './backend.ts';
 import { WasmBackend } from './wasm-backend.ts';
-import { BACKEND_KINDS, type BackendKind } from '../policy/backend-kind.ts';
+import { BACKEND_KINDS, chooseBackend, gpuProbeOf, noGpu, type BackendKind, type GpuProbe } from './backend-kind.ts';
 
 export { BACKEND_KINDS, type BackendKind };
 
@@ -28,22 +27,16 @@ export interface BackendChoice {
   reason: string;
 }
 
-/** Whether an adapter is a real GPU (not a fallback or a software rasterizer such as SwiftShader), and a description of it. */
-export function adapterVerdict(info: AdapterInfo): { real: boolean; what: string } {
-  const what = `${info.vendor || 'unknown vendor'} ${info.architecture || ''} ${info.description || ''}`.replace(/\s+/g, ' ').trim();
-  return { real: !info.isFallbackAdapter && !/swiftshader|llvmpipe|lavapipe/i.test(what), what };
-}
-
-/** Returns whether a real (non-fallback) WebGPU adapter is present, and a description of it. */
-export async function probeGpu(): Promise<{ real: boolean; what: string }> {
+/** What Dawn (Node) or navigator.gpu (browser, through getDevice) offers: a device's adapter, or why there is none. */
+export async function probeGpu(): Promise<GpuProbe> {
   try {
     const { getDevice, adapterInfoOf } = await import('../gpu/device.ts');
     const device = await getDevice();
     const info = adapterInfoOf(device);
     device.destroy();
-    return adapterVerdict(info);
+    return gpuProbeOf(info);
   } catch (e) {
-    return { real: false, what: `no WebGPU adapter (${(e as Error).message.split('\n')[0]})` };
+    return noGpu(`no WebGPU adapter: ${(e as Error).message.split('\n')[0]}`);
   }
 }
 
@@ -53,9 +46,9 @@ export async function createBackend(kind: BackendKind, opts: BackendOptions): Pr
   let reason = `forced by --backend ${kind}`;
   const forced = kind !== 'auto';
   if (kind === 'auto') {
-    const gpu = await probeGpu();
-    kind = gpu.real ? 'webgpu' : 'wasm';
-    reason = gpu.real ? `real GPU adapter: ${gpu.what}` : `no real GPU (${gpu.what}): the WASM CPU backend is faster than a software adapter`;
+    const d = chooseBackend('auto', await probeGpu(), 'this process');
+    kind = d.kind;
+    reason = d.why;
   }
   const threads = opts.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`threads must be a positive integer, got ${threads}`);

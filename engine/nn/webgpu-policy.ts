@@ -12,7 +12,7 @@ import { GpuError, LossWatch, openErrorScopes, withErrorScopes } from '../gpu/er
 import { shaderLineOrigin, shaderSource } from '../gpu/shader-source.ts';
 import { uniformView } from '../gpu/struct-view.ts';
 import { initParams } from './init.ts';
-import type { BackendKind } from './backend-kind.ts';
+import { chooseBackend, gpuProbeOf, type BackendKind } from './backend-kind.ts';
 import { checkPolicyParams, paramLayout, type LayerSpec, type ParamLayout } from './param-layout.ts';
 import type { WasmPolicy } from './wasm-policy.ts';
 
@@ -40,11 +40,8 @@ export interface PolicyOptions {
    * real GPU adapter (the given device's, else a probe), the CPU where the adapter is a fallback such as SwiftShader
    * or none exists.
    */
-  backend?: PolicyBackendKind;
+  backend?: BackendKind;
 }
-
-/** Where createPolicy runs the network. */
-export type PolicyBackendKind = BackendKind;
 
 /** Options of one act() call. */
 export interface ActOptions {
@@ -475,10 +472,9 @@ export async function createPolicy(opts: PolicyOptions): Promise<WebGpuPolicy | 
   if (kind !== 'webgpu' && kind !== 'wasm' && kind !== 'auto') throw new Error(`backend must be one of webgpu, wasm, auto, got '${kind}'`);
   if (kind === 'webgpu') return createWebGpuPolicy(opts, opts.device, !opts.device);
   if (kind === 'auto') {
-    const { adapterVerdict } = await import('../train/select-backend.ts');
     let device = opts.device;
     if (!device) device = await getDevice().catch(() => undefined);
-    if (device && adapterVerdict(adapterInfoOf(device)).real) return createWebGpuPolicy(opts, device, !opts.device);
+    if (device && chooseBackend('auto', gpuProbeOf(adapterInfoOf(device))).kind === 'webgpu') return createWebGpuPolicy(opts, device, !opts.device);
     if (device && !opts.device) device.destroy();
   }
   const { WasmPolicy } = await import('./wasm-policy.ts');

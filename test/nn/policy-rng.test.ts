@@ -2,7 +2,7 @@
 // statistical tolerance, and bit-reproducible from (seed, env, step) whatever the batch split.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createPolicy, HALF_LOG_2PI, type WebGpuPolicy } from '../../engine/policy/index.ts';
+import { createPolicy, HALF_LOG_2PI, type WebGpuPolicy } from '../../engine/nn/index.ts';
 import { testDevice } from '../gpu/test-device.ts';
 
 const MEAN = [0.5, -1, 0, 2];

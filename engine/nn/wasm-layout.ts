@@ -19,7 +19,7 @@
  *
  * The numbers below mirror assembly/lib/mlp-layout.ts; the glue checks the kernel's MLP_LAYOUT_* exports.
  */
-import type { ParamLayout } from '../policy/param-layout.ts';
+import type { ParamLayout } from './param-layout.ts';
 
 /** Layout version, equal to the kernel's MLP_LAYOUT_VERSION. */
 export const MLP_LAYOUT_VERSION = 1;

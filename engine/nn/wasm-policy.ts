@@ -1,12 +1,12 @@
 /**
  * The Gaussian MLP policy and value net on the CPU: the Policy of webgpu-policy.ts (same sizes, parameter layout,
  * Philox action noise, step counter and errors) backed by the WASM SIMD kernels of WasmBackend
- * (engine/train/wasm-backend.ts). Same seed, step and env give the same actions as the WebGPU policy up to float
+ * (engine/nn/wasm-backend.ts). Same seed, step and env give the same actions as the WebGPU policy up to float
  * rounding. Build it with createPolicy({ ..., backend: 'wasm' }) or WasmPolicy.create.
  */
 import { resolveActCall } from './act-call.ts';
-import { checkPositiveInt } from '../train/backend.ts';
-import { WasmBackend } from '../train/wasm-backend.ts';
+import { checkPositiveInt } from './backend.ts';
+import { WasmBackend } from './wasm-backend.ts';
 import { checkPolicyParams, type ParamLayout } from './param-layout.ts';
 import type { ActOptions, ActResult, Policy, PolicyOptions } from './webgpu-policy.ts';
 

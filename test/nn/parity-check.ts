@@ -3,7 +3,7 @@
  * (test/browser/pages/policy-parity.ts): WebGPU act() against the float64 reference, with every output
  * buffer poisoned with NaN before each run so an element the GPU skipped cannot pass.
  */
-import { createPolicy, referenceForward, HALF_LOG_2PI, type ParamLayout, type WebGpuPolicy } from '../../engine/policy/index.ts';
+import { createPolicy, referenceForward, HALF_LOG_2PI, type ParamLayout, type WebGpuPolicy } from '../../engine/nn/index.ts';
 import { mulberry32 } from '../../engine/rng.ts';
 
 /** One network shape and the batch sizes to run it at. */

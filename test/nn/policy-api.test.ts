@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GpuError } from '../../engine/gpu/errors.ts';
-import { createPolicy, initParams, MAX_CACHED_BATCHES } from '../../engine/policy/index.ts';
+import { createPolicy, initParams, MAX_CACHED_BATCHES } from '../../engine/nn/index.ts';
 import { testDevice, trackBuffers } from '../gpu/test-device.ts';
 
 test('sizes, init parameters, get/set round trip, clear errors on bad input', async (t) => {

@@ -4,14 +4,14 @@
  * maxBatch rows (wasm-layout.ts), so it never grows and the typed-array views made at creation stay valid.
  *
  * Numbers: matrices in f32 (products summed in f32x4 lanes), the per-row head math (log-probabilities, ratios,
- * losses, statistics) and the Box-Muller noise in f64, Adam in f32; see engine/train/reference.ts for the math.
- * Same seed, env and step give the same noise as engine/policy/philox.ts (to f64 rounding), so the same actions
+ * losses, statistics) and the Box-Muller noise in f64, Adam in f32; see engine/nn/ppo-reference.ts for the math.
+ * Same seed, env and step give the same noise as engine/nn/philox.ts (to f64 rounding), so the same actions
  * as the WebGPU backend up to float rounding. Single-threaded; act() and value() take any n (in chunks of
  * maxBatch rows), ppoStep() at most maxBatch rows.
  */
 import { compileWasmOnce } from '../wasm-load.ts';
-import { initParams } from '../policy/init.ts';
-import { paramLayout, type ParamLayout } from '../policy/param-layout.ts';
+import { initParams } from './init.ts';
+import { paramLayout, type ParamLayout } from './param-layout.ts';
 import {
   ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, GRAD_CLIP_EPS, validateHyperparams, validateMinibatch,
   validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState, type PolicyBackend,

@@ -3,9 +3,9 @@
  * state, able to act on a batch of observations and to take one PPO step on a minibatch. The WASM CPU
  * backend (wasm-backend.ts) and the WebGPU backend implement it; the trainer sees only this.
  *
- * Math (cleanrl ppo_continuous_action; engine/train/reference.ts is the float64 reference):
+ * Math (cleanrl ppo_continuous_action; engine/nn/ppo-reference.ts is the float64 reference):
  *   mean = policy MLP(obs) [N, actDim], σ = exp(logStd) [actDim] (state-independent), value = value MLP(obs) [N]
- *   act: action = mean + σ z with z from Philox (engine/policy/philox.ts, stream 0, counter (envOffset + row,
+ *   act: action = mean + σ z with z from Philox (engine/nn/philox.ts, stream 0, counter (envOffset + row,
  *        step, j >> 2, 0), key seed), or mean when deterministic; logProb = log N(action; mean, σ²) summed over j
  *   ppoStep: gradient of loss = pgLoss − entCoef entropy + vfCoef vLoss on the minibatch, global norm clipping
  *        to maxGradNorm, then one Adam step (β1 0.9, β2 0.999, eps 1e-5, bias-corrected, torch semantics)
@@ -129,7 +129,7 @@ export interface BackendActOutputs {
   value: Float32Array;
 }
 
-/** A Gaussian MLP policy with a value MLP, its parameters (engine/policy/param-layout.ts order) and its Adam state. */
+/** A Gaussian MLP policy with a value MLP, its parameters (engine/nn/param-layout.ts order) and its Adam state. */
 export interface PolicyBackend {
   readonly kind: 'wasm' | 'webgpu';
   readonly obsDim: number;

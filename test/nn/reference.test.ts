@@ -1,9 +1,9 @@
 // Float64 reference forward pass, worked by hand on a 2-2-1 net.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { paramLayout } from '../../engine/policy/param-layout.ts';
-import { actionNoise } from '../../engine/policy/philox.ts';
-import { HALF_LOG_2PI, referenceForward } from '../../engine/policy/reference.ts';
+import { paramLayout } from '../../engine/nn/param-layout.ts';
+import { actionNoise } from '../../engine/nn/philox.ts';
+import { HALF_LOG_2PI, referenceForward } from '../../engine/nn/reference.ts';
 
 // Layout 2-2-1: policy.0 W [2,2] at 0, b at 4; policy.1 W [1,2] at 6, b at 8; logStd at 9;
 // value.0 W [2,2] at 10, b at 14; value.1 W [1,2] at 16, b at 18; 19 in all.

@@ -1,7 +1,7 @@
 // Flat parameter layout: offsets and sizes worked by hand for two shapes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { paramLayout } from '../../engine/policy/param-layout.ts';
+import { paramLayout } from '../../engine/nn/param-layout.ts';
 
 test('3-5-2 layout, by hand', () => {
   const l = paramLayout(3, 2, [5]);

@@ -10,13 +10,13 @@
 //   against the tensor's scale, not per element); measured ~1e-6.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { actionNoise, philox4x32, philoxGaussians } from '../../engine/policy/philox.ts';
-import { HALF_LOG_2PI, referenceForward } from '../../engine/policy/reference.ts';
-import { DEFAULT_PPO_HYPERPARAMS, type Minibatch, type PpoHyperparams } from '../../engine/train/backend.ts';
-import { adamUpdate, referencePpoLoss, referencePpoStep, adamState64 } from '../../engine/train/reference.ts';
-import { loadMlpModule, WasmBackend } from '../../engine/train/wasm-backend.ts';
-import { MLP_HEAP_BASE } from '../../engine/train/wasm-layout.ts';
-import { gaussian, makeMinibatch, maxRelErr, randomParams, rng, tensorErrors } from './helpers.ts';
+import { actionNoise, philox4x32, philoxGaussians } from '../../engine/nn/philox.ts';
+import { HALF_LOG_2PI, referenceForward } from '../../engine/nn/reference.ts';
+import { DEFAULT_PPO_HYPERPARAMS, type Minibatch, type PpoHyperparams } from '../../engine/nn/backend.ts';
+import { adamUpdate, referencePpoLoss, referencePpoStep, adamState64 } from '../../engine/nn/ppo-reference.ts';
+import { loadMlpModule, WasmBackend } from '../../engine/nn/wasm-backend.ts';
+import { MLP_HEAP_BASE } from '../../engine/nn/wasm-layout.ts';
+import { gaussian, makeMinibatch, maxRelErr, randomParams, rng, tensorErrors } from '../train/helpers.ts';
 
 const CONFIGS = [
   { obsDim: 25, actDim: 4, hidden: [64, 64] },
@@ -41,7 +41,7 @@ function randomObs(n: number, obsDim: number, seed: number): Float32Array {
   return Float32Array.from({ length: n * obsDim }, () => gaussian(r));
 }
 
-test('Philox words equal engine/policy/philox.ts bit for bit; Gaussians agree to f64 rounding', async () => {
+test('Philox words equal engine/nn/philox.ts bit for bit; Gaussians agree to f64 rounding', async () => {
   const b = await WasmBackend.create({ obsDim: 3, actDim: 2, hidden: [4], maxBatch: 8 });
   const r = rng(99);
   const u32 = (): number => Math.floor(r() * 2 ** 32) >>> 0;

@@ -24,13 +24,13 @@
 //   ≤ 0.08 lr; we allow 0.1 lr plus two f32 roundings of p (measured ≤ 1e-4 lr: the bound is for |g| ~ ε).
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
-import { HALF_LOG_2PI } from '../../engine/policy/reference.ts';
-import { DEFAULT_PPO_HYPERPARAMS, type Minibatch, type PpoHyperparams, type PpoLossStats } from '../../engine/train/backend.ts';
-import { adamState64, adamUpdate, referenceActivations, referencePpoLoss, referencePpoStep } from '../../engine/train/reference.ts';
-import { WasmBackend } from '../../engine/train/wasm-backend.ts';
-import { MAX_ROW_SLICES, rowSlices, WebGpuBackend } from '../../engine/train/webgpu-backend.ts';
+import { HALF_LOG_2PI } from '../../engine/nn/reference.ts';
+import { DEFAULT_PPO_HYPERPARAMS, type Minibatch, type PpoHyperparams, type PpoLossStats } from '../../engine/nn/backend.ts';
+import { adamState64, adamUpdate, referenceActivations, referencePpoLoss, referencePpoStep } from '../../engine/nn/ppo-reference.ts';
+import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
+import { MAX_ROW_SLICES, rowSlices, WebGpuBackend } from '../../engine/nn/webgpu-backend.ts';
 import { testDevice, trackBuffers, type BufferTrack } from '../gpu/test-device.ts';
-import { gaussian, makeMinibatch, maxRelErr, randomParams, rng, tensorErrors } from './helpers.ts';
+import { gaussian, makeMinibatch, maxRelErr, randomParams, rng, tensorErrors } from '../train/helpers.ts';
 
 type Config = { obsDim: number; actDim: number; hidden: number[] };
 const NET_64: Config = { obsDim: 28, actDim: 4, hidden: [64, 64] };

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { shaderSource } from '../../engine/gpu/shader-source.ts';
 import { uniformView } from '../../engine/gpu/struct-view.ts';
-import { gridFor, WORKGROUP_SIZE } from '../../engine/policy/webgpu-policy.ts';
+import { gridFor, WORKGROUP_SIZE } from '../../engine/nn/webgpu-policy.ts';
 import { testDevice } from '../gpu/test-device.ts';
 import { uniformStream } from './parity-check.ts';
 

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { adapterInfoOf } from '../../engine/gpu/device.ts';
-import { createPolicy, initParams, WasmPolicy, type ActResult, type Policy, type WebGpuPolicy } from '../../engine/policy/index.ts';
-import { adapterVerdict } from '../../engine/train/select-backend.ts';
+import { createPolicy, initParams, WasmPolicy, type ActResult, type Policy, type WebGpuPolicy } from '../../engine/nn/index.ts';
+import { gpuProbeOf } from '../../engine/nn/backend-kind.ts';
 import { gaussian, maxRelErr, randomParams, rng } from '../train/helpers.ts';
 import { testDevice } from '../gpu/test-device.ts';
 
@@ -132,7 +132,7 @@ test('same seed → same actions, log-probabilities and values on WebGPU and WAS
 
 test("backend 'auto' picks WebGPU only on a real GPU adapter: the CPU on SwiftShader", async (t) => {
   const device = await testDevice();
-  const real = typeof device === 'string' ? false : adapterVerdict(adapterInfoOf(device)).real;
+  const real = typeof device === 'string' ? false : gpuProbeOf(adapterInfoOf(device)).real;
   const info = typeof device === 'string' ? device : JSON.stringify(adapterInfoOf(device));
   if (typeof device !== 'string' && /swiftshader/i.test(info)) assert.equal(real, false, 'SwiftShader counts as a software adapter');
   const expected = real ? 'webgpu' : 'wasm';

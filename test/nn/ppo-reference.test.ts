@@ -2,11 +2,11 @@
 // random inputs, agreement with the policy's forward reference, grad-norm clipping and Adam by hand.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { paramLayout } from '../../engine/policy/param-layout.ts';
-import { referenceForward } from '../../engine/policy/reference.ts';
-import type { PpoHyperparams } from '../../engine/train/backend.ts';
-import { adamState64, adamUpdate, clipGradNorm, referenceActivations, referencePpoLoss, referencePpoStep } from '../../engine/train/reference.ts';
-import { gaussian, makeMinibatch, randomParams, rng } from './helpers.ts';
+import { paramLayout } from '../../engine/nn/param-layout.ts';
+import { referenceForward } from '../../engine/nn/reference.ts';
+import type { PpoHyperparams } from '../../engine/nn/backend.ts';
+import { adamState64, adamUpdate, clipGradNorm, referenceActivations, referencePpoLoss, referencePpoStep } from '../../engine/nn/ppo-reference.ts';
+import { gaussian, makeMinibatch, randomParams, rng } from '../train/helpers.ts';
 
 const HP: PpoHyperparams = { clipCoef: 0.2, clipVloss: true, entCoef: 0.01, vfCoef: 0.5, maxGradNorm: 0.5, lr: 0.1, normAdv: false };
 
@@ -98,7 +98,7 @@ test('the policy gradient flows only through unclipped rows (hand case with the 
   assert.equal(stats.clipFrac, 0);
 });
 
-test('forward activations agree with engine/policy/reference.ts', () => {
+test('forward activations agree with engine/nn/reference.ts', () => {
   const layout = paramLayout(7, 3, [16, 9]);
   const params = randomParams(layout, 4);
   const r = rng(11);

@@ -19,8 +19,8 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { compileWasmOnce } from '../wasm-load.ts';
-import { initParams } from '../policy/init.ts';
-import type { ParamLayout } from '../policy/param-layout.ts';
+import { initParams } from './init.ts';
+import type { ParamLayout } from './param-layout.ts';
 import {
   ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, ADV_NORM_EPS, checkFloat32, checkPositiveInt, checkRows, GRAD_CLIP_EPS, validateHyperparams,
   validateMinibatch, validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState,

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { shaderSource } from '../../engine/gpu/shader-source.ts';
-import { actionNoise, mulhi32, philox4x32, philoxGaussians, wordToUniform } from '../../engine/policy/philox.ts';
+import { actionNoise, mulhi32, philox4x32, philoxGaussians, wordToUniform } from '../../engine/nn/philox.ts';
 import { testDevice } from '../gpu/test-device.ts';
 
 const hex = (w: Uint32Array) => [...w].map((x) => x.toString(16).padStart(8, '0')).join(' ');

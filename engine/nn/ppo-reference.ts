@@ -15,8 +15,8 @@
  * clamp passes it inside [lo, hi] (inclusive) and blocks it outside, so the ±20 clamp before tanh is flat beyond.
  * Then global-norm clipping (torch.nn.utils.clip_grad_norm_) and Adam (torch.optim.Adam, eps 1e-5).
  */
-import type { LayerSpec, ParamLayout } from '../policy/param-layout.ts';
-import { HALF_LOG_2PI, TANH_CLAMP } from '../policy/reference.ts';
+import type { LayerSpec, ParamLayout } from './param-layout.ts';
+import { HALF_LOG_2PI, TANH_CLAMP } from './reference.ts';
 import { ADAM_BETA1, ADAM_BETA2, ADAM_EPS, ADV_NORM_EPS, GRAD_CLIP_EPS, type PpoHyperparams, type PpoLossStats, type PpoStats } from './backend.ts';
 
 /** A minibatch of n rows with any numeric arrays (Float32Array or Float64Array), row-major; arrays may be longer (first n rows used). */

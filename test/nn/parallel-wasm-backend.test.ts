@@ -10,10 +10,10 @@
 //   error δ is at most lr δ / ε = lr · 3e-7 / 1e-5 = 3e-2 lr, plus one f32 rounding of p.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { DEFAULT_PPO_HYPERPARAMS, type BackendActOutputs, type PpoHyperparams, type PpoLossStats } from '../../engine/train/backend.ts';
-import { ParallelWasmBackend, splitRows } from '../../engine/train/parallel-wasm-backend.ts';
-import { WasmBackend } from '../../engine/train/wasm-backend.ts';
-import { gaussian, makeMinibatch, randomParams, rng, tensorErrors } from './helpers.ts';
+import { DEFAULT_PPO_HYPERPARAMS, type BackendActOutputs, type PpoHyperparams, type PpoLossStats } from '../../engine/nn/backend.ts';
+import { ParallelWasmBackend, splitRows } from '../../engine/nn/parallel-wasm-backend.ts';
+import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
+import { gaussian, makeMinibatch, randomParams, rng, tensorErrors } from '../train/helpers.ts';
 
 type Net = { obsDim: number; actDim: number; hidden: number[] };
 const PUSH: Net = { obsDim: 28, actDim: 4, hidden: [64, 64] };

@@ -1,6 +1,6 @@
 /**
  * Philox4x32-10 counter-based RNG (Salmon et al. 2011, Random123), the one source of randomness of the
- * policy; shaders/philox.wgsl computes the same words bit for bit (test/policy/philox.test.ts checks).
+ * policy; shaders/philox.wgsl computes the same words bit for bit (test/nn/philox.test.ts checks).
  *
  * Key and counter:
  * - key = (seed >>> 0, 0): the seed is a uint32; the high key word is 0 for now.

@@ -2,9 +2,9 @@
 // biases and logStd, drawn from the Philox init stream, bit-identical for a seed.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { initParams, orthogonalMatrix } from '../../engine/policy/init.ts';
-import { paramLayout } from '../../engine/policy/param-layout.ts';
-import { philoxGaussians } from '../../engine/policy/philox.ts';
+import { initParams, orthogonalMatrix } from '../../engine/nn/init.ts';
+import { paramLayout } from '../../engine/nn/param-layout.ts';
+import { philoxGaussians } from '../../engine/nn/philox.ts';
 
 /** Largest |G - gain² I| where G = W Wᵀ (rows) or Wᵀ W (columns) of a row-major [rows, cols] W. */
 function gramError(w: ArrayLike<number>, rows: number, cols: number, gain: number, byRows: boolean): number {

@@ -15,7 +15,7 @@
  *   adam.wgsl                                    in place on params, m and v; skipped when the flag is 0
  * Every reduction runs in a fixed order, so one minibatch gives the same bits every run. Advantages are
  * normalized on the CPU in float64 (the minibatch comes from there); the rest of the head math is f32
- * (engine/train/reference.ts has the float64 reference of all of it).
+ * (engine/nn/ppo-reference.ts has the float64 reference of all of it).
  *
  * Calls run one after another in call order: a call made while another is in flight waits for it, and a
  * call made when none is submits its GPU work before it returns, so setParams() right after an un-awaited
@@ -27,15 +27,15 @@ import { adapterInfoOf, getDevice, type AdapterInfo } from '../gpu/device.ts';
 import { GpuError, LossWatch, openErrorScopes, withErrorScopes } from '../gpu/errors.ts';
 import { shaderLineOrigin, shaderSource } from '../gpu/shader-source.ts';
 import { uniformView } from '../gpu/struct-view.ts';
-import { initParams } from '../policy/init.ts';
-import { paramLayout, type LayerSpec, type ParamLayout } from '../policy/param-layout.ts';
-import { HALF_LOG_2PI } from '../policy/reference.ts';
+import { initParams } from './init.ts';
+import { paramLayout, type LayerSpec, type ParamLayout } from './param-layout.ts';
+import { HALF_LOG_2PI } from './reference.ts';
 import {
   ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, ADV_NORM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, validateHyperparams,
   validateMinibatch, validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState,
   type PolicyBackend, type PpoHyperparams, type PpoLossStats, type PpoStats,
 } from './backend.ts';
-import { advantageMoments } from './reference.ts';
+import { advantageMoments } from './ppo-reference.ts';
 
 /** Default hidden widths, cleanrl's continuous-action PPO. */
 export const WEBGPU_DEFAULT_HIDDEN: readonly number[] = [64, 64];
