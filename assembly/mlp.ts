@@ -1,9 +1,9 @@
 // The CPU backend's kernels: forward pass of the Gaussian MLP policy and its value MLP, action sampling,
 // log-probabilities, the PPO loss and its gradient, the global gradient norm and Adam, in place on buffers that
-// the glue (engine/train/wasm-backend.ts) laid out in the backend's memory and described in the table
+// the glue (engine/nn/wasm-backend.ts) laid out in the backend's memory and described in the table
 // (assembly/lib/mlp-layout.ts) whose address every entry takes as `t`. No static data, no allocation.
 //
-// Math (the same as engine/train/reference.ts; matrices f32 with f32x4 SIMD, per-row head math in f64):
+// Math (the same as engine/nn/ppo-reference.ts; matrices f32 with f32x4 SIMD, per-row head math in f64):
 //   hidden a_l = tanh(W_l a_{l−1} + b_l) (tanh4: ±1 exactly for |z| ≥ 9, so no gradient there), outputs linear
 //   action = mean + exp(logStd) z, z from Philox (stream 0, counter (envOffset + row, step, j >> 2, 0), key seed)
 //   logProb = Σ_j [−0.5 ((a − mean) exp(−logStd))² − logStd − 0.5 ln 2π]

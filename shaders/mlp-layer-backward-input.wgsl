@@ -1,7 +1,7 @@
 // Gradient w.r.t. the input of one hidden-fed dense layer, for a batch: dx[b, i] = (Σ_o dy[b, o] W[o, i])
 // (1 - x[b, i]²), where dy [n, OUT_DIM] = dLoss/d(pre-activation) of this layer, x [n, IN_DIM] its input,
 // the previous layer's tanh output, and dx [n, IN_DIM] = dLoss/d(pre-activation) of the previous layer.
-// W is row-major [OUT_DIM, IN_DIM] at W_OFFSET in the flat parameter buffer (engine/policy/param-layout.ts).
+// W is row-major [OUT_DIM, IN_DIM] at W_OFFSET in the flat parameter buffer (engine/nn/param-layout.ts).
 // The reference blocks the gradient where the forward clamp to ±20 was active; there f32 tanh is exactly
 // ±1 (tanh 20 = 1 - 8.5e-18), so 1 - x² is 0 too. Each invocation computes a tile of 4 rows × 4 inputs,
 // tiles numbered row-tile-major, the k-loop in a fixed order, so results do not depend on scheduling.

@@ -1,6 +1,6 @@
 // One dense layer of the policy or value MLP for a batch: y[b, o] = act(Σ_k W[o, k] x[b, k] + bias[o]).
 // W is row-major [OUT_DIM, IN_DIM] at W_OFFSET and bias [OUT_DIM] at B_OFFSET in the flat parameter
-// buffer (engine/policy/param-layout.ts); act is tanh of the argument clamped to ±20 (SwiftShader's
+// buffer (engine/nn/param-layout.ts); act is tanh of the argument clamped to ±20 (SwiftShader's
 // tanh returns NaN for |x| ≥ ~89) when TANH, else identity (output layers, the value head among them).
 // x is [n, IN_DIM] and y [n, OUT_DIM], row-major. Each invocation computes a tile of 4 rows × 4 outputs
 // (16 sums from 8 loads per k; on SwiftShader ~3x faster than one output per invocation); tiles are

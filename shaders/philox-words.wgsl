@@ -1,5 +1,5 @@
 // Test kernel: raw Philox words and f32 Gaussians for a list of counters, to check philox.wgsl bit for bit
-// against engine/policy/philox.ts and the Gaussians against float64 (test/policy/philox.test.ts).
+// against engine/nn/philox.ts and the Gaussians against float64 (test/nn/philox.test.ts).
 
 override WORKGROUP_SIZE: u32 = 64;
 

@@ -1,4 +1,4 @@
-// Philox4x32-10 and Box-Muller Gaussians, bit-identical words to engine/policy/philox.ts, whose header
+// Philox4x32-10 and Box-Muller Gaussians, bit-identical words to engine/nn/philox.ts, whose header
 // documents keys, counters and streams. A library: no entry point; prepended to the kernels that sample.
 
 const PHILOX_M0: u32 = 0xD2511F53u;

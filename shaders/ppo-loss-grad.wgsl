@@ -1,4 +1,4 @@
-// Per-row PPO loss terms and their gradients for a minibatch of args.n rows (engine/train/reference.ts has
+// Per-row PPO loss terms and their gradients for a minibatch of args.n rows (engine/nn/ppo-reference.ts has
 // the math): newLogProb = Σ_j [-0.5 (a - mean)² / σ_j² - logStd_j - 0.5 ln 2π], ratio r = exp(newLogProb -
 // oldLogProb), pg = max(-Â r, -Â clip(r, 1 ± ε)), the (clipped) squared value error, and
 //   d_mean [n, ACT_DIM] = dLoss/dmean = dlp (a - mean) / σ²,  d_value [n] = dLoss/dvalue,

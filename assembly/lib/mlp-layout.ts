@@ -1,6 +1,6 @@
-// Flat layout of the MLP table that engine/train/wasm-layout.ts writes into the backend's memory (at 64 KiB):
+// Flat layout of the MLP table that engine/nn/wasm-layout.ts writes into the backend's memory (at 64 KiB):
 // sizes and the byte addresses of every buffer the kernels in assembly/mlp.ts read and write. Offsets are in
-// bytes from the table base, every field an i32 (sizes) or u32 (byte addresses). engine/train/wasm-layout.ts
+// bytes from the table base, every field an i32 (sizes) or u32 (byte addresses). engine/nn/wasm-layout.ts
 // holds the same numbers; the glue checks the exported MLP_LAYOUT_* globals against its own at instantiation.
 
 /** Magic word at offset 0 ('CMLP' little-endian). */
@@ -24,7 +24,7 @@ export const T_MAX_BATCH: i32 = 20;
 export const T_NUM_PARAMS: i32 = 24;
 
 // Buffers (u32 byte addresses).
-/** [P] parameters, engine/policy/param-layout.ts order. */
+/** [P] parameters, engine/nn/param-layout.ts order. */
 export const P_PARAMS: i32 = 32;
 /** [P] gradient, same layout. */
 export const P_GRAD: i32 = 36;

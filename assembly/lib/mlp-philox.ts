@@ -1,4 +1,4 @@
-// Philox4x32-10 and Box-Muller Gaussians, the same words and convention as engine/policy/philox.ts (whose
+// Philox4x32-10 and Box-Muller Gaussians, the same words and convention as engine/nn/philox.ts (whose
 // header documents keys, counters and streams): key (seed, 0), uniform u = ((word >>> 8) + 0.5) 2^-24 exact
 // in f64, (z0, z1) = sqrt(−2 ln u0) (cos 2π u1, sin 2π u1), (z2, z3) likewise from (u2, u3), all in f64.
 // Results go to wasm globals (not linear memory), so the kernels need no scratch memory.
