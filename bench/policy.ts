@@ -101,7 +101,7 @@ console.log('\nwidth  batch   MFLOP | webgpu ms  GFLOP/s | f64 ref ms  GFLOP/s |
 const results: Record<string, unknown>[] = [];
 try {
   for (const width of WIDTHS) {
-    const policy = await createPolicy({ obsDim: OBS, actDim: ACT, hidden: [width, width], seed: SEED, device });
+    const policy = await createPolicy({ obsDim: OBS, actDim: ACT, hidden: [width, width], seed: SEED, device, maxBatch: Math.max(...BATCHES) });
     const layout = policy.paramLayout;
     const params = await policy.getParams();
     const layers = [...layout.policyLayers, ...layout.valueLayers];

@@ -1,6 +1,8 @@
 /** The policy network: Gaussian MLP policy with value head on WebGPU or the WASM CPU kernels, its parameter layout, init, RNG and float64 reference. */
-export { createPolicy, WebGpuPolicy, DEFAULT_HIDDEN, MAX_CACHED_BATCHES } from './webgpu-policy.ts';
-export type { Policy, PolicyOptions, ActOptions, ActResult } from './webgpu-policy.ts';
+export { createPolicy } from './create-policy.ts';
+export { BackendPolicy, DEFAULT_HIDDEN } from './policy.ts';
+export type { Policy, PolicyOptions, ActOptions, ActResult } from './policy.ts';
+export { WebGpuPolicy } from './webgpu-policy.ts';
 export { WasmPolicy, WASM_POLICY_MAX_BATCH } from './wasm-policy.ts';
 export type { WasmPolicyOptions } from './wasm-policy.ts';
 export { paramLayout } from './param-layout.ts';

@@ -88,6 +88,8 @@ export interface WebGpuBackendBuffers {
   adamV: GPUBuffer;
   /** [STATS_SLOTS] f32 loss sums, squared gradient norm, clipping scale and finite flag of the last step. */
   stats: GPUBuffer;
+  /** What one act() chunk writes, [maxBatch, width] each: hidden activations (policy layers, then value layers), mean, action, logProb, value, and the readback staging. */
+  forward: { hidden: GPUBuffer[]; mean: GPUBuffer; action: GPUBuffer; logProb: GPUBuffer; value: GPUBuffer; staging: GPUBuffer };
 }
 
 /** One dispatch: a pipeline, its bind group and its workgroup count for n rows. */
@@ -477,8 +479,8 @@ export class WebGpuBackend implements PolicyBackend {
   /** The buffers holding the state, lent (see WebGpuBackendBuffers). */
   get buffers(): WebGpuBackendBuffers {
     this.checkAlive('buffers');
-    const { params, grad, adamM, adamV, stats } = this.bufs;
-    return { params, grad, adamM, adamV, stats };
+    const { params, grad, adamM, adamV, stats, hidden, mean, action, logProb, value, staging } = this.bufs;
+    return { params, grad, adamM, adamV, stats, forward: { hidden, mean, action, logProb, value, staging } };
   }
 
   /** Throws when the backend was destroyed or its device lost. */

@@ -68,9 +68,9 @@ export function relErr(x: ArrayLike<number>, r: ArrayLike<number>): number {
   return num / den;
 }
 
-/** Fills every output and intermediate GPU buffer of batch size n with NaN. */
-export function poisonBatch(policy: WebGpuPolicy, n: number): void {
-  const b = policy.batchFor(n);
+/** Fills every output and intermediate GPU buffer of the policy's forward pass with NaN. */
+export function poisonBatch(policy: WebGpuPolicy): void {
+  const b = policy.net().buffers.forward;
   for (const buf of [...b.hidden, b.mean, b.action, b.logProb, b.value, b.staging]) {
     policy.device.queue.writeBuffer(buf, 0, new Float32Array(buf.size / 4).fill(Number.NaN));
   }
@@ -105,7 +105,7 @@ export async function runParity(device: GPUDevice, cases: ParityCase[] = ISSUE_C
         let detLogProb = 0;
         for (let j = 0; j < c.actDim; j++) detLogProb += -params[layout.logStdOffset + j] - HALF_LOG_2PI;
         for (const deterministic of [false, true]) {
-          poisonBatch(policy, n);
+          poisonBatch(policy);
           const out = { action: new Float32Array(n * c.actDim).fill(NaN), logProb: new Float32Array(n).fill(NaN), value: new Float32Array(n).fill(NaN) };
           const got = await policy.act(obs, { deterministic, step: 3, envOffset: 5, out });
           rows.push({

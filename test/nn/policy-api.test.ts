@@ -1,9 +1,9 @@
-// The Policy contract: sizes, parameters in and out, input errors, buffer reuse and cleanup, and GPU
+// The Policy contract: sizes, parameters in and out, input errors, buffers made once and cleaned up, and GPU
 // failures (validation errors, a lost device) raised as errors instead of zeros.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GpuError } from '../../engine/gpu/errors.ts';
-import { createPolicy, initParams, MAX_CACHED_BATCHES } from '../../engine/nn/index.ts';
+import { createPolicy, initParams } from '../../engine/nn/index.ts';
 import { testDevice, trackBuffers } from '../gpu/test-device.ts';
 
 test('sizes, init parameters, get/set round trip, clear errors on bad input', async (t) => {
@@ -42,21 +42,18 @@ test('sizes, init parameters, get/set round trip, clear errors on bad input', as
   }
 });
 
-test('buffers: none made per call in steady state, LRU of batch sizes, all destroyed by destroy()', async (t) => {
+test('buffers: all made at creation, none per call, N above maxBatch in chunks, all destroyed by destroy()', async (t) => {
   const device = await testDevice();
   if (typeof device === 'string') return t.skip(device);
   const track = trackBuffers(device);
-  const policy = await createPolicy({ obsDim: 6, actDim: 2, hidden: [8, 8], seed: 1, device });
+  const policy = await createPolicy({ obsDim: 6, actDim: 2, hidden: [8, 8], seed: 1, device, maxBatch: 16 });
   try {
     device.pushErrorScope('validation');
-    // Params and the uniform.
-    assert.equal(track.created.length, 2);
+    const made = track.created.length;
+    assert.ok(made > 0, 'the backend makes its buffers at creation');
     const obs = new Float32Array(10 * 6).fill(0.5);
-    await policy.act(obs);
-    // Batch of 10: obs, 4 hidden (2 per net), mean, action, logProb, value, staging = 10 buffers.
-    assert.equal(track.created.length, 12);
-    for (let i = 0; i < 5; i++) await policy.act(obs, { deterministic: i % 2 === 0 });
-    assert.equal(track.created.length, 12, 'act() with a batch size seen before made new buffers');
+    for (let i = 0; i < 6; i++) await policy.act(obs, { deterministic: i % 2 === 0 });
+    assert.equal(track.created.length, made, 'act() made new buffers');
     // Concurrent calls are queued and each gets its own answer.
     const obs2 = obs.map((v, i) => v + i / 100);
     const [x, y] = await Promise.all([policy.act(obs, { step: 3 }), policy.act(obs2, { step: 3 })]);
@@ -66,9 +63,15 @@ test('buffers: none made per call in steady state, LRU of batch sizes, all destr
     const shared = new Float32Array(new SharedArrayBuffer(obs.byteLength));
     shared.set(obs);
     assert.deepEqual(await policy.act(shared, { step: 3 }), x);
-    // MAX_CACHED_BATCHES sizes are kept; one more evicts (destroys) the least recently used, N = 10.
-    for (let n = 1; n <= MAX_CACHED_BATCHES; n++) await policy.act(new Float32Array(n * 6));
-    assert.equal(track.destroyed.size, 10);
+    // 40 rows with maxBatch 16 go in chunks of 16, 16 and 8: the same answers as three calls at their env offsets.
+    const big = new Float32Array(40 * 6).map((_, i) => Math.sin(i));
+    const whole = await policy.act(big, { step: 7 });
+    for (const lo of [0, 16, 32]) {
+      const part = await policy.act(big.subarray(lo * 6, Math.min(40, lo + 16) * 6), { step: 7, envOffset: lo });
+      assert.deepEqual(part.action, whole.action.subarray(lo * 2, Math.min(40, lo + 16) * 2), `rows ${lo}…`);
+      assert.deepEqual(part.value, whole.value.subarray(lo, Math.min(40, lo + 16)), `rows ${lo}…`);
+    }
+    assert.equal(track.created.length, made, 'a chunked act() made new buffers');
     const err = await device.popErrorScope();
     assert.equal(err, null, `validation error: ${err?.message}`);
     policy.destroy();
@@ -88,8 +91,8 @@ test('a validation error inside act() rejects with a GpuError, not zeros', async
   try {
     const obs = new Float32Array(4 * 6).fill(0.5);
     await policy.act(obs);
-    // Destroy one of the batch's buffers behind the policy's back: writeBuffer and submit must fail.
-    policy.batchFor(4).obs.destroy();
+    // Destroy a buffer behind the policy's back: the submit must fail.
+    policy.net().buffers.params.destroy();
     await assert.rejects(policy.act(obs), (e: unknown) => e instanceof GpuError && e.kind === 'validation' && /act: WebGPU validation error/.test(e.message));
   } finally {
     policy.destroy();

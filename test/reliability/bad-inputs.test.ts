@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { main } from '../../engine/cli/main.ts';
 import { makeEnv, type VecEnv } from '../../engine/env.ts';
-import { createPolicy } from '../../engine/nn/webgpu-policy.ts';
+import { createPolicy } from '../../engine/nn/create-policy.ts';
 import { WasmPolicy } from '../../engine/nn/wasm-policy.ts';
 import { paramLayout } from '../../engine/nn/param-layout.ts';
 import { loadCheckpoint } from '../../engine/train/checkpoint-fs.ts';
