@@ -54,6 +54,7 @@
  * | finalEpisodeSuccess | u8      | [N]     | success of its last state                                  |
  * | pendingWrite        | u8      | [N]     | 1 where setState put a row into the block that the World has yet to take |
  * | finalState          | f32     | [N, W]  | snapshot row (engine/state.ts) of the last state of an episode that ended at this step |
+ * | penalties           | f64     | [N, 2]  | action and bound costs (≥ 0) of the step's raw actions (VecEnv.setPenalties), f64 so the learner's reward is exact |
  *
  * The finalEpisode* fields are written where done = 1 (as finalObs is), with or without shaping, and keep
  * their value elsewhere.
@@ -84,7 +85,7 @@ export interface BatchDims {
   numSceneParams?: number;
 }
 
-type FieldKind = 'f32' | 'i32' | 'u8';
+type FieldKind = 'f64' | 'f32' | 'i32' | 'u8';
 type FieldSpec = readonly [name: string, kind: FieldKind, width: (d: BatchDims) => number];
 
 /** Field order and per-env widths; the table in this file's header documents the same list. */
@@ -128,6 +129,7 @@ export const BATCH_FIELDS = [
   ['finalEpisodeSuccess', 'u8', () => 1],
   ['pendingWrite', 'u8', () => 1],
   ['finalState', 'f32', (d) => stateRowWidth(d)],
+  ['penalties', 'f64', () => 2],
 ] as const satisfies readonly FieldSpec[];
 
 /**
@@ -159,7 +161,7 @@ export interface BatchLayout {
   pages: number;
 }
 
-const BYTES: Record<FieldKind, number> = { f32: 4, i32: 4, u8: 1 };
+const BYTES: Record<FieldKind, number> = { f64: 8, f32: 4, i32: 4, u8: 1 };
 
 /** Computes the flat layout for the given sizes; throws on sizes that are not positive integers. */
 export function batchLayout(dims: BatchDims): BatchLayout {
@@ -180,7 +182,7 @@ export function batchLayout(dims: BatchDims): BatchLayout {
 }
 
 /** Typed-array views of every field, over the whole batch (all envs). */
-export type BatchViews = { [K in FieldOf<'f32'>]: Float32Array } & { [K in FieldOf<'i32'>]: Int32Array } & { [K in FieldOf<'u8'>]: Uint8Array };
+export type BatchViews = { [K in FieldOf<'f64'>]: Float64Array } & { [K in FieldOf<'f32'>]: Float32Array } & { [K in FieldOf<'i32'>]: Int32Array } & { [K in FieldOf<'u8'>]: Uint8Array };
 
 /** A laid-out batch: the memory that holds it, the layout, and views of every field. */
 export interface Batch extends BatchViews {
@@ -194,11 +196,11 @@ export function viewBatch(memory: WebAssembly.Memory, layout: BatchLayout): Batc
   const buf = memory.buffer;
   if (buf.byteLength < layout.byteLength) throw new Error(`batch: memory holds ${buf.byteLength} bytes, layout needs ${layout.byteLength}`);
   const n = layout.dims.numEnvs;
-  const views: Record<string, Float32Array | Int32Array | Uint8Array> = {};
+  const views: Record<string, Float64Array | Float32Array | Int32Array | Uint8Array> = {};
   for (const [name, kind] of BATCH_FIELDS) {
     const len = n * layout.widths[name];
     const off = layout.offsets[name];
-    views[name] = kind === 'f32' ? new Float32Array(buf, off, len) : kind === 'i32' ? new Int32Array(buf, off, len) : new Uint8Array(buf, off, len);
+    views[name] = kind === 'f64' ? new Float64Array(buf, off, len) : kind === 'f32' ? new Float32Array(buf, off, len) : kind === 'i32' ? new Int32Array(buf, off, len) : new Uint8Array(buf, off, len);
   }
   return { ...(views as unknown as BatchViews), memory, layout, numEnvs: n };
 }

@@ -7,6 +7,7 @@ import { createBatch, MAX_REWARD_TERMS, type Batch } from './batch.ts';
 import { importHidden, isNode } from './gpu/device.ts';
 import { moduleUrl } from './module-url.ts';
 import { checkIntIn } from './numeric.ts';
+import { costActions, NO_PENALTIES, resolvePenalties, type Penalties } from './penalties.ts';
 import { resolvePhysicsConfig, type PhysicsConfig } from './physics/config.ts';
 import { loadRapier } from './physics/rapier.ts';
 import { SimSlice } from './sim-slice.ts';
@@ -46,6 +47,8 @@ export interface EnvOptions {
   subgoals?: unknown;
   /** Ranges of scene parameters drawn per env at every reset (engine/domain-randomization.ts); off by default. */
   domainRandomization?: DomainRandomization;
+  /** Coefficients of the action penalty terms (engine/penalties.ts); both 0 (off) by default. */
+  penalties?: Partial<Penalties>;
 }
 
 /** The views returned by reset() and step(); see engine/batch.ts for shapes and meaning. */
@@ -70,14 +73,16 @@ export interface StepResult {
   finalAchievedGoal: Float32Array;
   /** [N, goalDim] desired goal of finalObs. */
   finalDesiredGoal: Float32Array;
-  /** [N] the reward the learner should use: reward plus the shaping term of the mode in effect. */
+  /** [N] reward plus the shaping term of the mode in effect (a learner also subtracts the penalties). */
   shapedReward: Float32Array;
   /** [N] latched subgoal stage of obs (0 … number of stages). */
   stage: Int32Array;
   /** [N] potential Φ of obs, after any reset. */
   potential: Float32Array;
-  /** [N, 8] every reward term of the transition (engine/shaping REWARD_TERM_NAMES: sparse, dense, pbrs, bonus, gated). */
+  /** [N, 8] every reward term of the transition (engine/shaping REWARD_TERM_NAMES: sparse, dense, pbrs, bonus, gated, action, bound). */
   rewardTerms: Float32Array;
+  /** [N, 2] the action and bound penalties of the step's raw actions (≥ 0, f64): a learner's reward is shapedReward − their sum. */
+  penalties: Float64Array;
 }
 
 /** Splits [0, n) into k contiguous slices whose sizes differ by at most one. */
@@ -112,6 +117,7 @@ export class VecEnv {
   private readonly finished = new Float64Array(SLOT_STAT_WORDS);
   private closed = false;
   private started = false;
+  private penaltyCoefs: Penalties = { ...NO_PENALTIES };
   /** Layout of the rows getState returns and setState takes. */
   readonly stateLayout: StateLayout;
   /** One env's observation: a Dict of observation [obsDim] (named fields), achieved_goal and desired_goal [goalDim]. */
@@ -143,7 +149,7 @@ export class VecEnv {
     this.result = {
       obs: b.obs, achievedGoal: b.achievedGoal, desiredGoal: b.desiredGoal, reward: b.reward, terminated: b.terminated, truncated: b.truncated,
       success: b.success, finalObs: b.finalObs, finalAchievedGoal: b.finalAchievedGoal, finalDesiredGoal: b.finalDesiredGoal,
-      shapedReward: b.shapedReward, stage: b.stage, potential: b.potential, rewardTerms: b.rewardTerms,
+      shapedReward: b.shapedReward, stage: b.stage, potential: b.potential, rewardTerms: b.rewardTerms, penalties: b.penalties,
     };
   }
 
@@ -185,6 +191,8 @@ export class VecEnv {
       const x = actions[k];
       a[k] = x > 1 ? 1 : x < -1 ? -1 : x;
     }
+    // The penalty terms cost the raw actions; the slices log them with the shaping terms.
+    costActions(actions, this.numEnvs, this.actDim, this.penaltyCoefs, this.batch.penalties);
     if (this.slice) this.slice.step();
     else this.pool!.run(CMD_STEP);
     // EPISODE STATISTICS, in env order, from the final-episode fields the slices wrote at done.
@@ -292,6 +300,17 @@ export class VecEnv {
     return this.shaper.stageNames;
   }
 
+  /** The coefficients of the action penalty terms in effect (engine/penalties.ts). */
+  get penalties(): Readonly<Penalties> {
+    return this.penaltyCoefs;
+  }
+
+  /** Changes the action penalty coefficients between steps (missing fields keep their value). */
+  setPenalties(p: Partial<Penalties>): void {
+    this.checkOpen();
+    this.penaltyCoefs = resolvePenalties(p, this.penaltyCoefs);
+  }
+
   /** Changes the shaping mode, gamma, weight or bonus between steps (missing fields keep their value). */
   setShaping(config: Partial<ShapingConfig>): void {
     this.checkOpen();
@@ -329,6 +348,12 @@ export class VecEnv {
   }
 }
 
+/** The env with its penalty coefficients set. */
+function withPenalties(env: VecEnv, p: Penalties): VecEnv {
+  env.setPenalties(p);
+  return env;
+}
+
 /** Creates a vector env of a registered task, e.g. `await makeEnv('Push', { numEnvs: 1024, seed: 1 })`. */
 export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<VecEnv> {
   const task = getTask(taskName);
@@ -341,6 +366,7 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
     throw new Error(`makeEnv: numEnvs × physics.substeps is ${numEnvs} × ${physics.substeps} = ${numEnvs * physics.substeps}, more than the ${MAX_ENV_SUBSTEPS} physics steps one step() may take (it would run for minutes); lower one of them`);
   }
   const dr = opts.domainRandomization === undefined ? null : validateDomainRandomization(opts.domainRandomization);
+  const penalties = resolvePenalties(opts.penalties);
   const scene = validateScene(task.scene);
   const batch = createBatch({
     numEnvs, obsDim: task.obsDim, actDim: task.actDim, goalDim: task.goalDim, numPoints: task.pointNames.length,
@@ -353,13 +379,13 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
       const R = await loadRapier();
       const slice = new SimSlice(R, task, batch, 0, numEnvs, seed, physics, dr);
       slice.shaping = shaper;
-      return new VecEnv(task, batch, physics, shaper, slice, null);
+      return withPenalties(new VecEnv(task, batch, physics, shaper, slice, null), penalties);
     }
     if (!isNode()) throw new Error('makeEnv: numWorkers > 1 needs Node worker_threads; in a browser envs run on one thread (numWorkers: 1)');
     // Hidden from bundlers: the pool and its workers are Node-only.
     const { WorkerPool } = await importHidden<typeof import('./workers/worker-pool.ts')>(moduleUrl('./workers/worker-pool.ts', import.meta.url).href);
     const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec, dr);
-    return new VecEnv(task, batch, physics, shaper, null, pool);
+    return withPenalties(new VecEnv(task, batch, physics, shaper, null, pool), penalties);
   } catch (e) {
     shaper.free();
     throw e;

@@ -19,6 +19,7 @@ import { VEL_WIDTH } from './physics/scene-def.ts';
 import { SceneWorld } from './physics/scene-world.ts';
 import { counterGaussian, EpisodeRng } from './rng.ts';
 import { packRow, stateLayout, type StateLayout } from './state.ts';
+import { PENALTY_TERM_INDEX } from './shaping/stats.ts';
 import { goalReached, poseAt, sparseReward, velAt, type EpisodeStart, type TaskDef } from '../tasks/task.ts';
 
 /** Salts that separate the action-noise and observation-noise streams from the episode stream. */
@@ -134,6 +135,15 @@ export class SimSlice {
         b.episodeShapedReturn[g] += b.reward[g];
         b.episodeTermSums[g * MAX_REWARD_TERMS] += b.reward[g];
       }
+    }
+    // PENALTIES: the action terms env.step costed from the raw actions, logged and summed as reward terms
+    for (let g = lo; g < hi; g++) {
+      const t = g * MAX_REWARD_TERMS + PENALTY_TERM_INDEX;
+      const action = 0 - b.penalties[2 * g], bound = 0 - b.penalties[2 * g + 1];
+      b.rewardTerms[t] = action;
+      b.rewardTerms[t + 1] = bound;
+      b.episodeTermSums[t] += action;
+      b.episodeTermSums[t + 1] += bound;
     }
     // EPISODE END (the finished episode's statistics, before the reset clears the running sums)
     let anyDone = false;

@@ -17,8 +17,14 @@
 import { MAX_REWARD_TERMS } from '../batch.ts';
 import { MAX_STAGES, SHAPING_MODES, type ShapingMode } from './spec.ts';
 
+/** The penalty terms VecEnv.step costs from the raw actions (VecEnv.setPenalties), logged after the shaping terms. */
+export const PENALTY_TERM_NAMES = ['action', 'bound'] as const;
+/** A logged reward term: a shaping mode's term, or a penalty. */
+export type RewardTermName = ShapingMode | (typeof PENALTY_TERM_NAMES)[number];
 /** Names of the logged reward terms, by their index in rewardTerms [N, MAX_REWARD_TERMS]; the rest are 0. */
-export const REWARD_TERM_NAMES: readonly ShapingMode[] = SHAPING_MODES;
+export const REWARD_TERM_NAMES: readonly RewardTermName[] = [...SHAPING_MODES, ...PENALTY_TERM_NAMES];
+/** Index of the first penalty term in rewardTerms rows (action, then bound). */
+export const PENALTY_TERM_INDEX = SHAPING_MODES.length;
 
 /** Sums over the finished episodes recorded since the last clear. */
 export interface EpisodeStats {
@@ -31,7 +37,7 @@ export interface EpisodeStats {
   /** Σ of each episode's shaped return (sum of `shapedReward`). */
   sumShapedReturn: number;
   /** Σ of each episode's per-term sums, by term name (every term, whatever the mode). */
-  termSums: Record<ShapingMode, number>;
+  termSums: Record<RewardTermName, number>;
   /** [K + 1] episodes by highest latched stage: index k = k stages completed. */
   maxStageCounts: number[];
   /** Σ of each episode's length, control steps. */
@@ -46,7 +52,7 @@ export interface EpisodeSummary {
   meanShapedReturn: number;
   /** Mean episode length, control steps. */
   meanLength: number;
-  meanTerms: Record<ShapingMode, number>;
+  meanTerms: Record<RewardTermName, number>;
   /** [K] share of episodes that completed stage k (k = 0 .. K−1). */
   stageReached: number[];
 }
@@ -59,7 +65,7 @@ export const SLOT_STAT_WORDS = W_LENGTH + 1;
 
 /** Reads EpisodeStats from statistics words [SLOT_STAT_WORDS], for a spec with numStages stages. */
 export function statsFromWords(words: Float64Array, numStages: number): EpisodeStats {
-  const termSums = {} as Record<ShapingMode, number>;
+  const termSums = {} as Record<RewardTermName, number>;
   REWARD_TERM_NAMES.forEach((n, j) => (termSums[n] = words[W_TERMS + j]));
   const maxStageCounts: number[] = [];
   for (let k = 0; k <= numStages; k++) maxStageCounts.push(words[W_HIST + k]);
@@ -72,7 +78,7 @@ export function statsFromWords(words: Float64Array, numStages: number): EpisodeS
 /** Means and rates of a stats record. */
 export function summarizeEpisodeStats(s: EpisodeStats): EpisodeSummary {
   const n = s.count;
-  const meanTerms = {} as Record<ShapingMode, number>;
+  const meanTerms = {} as Record<RewardTermName, number>;
   for (const k of REWARD_TERM_NAMES) meanTerms[k] = s.termSums[k] / n;
   const stageReached: number[] = [];
   for (let k = 1; k < s.maxStageCounts.length; k++) stageReached.push(s.maxStageCounts.slice(k).reduce((a, b) => a + b, 0) / n);

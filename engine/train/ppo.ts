@@ -4,7 +4,7 @@
  * epochs of shuffled minibatch updates (clipped surrogate, clipped value loss, entropy, Adam with global
  * gradient-norm clipping, linear learning-rate annealing), with running observation normalization.
  */
-import type { VecEnv } from '../env.ts';
+import type { StepResult, VecEnv } from '../env.ts';
 import type { ShapingMode } from '../shaping/spec.ts';
 import { counterUniform } from '../rng.ts';
 import { DEFAULT_PPO_HYPERPARAMS, type PolicyBackend, type PpoHyperparams, type PpoStats } from '../nn/backend.ts';
@@ -16,7 +16,7 @@ import { createMinibatch, RolloutStorage } from './rollout-storage.ts';
 export interface PpoConfig {
   /** Steps per env per iteration, T. */
   numSteps: number;
-  /** Discount γ (also the shaping γ). */
+  /** Discount γ, the one γ of a run: the trainer sets the env's shaping γ to it (PBRS keeps the optimal policy only then). */
   gamma: number;
   /** GAE λ. */
   gaeLambda: number;
@@ -30,13 +30,14 @@ export interface PpoConfig {
   rewardScale: number;
   /** Normalize observations with running statistics. */
   normObs: boolean;
-  /** Subtracted from the learner's reward per step, times Σ_j a_j² of the raw (unclipped) sampled action; 0 = off. */
+  /** The env's 'action' penalty term (engine/penalties.ts), set by the trainer: cost per step of Σ_j a_j² of the raw sampled action; 0 = off. */
   actionPenalty: number;
   /**
-   * Subtracted from the learner's reward per step, times Σ_j max(|a_j| − 1, 0)² of the raw sampled action: the
-   * env clips actions to [−1, 1], so once the Gaussian mean drifts past ±1 every sample acts the same, the policy
-   * gradient on the mean vanishes and nothing pulls it back (the gripper then rams the workspace edge). Costing
-   * only the part beyond the clip restores that pull without shrinking exploration inside the box; 0 = off.
+   * The env's 'bound' penalty term (engine/penalties.ts), set by the trainer: cost per step of Σ_j max(|a_j| − 1, 0)²
+   * of the raw sampled action. The env clips actions to [−1, 1], so once the Gaussian mean drifts past ±1 every
+   * sample acts the same, the policy gradient on the mean vanishes and nothing pulls it back (the gripper then rams
+   * the workspace edge). Costing only the part beyond the clip restores that pull without shrinking exploration
+   * inside the box; 0 = off.
    */
   boundPenalty: number;
   /**
@@ -165,18 +166,23 @@ export class PpoTrainer {
   private readonly finalValues: Float32Array;
   private readonly nextValue: Float32Array;
   private readonly lr0: number;
-  private started = false;
+  /** The env's views after the last reset or step (null before the first iteration resets it). */
+  private last: StepResult | null = null;
   /** Called right after every env.step of a rollout (e.g. to restart finished episodes from chosen states). */
   onStep: ((env: VecEnv) => void) | null = null;
 
-  /** The env and backend are owned by the caller; totalSteps fixes the annealing schedule. */
+  /**
+   * The env and backend are owned by the caller; totalSteps fixes the annealing schedule. The config is the one source
+   * of the run's γ and penalties: the trainer sets the env's shaping γ and penalty terms from it.
+   */
   constructor(env: VecEnv, backend: PolicyBackend, config: PpoConfig, seed: number, totalSteps: number) {
-    if (env.shaping.gamma !== config.gamma) throw new Error(`ppo: the env's shaping gamma ${env.shaping.gamma} differs from the learner's gamma ${config.gamma}; PBRS keeps the optimal policy only when they agree`);
     const inDim = policyInputDim(env);
     if (backend.obsDim !== inDim || backend.actDim !== env.actDim) throw new Error(`ppo: backend is ${backend.obsDim}→${backend.actDim}, the env's policy input is ${inDim}→${env.actDim}`);
+    this.config = validatePpoConfig(config);
+    env.setShaping({ gamma: config.gamma });
+    env.setPenalties({ action: config.actionPenalty, bound: config.boundPenalty });
     this.env = env;
     this.backend = backend;
-    this.config = validatePpoConfig(config);
     this.seed = seed;
     const N = env.numEnvs, T = config.numSteps;
     this.totalIterations = Math.max(1, Math.ceil(totalSteps / (N * T)));
@@ -215,22 +221,18 @@ export class PpoTrainer {
     const N = env.numEnvs, O = this.inputDim, A = env.actDim, T = config.numSteps;
     const tStart = performance.now();
     let envMs = 0, netMs = 0;
-    if (!this.started) {
-      env.reset();
-      this.started = true;
-    }
-    const b = env.batch;
+    let r = this.last ?? env.reset();
     const lr = config.annealLr ? this.lr0 * (1 - this.iteration / this.totalIterations) : this.lr0;
     env.takeEpisodeStats();
     for (let t = 0; t < T; t++) {
       const obsT = st.obs.subarray(t * N * O, (t + 1) * N * O);
-      this.prepareInput(b.obs, b.desiredGoal, true, obsT);
+      this.prepareInput(r.obs, r.desiredGoal, true, obsT);
       const t0 = performance.now();
       await backend.act(obsT, N, { step: (this.iteration * T + t) >>> 0, seed: this.seed }, {
         action: st.actions.subarray(t * N * A, (t + 1) * N * A), logProb: st.logProbs.subarray(t * N, (t + 1) * N), value: st.values.subarray(t * N, (t + 1) * N),
       });
       const t1 = performance.now();
-      env.step(st.actions.subarray(t * N * A, (t + 1) * N * A));
+      r = env.step(st.actions.subarray(t * N * A, (t + 1) * N * A));
       this.onStep?.(env);
       const t2 = performance.now();
       envMs += t2 - t1;
@@ -238,33 +240,26 @@ export class PpoTrainer {
       let anyTrunc = false;
       for (let i = 0; i < N; i++) {
         const k = t * N + i;
-        let penalty = 0;
-        if (config.actionPenalty > 0) {
-          for (let j = 0; j < A; j++) penalty += st.actions[k * A + j] ** 2;
-          penalty *= config.actionPenalty;
-        }
-        if (config.boundPenalty > 0) {
-          let excess = 0;
-          for (let j = 0; j < A; j++) excess += Math.max(Math.abs(st.actions[k * A + j]) - 1, 0) ** 2;
-          penalty += config.boundPenalty * excess;
-        }
-        st.rewards[k] = (b.shapedReward[i] - penalty) * config.rewardScale;
-        st.taskRewards[k] = (b.reward[i] - penalty) * config.rewardScale;
-        st.terminated[k] = b.terminated[i];
-        st.truncated[k] = b.truncated[i];
+        // The learner's reward: the env's (shaped) reward less its penalty terms, in f64 before the scale.
+        const penalty = r.penalties[2 * i] + r.penalties[2 * i + 1];
+        st.rewards[k] = (r.shapedReward[i] - penalty) * config.rewardScale;
+        st.taskRewards[k] = (r.reward[i] - penalty) * config.rewardScale;
+        st.terminated[k] = r.terminated[i];
+        st.truncated[k] = r.truncated[i];
         st.truncValues[k] = 0;
-        if (b.truncated[i] && !b.terminated[i]) anyTrunc = true;
+        if (r.truncated[i] && !r.terminated[i]) anyTrunc = true;
       }
       if (anyTrunc) {
         // Time-limit bootstrap: V(finalObs) for the truncated envs (Fetch episodes only end this way).
-        this.prepareInput(b.finalObs, b.finalDesiredGoal, false, this.normObs);
+        this.prepareInput(r.finalObs, r.finalDesiredGoal, false, this.normObs);
         const t3 = performance.now();
         await backend.value(this.normObs, N, this.finalValues);
         netMs += performance.now() - t3;
-        for (let i = 0; i < N; i++) if (b.truncated[i] && !b.terminated[i]) st.truncValues[t * N + i] = this.finalValues[i];
+        for (let i = 0; i < N; i++) if (r.truncated[i] && !r.terminated[i]) st.truncValues[t * N + i] = this.finalValues[i];
       }
     }
-    this.prepareInput(b.obs, b.desiredGoal, false, this.normObs);
+    this.last = r;
+    this.prepareInput(r.obs, r.desiredGoal, false, this.normObs);
     const t4 = performance.now();
     await backend.value(this.normObs, N, this.nextValue);
     netMs += performance.now() - t4;
@@ -305,9 +300,9 @@ export class PpoTrainer {
     };
   }
 
-  /** Tells the trainer the env was already reset by the caller (a resumed run restarts episodes itself). */
-  markStarted(): void {
-    this.started = true;
+  /** Tells the trainer the env was already reset by the caller (a resumed run restarts episodes itself), with the views that reset returned. */
+  markStarted(r: StepResult): void {
+    this.last = r;
   }
 
   /** Restores the counters of a checkpoint (the trainer resumes at an iteration boundary). */

@@ -217,7 +217,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
   }
   // Demonstrations first: a bad archive fails before the run directory is touched.
   const demoSet = o.starts === undefined ? null : await loadDemos(o.starts, o.task);
-  const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, gamma: cfg.gamma, weight: o.shapingWeight }, subgoals: o.subgoals, domainRandomization: o.domainRandomization });
+  const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, weight: o.shapingWeight }, subgoals: o.subgoals, domainRandomization: o.domainRandomization });
   let choice: Awaited<ReturnType<typeof createBackend>>;
   try {
     const mbSize = Math.ceil((o.numEnvs * cfg.numSteps) / cfg.numMinibatches);
@@ -268,8 +268,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
       if (resumed.arrays.adamM && resumed.arrays.adamV) backend.setOptimizerState({ m: resumed.arrays.adamM, v: resumed.arrays.adamV, t: m.adamStep });
       trainer.normalizer.load(m.normalizer);
       trainer.restoreCounters(m.iteration, m.envSteps);
-      env.reset({ seed: o.seed, startEpisode: (m.iteration * cfg.numSteps) / episodeLen });
-      trainer.markStarted();
+      trainer.markStarted(env.reset({ seed: o.seed, startEpisode: (m.iteration * cfg.numSteps) / episodeLen }));
       const kept = metricsUpTo(await fs.readFile(metricsPath, 'utf8').catch(() => ''), m.iteration, metricsPath);
       await writeAtomic(metricsPath, kept.text);
       // metrics.csv follows metrics.jsonl: rebuilt from the rows kept.

@@ -26,7 +26,7 @@ async function statsAndRecount(mode: ShapingMode) {
   const stage = Int32Array.from(r.stage), maxStage = Int32Array.from(r.stage);
   const want: EpisodeStats = {
     count: 0, successCount: 0, sumReturn: 0, sumShapedReturn: 0,
-    termSums: Object.fromEntries(REWARD_TERM_NAMES.map((n) => [n, 0])) as Record<ShapingMode, number>, maxStageCounts: new Array(env.stageNames.length + 1).fill(0),
+    termSums: Object.fromEntries(REWARD_TERM_NAMES.map((n) => [n, 0])) as EpisodeStats["termSums"], maxStageCounts: new Array(env.stageNames.length + 1).fill(0),
     sumLength: 0,
   };
   const length = new Int32Array(N);

@@ -117,16 +117,18 @@ describe('PPO training', () => {
     await env.close();
   });
 
-  it('rejects a learner gamma that differs from the shaping gamma', async () => {
+  it('γ and the penalties come from the PPO config: the trainer sets the env\'s shaping γ and penalty terms', async () => {
     const env = await makeEnv('Reach', { numEnvs: 2, shaping: { mode: 'pbrs', gamma: 0.99 } });
     const backend = await WasmBackend.create({ obsDim: policyInputDim(env), actDim: 4, hidden: [8], seed: 1, maxBatch: 64 });
-    assert.throws(() => new PpoTrainer(env, backend, { ...DEFAULT_PPO_CONFIG, gamma: 0.98 }, 1, 100), /shaping gamma 0.99 differs from the learner's gamma 0.98/);
+    new PpoTrainer(env, backend, { ...DEFAULT_PPO_CONFIG, gamma: 0.98, actionPenalty: 0.25, boundPenalty: 3 }, 1, 100);
+    assert.equal(env.shaping.gamma, 0.98);
+    assert.deepEqual(env.penalties, { action: 0.25, bound: 3 });
     backend.destroy();
     await env.close();
   });
 
   it('--resume continues exactly: a run stopped and resumed ends with the same weights as one straight run', async () => {
-    const a = await tmp(), b = await tmp();
+    const a = tmp(), b = tmp();
     const straight = await trainRun(options(a), quiet, quiet);
     // Episodes are 50 steps and T = 10, so iterations 5 and 10 are episode boundaries: stop at 5, resume.
     await trainRun(options(b, { stopAfter: 5 }), quiet, quiet);

@@ -1,0 +1,49 @@
+/**
+ * Action penalties: reward terms that cost the raw (unclipped) actions a learner sends to VecEnv.step, logged in
+ * rewardTerms as 'action' and 'bound' (shaping/stats.ts PENALTY_TERM_NAMES) and kept in batch.penalties [N, 2] in f64.
+ *
+ *   action = c_action Σ_j a_j²                (a norm cost; 0 = off)
+ *   bound  = c_bound  Σ_j max(|a_j| − 1, 0)²  (the part beyond the env's clip to [−1, 1]: once a Gaussian mean drifts
+ *                                              past ±1 every sample acts the same and nothing else pulls it back)
+ */
+import { checkNumberIn } from './numeric.ts';
+
+/** Coefficients of the penalty terms, each ≥ 0 (0 = off). */
+export interface Penalties {
+  action: number;
+  bound: number;
+}
+
+/** Both terms off: an env's default (PpoTrainer sets its own from PpoConfig). */
+export const NO_PENALTIES: Readonly<Penalties> = Object.freeze({ action: 0, bound: 0 });
+
+/** Largest coefficient accepted (larger overflows float32 rewards within an episode). */
+export const MAX_PENALTY = 1e6;
+
+/** Merges a partial setting over `base`, checking each coefficient is a number in [0, MAX_PENALTY]; names the bad field. */
+export function resolvePenalties(p: Partial<Penalties> | undefined, base: Readonly<Penalties> = NO_PENALTIES): Penalties {
+  if (p === undefined) return { ...base };
+  if (p === null || typeof p !== 'object') throw new Error(`penalties must be an object like { action: 0, bound: 1 }, got ${p === null ? 'null' : typeof p}`);
+  for (const k of Object.keys(p)) if (k !== 'action' && k !== 'bound') throw new Error(`penalties: unknown term '${k}' (known: action, bound)`);
+  return {
+    action: p.action === undefined ? base.action : checkNumberIn('penalties.action', p.action, 0, MAX_PENALTY),
+    bound: p.bound === undefined ? base.bound : checkNumberIn('penalties.bound', p.bound, 0, MAX_PENALTY),
+  };
+}
+
+/** Writes each env's [action, bound] costs of raw actions [n, actDim] into out [n, 2] (f64, ≥ 0). */
+export function costActions(actions: ArrayLike<number>, n: number, actDim: number, c: Readonly<Penalties>, out: Float64Array): void {
+  for (let i = 0; i < n; i++) {
+    let action = 0, bound = 0;
+    if (c.action > 0) {
+      for (let j = 0; j < actDim; j++) action += actions[i * actDim + j] ** 2;
+      action *= c.action;
+    }
+    if (c.bound > 0) {
+      for (let j = 0; j < actDim; j++) bound += Math.max(Math.abs(actions[i * actDim + j]) - 1, 0) ** 2;
+      bound *= c.bound;
+    }
+    out[2 * i] = action;
+    out[2 * i + 1] = bound;
+  }
+}
