@@ -14,12 +14,8 @@ override WORKGROUP_SIZE: u32 = 64;
 @group(0) @binding(5) var<storage, read> stats: array<f32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = (wid.y * groups.x + wid.x) * WORKGROUP_SIZE + lid;
+fn main(ids: GridIds) {
+  let i = grid_index(ids);
   if (i >= args.num_params) { return; }
   if (stats[STAT_OK] == 0.0) { return; }
   let g = grad[i] * stats[STAT_GRAD_SCALE];

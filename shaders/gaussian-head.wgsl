@@ -17,12 +17,8 @@ const HALF_LOG_2PI: f32 = 0.9189385332046727;
 @group(0) @binding(4) var<storage, read_write> log_prob: array<f32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let i = (wid.y * groups.x + wid.x) * WORKGROUP_SIZE + lid;
+fn main(ids: GridIds) {
+  let i = grid_index(ids);
   if (i >= args.n) { return; }
   let sample = args.deterministic == 0u;
   var z4 = vec4f(0.0);

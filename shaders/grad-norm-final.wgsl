@@ -1,9 +1,8 @@
 // Second pass of the global gradient norm: stats[STAT_NORM_SQ] = Σ partials in a fixed order (invocation lid
-// sums partials lid, lid + WORKGROUP_SIZE, …, then a tree over the workgroup), then the clipping scale of
-// torch.nn.utils.clip_grad_norm_, min(1, max_grad_norm / (norm + 1e-6)) when args.clip_grad, into
-// stats[STAT_GRAD_SCALE], and stats[STAT_OK] = 1 when the squared norm and the loss sums (stats[0..2]) are
-// finite, else 0, which makes adam.wgsl leave everything unchanged. One workgroup; WORKGROUP_SIZE must be a
-// power of two.
+// sums partials lid, lid + WORKGROUP_SIZE, …, then a tree over the workgroup, workgroup-sum.wgsl), then the
+// clipping scale of torch.nn.utils.clip_grad_norm_, min(1, max_grad_norm / (norm + 1e-6)) when args.clip_grad,
+// into stats[STAT_GRAD_SCALE], and stats[STAT_OK] = 1 when the squared norm and the loss sums (stats[0..2]) are
+// finite, else 0, which makes adam.wgsl leave everything unchanged. One workgroup.
 
 override NUM_PARTIALS: u32;
 override WORKGROUP_SIZE: u32 = 64;
@@ -14,8 +13,6 @@ const GRAD_CLIP_EPS: f32 = 1e-6;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
 @group(0) @binding(2) var<storage, read_write> stats: array<f32>;
 
-var<workgroup> partial: array<f32, WORKGROUP_SIZE>;
-
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
   if (wid.x >= 1u) { return; }
@@ -23,16 +20,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var k = lid; k < NUM_PARTIALS; k += WORKGROUP_SIZE) {
     s += partials[k];
   }
-  partial[lid] = s;
-  workgroupBarrier();
-  for (var h = WORKGROUP_SIZE / 2u; h > 0u; h /= 2u) {
-    if (lid < h) {
-      partial[lid] += partial[lid + h];
-    }
-    workgroupBarrier();
-  }
+  let norm_sq = workgroup_sum(lid, s);
   if (lid == 0u) {
-    let norm_sq = partial[0];
     let norm = sqrt(norm_sq);
     var scale = 1.0;
     if (args.clip_grad != 0u) {

@@ -10,12 +10,8 @@ override WORKGROUP_SIZE: u32 = 64;
 @group(0) @binding(2) var<storage, read_write> partials: array<f32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let g = (wid.y * groups.x + wid.x) * WORKGROUP_SIZE + lid;
+fn main(ids: GridIds) {
+  let g = grid_index(ids);
   if (g >= NUM_PARTIALS) { return; }
   var s = 0.0;
   for (var k = g; k < args.num_params; k += NUM_PARTIALS) {

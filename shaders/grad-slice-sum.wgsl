@@ -13,12 +13,8 @@ override WORKGROUP_SIZE: u32 = 64;
 @group(0) @binding(2) var<storage, read_write> grad: array<f32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let k = (wid.y * groups.x + wid.x) * WORKGROUP_SIZE + lid;
+fn main(ids: GridIds) {
+  let k = grid_index(ids);
   if (k >= COUNT) { return; }
   var s = 0.0;
   for (var slice = 0u; slice < args.slices; slice++) {

@@ -3,15 +3,13 @@
 // the previous layer's tanh output, and dx [n, IN_DIM] = dLoss/d(pre-activation) of the previous layer.
 // W is row-major [OUT_DIM, IN_DIM] at W_OFFSET in the flat parameter buffer (engine/nn/param-layout.ts).
 // The reference blocks the gradient where the forward clamp to ±20 was active; there f32 tanh is exactly
-// ±1 (tanh 20 = 1 - 8.5e-18), so 1 - x² is 0 too. Each invocation computes a tile of 4 rows × 4 inputs,
-// tiles numbered row-tile-major, the k-loop in a fixed order, so results do not depend on scheduling.
+// ±1 (tanh 20 = 1 - 8.5e-18), so 1 - x² is 0 too. Each invocation computes a tile of 4 rows × 4 inputs
+// (tile.wgsl), tiles numbered row-tile-major, the k-loop in a fixed order, so results do not depend on scheduling.
 
 override IN_DIM: u32;
 override OUT_DIM: u32;
 override W_OFFSET: u32;
 override WORKGROUP_SIZE: u32 = 64;
-
-const TILE: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> args: TrainArgs;
 @group(0) @binding(1) var<storage, read> params: array<f32>;
@@ -20,28 +18,14 @@ const TILE: u32 = 4u;
 @group(0) @binding(4) var<storage, read_write> dx: array<f32>;
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let in_tiles = (IN_DIM + TILE - 1u) / TILE;
-  let n_tiles = ((args.n + TILE - 1u) / TILE) * in_tiles;
-  let t = (wid.y * groups.x + wid.x) * WORKGROUP_SIZE + lid;
-  if (t >= n_tiles) { return; }
+fn main(ids: GridIds) {
+  let in_tiles = tile_count(IN_DIM);
+  let t = grid_index(ids);
+  if (t >= tile_count(args.n) * in_tiles) { return; }
   let b0 = (t / in_tiles) * TILE;
   let i0 = (t % in_tiles) * TILE;
-  // Rows and inputs past the end read the last valid one and are not written.
-  let last_i = IN_DIM - 1u;
-  let last_b = args.n - 1u;
-  let c0 = min(i0, last_i);
-  let c1 = min(i0 + 1u, last_i);
-  let c2 = min(i0 + 2u, last_i);
-  let c3 = min(i0 + 3u, last_i);
-  let y0 = min(b0, last_b) * OUT_DIM;
-  let y1 = min(b0 + 1u, last_b) * OUT_DIM;
-  let y2 = min(b0 + 2u, last_b) * OUT_DIM;
-  let y3 = min(b0 + 3u, last_b) * OUT_DIM;
+  let c = tile_clamp(i0, IN_DIM - 1u);
+  let yr = tile_clamp(b0, args.n - 1u) * OUT_DIM;
   // acc_r[k] = sum for row b0 + r and input i0 + k.
   var acc0 = vec4f(0.0);
   var acc1 = vec4f(0.0);
@@ -49,11 +33,11 @@ fn main(
   var acc3 = vec4f(0.0);
   for (var o = 0u; o < OUT_DIM; o++) {
     let w = W_OFFSET + o * IN_DIM;
-    let wv = vec4f(params[w + c0], params[w + c1], params[w + c2], params[w + c3]);
-    acc0 += dy[y0 + o] * wv;
-    acc1 += dy[y1 + o] * wv;
-    acc2 += dy[y2 + o] * wv;
-    acc3 += dy[y3 + o] * wv;
+    let wv = vec4f(params[w + c.x], params[w + c.y], params[w + c.z], params[w + c.w]);
+    acc0 += dy[yr.x + o] * wv;
+    acc1 += dy[yr.y + o] * wv;
+    acc2 += dy[yr.z + o] * wv;
+    acc3 += dy[yr.w + o] * wv;
   }
   let acc = array<vec4f, 4>(acc0, acc1, acc2, acc3);
   for (var r = 0u; r < TILE; r++) {

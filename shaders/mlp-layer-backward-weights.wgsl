@@ -1,19 +1,17 @@
 // Gradient w.r.t. the weight and bias of one dense layer, for a batch: dW[o, i] = Σ_b dy[b, o] x[b, i] and
 // db[o] = Σ_b dy[b, o], where dy [n, OUT_DIM] = dLoss/d(pre-activation) of the layer and x [n, IN_DIM] its
 // input. The rows are cut into args.slices slices of args.rows_per_slice (the CPU picks them from n); each
-// invocation sums one slice of rows, in order, for a tile of 4 outputs × 4 inputs. With one slice the sums
-// go straight to grad at W_OFFSET ([OUT_DIM, IN_DIM] row-major) and B_OFFSET = W_OFFSET + OUT_DIM·IN_DIM
-// ([OUT_DIM]); with several, slice s writes the same layout to partial[s · SLICE_STRIDE + …] and
-// grad-slice-sum.wgsl adds the slices in order: a fixed order either way, so the gradient is the same every
-// run. Invocations are numbered slice-major, then output-tile-major; biases come from tiles at input 0.
+// invocation sums one slice of rows, in order, for a tile of 4 outputs × 4 inputs (tile.wgsl). With one slice
+// the sums go straight to grad at W_OFFSET ([OUT_DIM, IN_DIM] row-major) and B_OFFSET = W_OFFSET +
+// OUT_DIM·IN_DIM ([OUT_DIM]); with several, slice s writes the same layout to partial[s · SLICE_STRIDE + …]
+// and grad-slice-sum.wgsl adds the slices in order: a fixed order either way, so the gradient is the same
+// every run. Invocations are numbered slice-major, then output-tile-major; biases come from tiles at input 0.
 
 override IN_DIM: u32;
 override OUT_DIM: u32;
 override W_OFFSET: u32;
 override SLICE_STRIDE: u32;
 override WORKGROUP_SIZE: u32 = 64;
-
-const TILE: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> args: TrainArgs;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
@@ -31,30 +29,17 @@ fn put(slice: u32, k: u32, v: f32) {
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let in_tiles = (IN_DIM + TILE - 1u) / TILE;
-  let n_tiles = ((OUT_DIM + TILE - 1u) / TILE) * in_tiles;
-  let i = (wid.y * groups.x + wid.x) * WORKGROUP_SIZE + lid;
+fn main(ids: GridIds) {
+  let in_tiles = tile_count(IN_DIM);
+  let n_tiles = tile_count(OUT_DIM) * in_tiles;
+  let i = grid_index(ids);
   if (i >= n_tiles * args.slices) { return; }
   let slice = i / n_tiles;
   let t = i % n_tiles;
   let o0 = (t / in_tiles) * TILE;
   let i0 = (t % in_tiles) * TILE;
-  // Outputs and inputs past the end read the last valid one and are not written.
-  let last_o = OUT_DIM - 1u;
-  let last_i = IN_DIM - 1u;
-  let p0 = min(o0, last_o);
-  let p1 = min(o0 + 1u, last_o);
-  let p2 = min(o0 + 2u, last_o);
-  let p3 = min(o0 + 3u, last_o);
-  let c0 = min(i0, last_i);
-  let c1 = min(i0 + 1u, last_i);
-  let c2 = min(i0 + 2u, last_i);
-  let c3 = min(i0 + 3u, last_i);
+  let p = tile_clamp(o0, OUT_DIM - 1u);
+  let c = tile_clamp(i0, IN_DIM - 1u);
   let b_lo = min(slice * args.rows_per_slice, args.n);
   let b_hi = min(b_lo + args.rows_per_slice, args.n);
   // acc_r[k] = sum for output o0 + r and input i0 + k; acc_b[r] = sum for the bias of output o0 + r.
@@ -66,8 +51,8 @@ fn main(
   for (var b = b_lo; b < b_hi; b++) {
     let yb = b * OUT_DIM;
     let xb = b * IN_DIM;
-    let g = vec4f(dy[yb + p0], dy[yb + p1], dy[yb + p2], dy[yb + p3]);
-    let xv = vec4f(x[xb + c0], x[xb + c1], x[xb + c2], x[xb + c3]);
+    let g = vec4f(dy[yb + p.x], dy[yb + p.y], dy[yb + p.z], dy[yb + p.w]);
+    let xv = vec4f(x[xb + c.x], x[xb + c.y], x[xb + c.z], x[xb + c.w]);
     acc0 += g.x * xv;
     acc1 += g.y * xv;
     acc2 += g.z * xv;

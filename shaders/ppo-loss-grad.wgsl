@@ -32,12 +32,8 @@ fn max_share(x: f32, y: f32) -> f32 {
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)
-fn main(
-  @builtin(workgroup_id) wid: vec3u,
-  @builtin(num_workgroups) groups: vec3u,
-  @builtin(local_invocation_index) lid: u32,
-) {
-  let b = (wid.y * groups.x + wid.x) * WORKGROUP_SIZE + lid;
+fn main(ids: GridIds) {
+  let b = grid_index(ids);
   if (b >= args.n) { return; }
   let row = rows[b];
   let eps = args.clip_coef;

@@ -36,7 +36,7 @@ test('mlp-layer.wgsl: 1500 rows, 5 → 7 with tanh, on a 5 × 3 grid, matches fl
     // Output 6 gets weights of 30: |pre-activation| up to ~150, past SwiftShader's tanh NaN limit.
     for (let k = 0; k < IN; k++) params[W_OFFSET + 6 * IN + k] = 30;
     const x = new Float32Array(N * IN).map(() => 2 * rnd() - 1);
-    const code = await shaderSource('mlp-layer.wgsl', ['act-args.wgsl']);
+    const code = await shaderSource('mlp-layer.wgsl', ['act-args.wgsl', 'grid-index.wgsl', 'tile.wgsl']);
     const pipeline = await device.createComputePipelineAsync({
       layout: 'auto',
       compute: {
