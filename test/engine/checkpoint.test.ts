@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadCheckpoint, saveCheckpoint } from '../../engine/train/checkpoint-fs.ts';
 import { RunningNormalizer } from '../../engine/train/normalizer.ts';
 import { counterUniform } from '../../engine/rng.ts';
+import { tempDirs } from '../helpers/tmp.ts';
 
 const seeded = (n: number, salt: number) => Float32Array.from({ length: n }, (_, i) => counterUniform(salt, i, 0, 0) * 2 - 1);
 
-async function tmpDir(): Promise<string> {
-  return fs.mkdtemp(path.join(os.tmpdir(), 'cairn-ckpt-'));
-}
+const tmpDir = tempDirs('cairn-ckpt-');
 
 function meta(norm: RunningNormalizer) {
   return { task: 'Push', obsDim: 3, actDim: 2, hidden: [4], seed: 7, envSteps: 1000, iteration: 3, adamStep: 12, normalizer: norm.state(), config: { shaping: { mode: 'pbrs' } } };
@@ -19,7 +17,7 @@ function meta(norm: RunningNormalizer) {
 
 describe('checkpoints', () => {
   it('round-trip params, Adam moments and normalizer state exactly', async () => {
-    const dir = await tmpDir();
+    const dir = tmpDir();
     const norm = new RunningNormalizer(3);
     norm.update(seeded(30, 1), 10);
     const arrays = { params: seeded(49, 2), adamM: seeded(49, 3), adamV: seeded(49, 4).map(Math.abs) };
@@ -37,7 +35,7 @@ describe('checkpoints', () => {
   });
 
   it('names the defect of a corrupt, truncated, missing or mismatched checkpoint', async () => {
-    const dir = await tmpDir();
+    const dir = tmpDir();
     const norm = new RunningNormalizer(3);
     const saved = JSON.parse(await fs.readFile(await saveCheckpoint(dir, meta(norm), { params: seeded(49, 5) }), 'utf8'));
     const bin = path.join(dir, saved.weights.file), man = path.join(dir, 'checkpoint.json');

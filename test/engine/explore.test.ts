@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { Archive, type Visit } from '../../engine/explore/archive.ts';
@@ -13,6 +12,9 @@ import { replayDemos, StartCurriculum } from '../../engine/explore/start-curricu
 import { makeEnv } from '../../index.ts';
 import { counterUniform } from '../../engine/rng.ts';
 import { mulberry32 } from '../../engine/rng.ts';
+import { tempDirs } from '../helpers/tmp.ts';
+
+const tmp = tempDirs('cairn-gx-');
 
 function cairn(...args: string[]) {
   const res = spawnSync(process.execPath, ['bin/cairn.mjs', ...args], { encoding: 'utf8' });
@@ -173,7 +175,7 @@ describe('Go-Explore exploration', () => {
 
 describe('cairn explore and train --starts', () => {
   it('explores into a directory, refuses to overwrite it, resumes after a kill, and trains from its demonstrations', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cairn-gx-'));
+    const dir = tmp();
     const out = path.join(dir, 'gx');
     // A run killed mid-way (SIGKILL while it saves every 0.2 s) leaves a whole archive or none.
     const child = spawn(process.execPath, ['bin/cairn.mjs', 'explore', '--task', 'push', '--envs', '64', '--steps', '5e6', '--out', out, '--save-seconds', '0.2'], { stdio: 'ignore' });

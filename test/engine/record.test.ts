@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { makeEnv } from '../../index.ts';
@@ -9,6 +8,9 @@ import { counterUniform } from '../../engine/rng.ts';
 import { decodeRecording, encodeRecording, episodeViews, stepFields, stepWidth } from '../../engine/record/format.ts';
 import { EpisodeRecorder } from '../../engine/record/recorder.ts';
 import { replayRecording } from '../../engine/record/replay.ts';
+import { tempDirs } from '../helpers/tmp.ts';
+
+const tmp = tempDirs('cairn-rec-');
 
 /** Records `steps` steps of seeded random actions on a task and returns the file's bytes. */
 async function record(task: string, numEnvs: number, steps: number, maxEpisodes: number, numWorkers = 1): Promise<Uint8Array> {
@@ -94,7 +96,7 @@ describe('recording', () => {
   });
 
   it('cairn rollout --record writes a file that cairn replay reproduces; bad files and flags are clear errors', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'cairn-rec-'));
+    const dir = tmp();
     const file = path.join(dir, 'push.rec');
     const r = cairn('rollout', '--task', 'push', '--envs', '8', '--steps', '60', '--policy', 'scripted', '--record', file, '--record-episodes', '5');
     assert.equal(r.code, 0, r.stderr);

@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { makeEnv } from '../../index.ts';
 import { loadCheckpoint } from '../../engine/train/checkpoint-fs.ts';
-import { DEFAULT_PPO_CONFIG, PpoTrainer, policyInputDim } from '../../engine/train/ppo.ts';
+import { DEFAULT_PPO_CONFIG, PpoTrainer, policyInputDim, type IterationMetrics } from '../../engine/train/ppo.ts';
 import { computeGae } from '../../engine/train/gae.ts';
 import { paramLayout } from '../../engine/nn/param-layout.ts';
 import { trainRun, type TrainRunOptions } from '../../engine/train/run.ts';
 import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
+import { tempDirs } from '../helpers/tmp.ts';
 
-const tmp = () => fs.mkdtemp(path.join(os.tmpdir(), 'cairn-train-'));
+const tmp = tempDirs('cairn-train-');
 const quiet = () => {};
 
 function options(outDir: string, over: Partial<TrainRunOptions> = {}): TrainRunOptions {
@@ -146,7 +146,7 @@ describe('PPO training', () => {
 
   it('a task\'s tuned PPO defaults apply under the run\'s own options', async () => {
     const gammaOf = async (over: Partial<TrainRunOptions>) => {
-      const dir = await tmp();
+      const dir = tmp();
       await trainRun(options(dir, { totalSteps: 16 * 10, evalEpisodes: 1, ...over }), quiet, quiet);
       const m = JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8'));
       return m.config.run.ppo.gamma;
@@ -157,7 +157,7 @@ describe('PPO training', () => {
   });
 
   it('a tiny-budget run improves the return on Reach', async () => {
-    const dir = await tmp();
+    const dir = tmp();
     const iters: { envSteps: number; terms: Record<string, number>; episodes: number }[] = [];
     const r = await trainRun(options(dir, { shaping: 'dense', numEnvs: 128, totalSteps: 450_000, hidden: [64, 64], ppo: {}, evalEpisodes: 200 }), quiet, (m) => iters.push(m));
     const withEpisodes = iters.filter((m) => m.episodes > 0);
@@ -174,18 +174,28 @@ describe('PPO training', () => {
 
 describe('cairn train and eval CLI', () => {
   it('trains, prints one JSON line, evaluates the run, and rejects a corrupt checkpoint', async () => {
-    const dir = await tmp();
+    const dir = tmp();
     const run = (...args: string[]) => spawnSync(process.execPath, ['bin/cairn.mjs', ...args], { encoding: 'utf8' });
-    const t = run('train', '--task', 'reach', '--shaping', 'sparse', '--envs', '8', '--steps', '800', '--num-steps', '10', '--hidden', '8', '--eval-episodes', '8', '--out', dir, '--backend', 'wasm', '--threads', '2', '--json');
+    const t = run('train', '--task', 'reach', '--shaping', 'sparse', '--envs', '8', '--steps', '800', '--num-steps', '10', '--hidden', '8', '--eval-episodes', '200', '--out', dir, '--backend', 'wasm', '--threads', '2', '--json');
     assert.equal(t.status, 0, t.stderr);
     assert.match(t.stderr, /backend wasm \(forced by --backend wasm; 2 threads\)/);
     const out = JSON.parse(t.stdout.trim().split('\n').pop()!);
     assert.deepEqual(Object.keys(out).sort(), ['checkpoint', 'envSteps', 'successRate', 'wallSeconds']);
     assert.equal(out.envSteps, 800);
-    const e = run('eval', dir, '--episodes', '16', '--backend', 'wasm', '--json');
+    // cairn eval of the run (another process, one thread, the default episode seed) reproduces the run's own final
+    // evaluation from eval.json. That evaluation is not all failures (a few goals lie near the start of the gripper),
+    // so success rate and mean return both have something to disagree on.
+    const own = JSON.parse(await fs.readFile(path.join(dir, 'eval.json'), 'utf8'));
+    assert.equal(out.successRate, own.successRate);
+    assert.equal(own.episodes, 200);
+    assert.ok(own.successRate > 0 && own.meanReturn > -50, `a seeded run that fails every episode (${own.successRate}, ${own.meanReturn}) compares nothing`);
+    const e = run('eval', dir, '--episodes', '200', '--backend', 'wasm', '--json');
     assert.equal(e.status, 0, e.stderr);
     const ev = JSON.parse(e.stdout.trim().split('\n').pop()!);
-    assert.ok(ev.successRate >= 0 && ev.successRate <= 1);
+    assert.deepEqual([ev.successRate, ev.envSteps], [own.successRate, 200 * 50]);
+    const text = run('eval', dir, '--episodes', '200', '--backend', 'wasm');
+    assert.equal(text.status, 0, text.stderr);
+    assert.equal(text.stdout.trim(), `success rate: ${(own.successRate * 100).toFixed(1)}% over 200 episodes (mean action), mean sparse return ${own.meanReturn.toFixed(2)}`);
     const bin = path.join(dir, JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8')).weights.file);
     const bytes = await fs.readFile(bin);
     await fs.writeFile(bin, bytes.subarray(0, bytes.length - 4));
@@ -220,13 +230,17 @@ describe('training on the grasping tasks', () => {
   for (const task of ['PickAndPlace', 'Slide', 'Stack']) {
     it(`${task}: a tiny run in every shaping mode (wasm) finishes with finite metrics and a loadable checkpoint`, async () => {
       for (const shaping of ['sparse', 'dense', 'pbrs', 'bonus', 'gated'] as const) {
-        const dir = await tmp();
-        const iters: { meanShapedReturn?: number; policyLoss?: number }[] = [];
-        const r = await trainRun(options(dir, { task, shaping, totalSteps: 16 * 10 * 2, evalEpisodes: 16 }), quiet, (m) => iters.push(m as never));
+        const dir = tmp();
+        const iters: IterationMetrics[] = [];
+        const r = await trainRun(options(dir, { task, shaping, totalSteps: 16 * 10 * 2, evalEpisodes: 16 }), quiet, (m) => iters.push(m));
         assert.equal(iters.length, 2, `${task}/${shaping}: two iterations`);
-        assert.ok(Number.isFinite(r.eval.successRate) && r.eval.episodes >= 16, `${task}/${shaping}: evaluated`);
+        for (const m of iters) for (const [k, v] of Object.entries(m.loss)) assert.ok(Number.isFinite(v), `${task}/${shaping} iteration ${m.iteration}: loss.${k} = ${v}`);
+        // The evaluation ran 16 whole episodes (one round of 16 envs; Stack's episodes are 100 steps, the others' 50).
+        assert.deepEqual([r.eval.episodes, r.eval.envSteps], [16, 16 * (task === 'Stack' ? 100 : 50)], `${task}/${shaping}: evaluated`);
         const ck = await loadCheckpoint(dir);
         assert.equal(ck.manifest.task, task);
+        assert.deepEqual([ck.manifest.iteration, ck.manifest.envSteps], [2, 16 * 10 * 2], `${task}/${shaping}: the checkpoint of the last iteration`);
+        assert.equal((ck.manifest.config as { shaping: { mode: string } }).shaping.mode, shaping, `${task}/${shaping}: the env shaped with the mode asked for`);
         await fs.rm(dir, { recursive: true, force: true });
       }
     });
@@ -236,12 +250,12 @@ describe('training on the grasping tasks', () => {
     const { testDevice } = await import('../gpu/test-device.ts');
     const d = await testDevice();
     if (typeof d === 'string') return t.skip(d);
-    const dir = await tmp();
+    const dir = tmp();
     const r = await trainRun(options(dir, { task: 'Stack', shaping: 'pbrs', backend: 'webgpu', totalSteps: 16 * 10, evalEpisodes: 16, domainRandomization: { objectMass: [0.5, 1.5], actionNoise: [0, 0.05] } }), quiet, quiet);
     assert.equal(r.backend, 'webgpu');
-    assert.ok(Number.isFinite(r.eval.successRate));
     const ck = await loadCheckpoint(dir);
     assert.deepEqual((ck.manifest.config as { run: { domainRandomization: unknown } }).run.domainRandomization, { objectMass: [0.5, 1.5], actionNoise: [0, 0.05] });
+    assert.deepEqual([r.eval.episodes, r.eval.envSteps], [16, 16 * 100], 'evaluated over 16 whole Stack episodes');
     await fs.rm(dir, { recursive: true, force: true });
   });
 });

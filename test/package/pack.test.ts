@@ -2,16 +2,17 @@
 // with plain node (no tsx), import makeEnv, step Push, and train Reach through the package's bin.
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { tempDirs } from '../helpers/tmp.ts';
 
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+const tmp = tempDirs('cairn-pack-');
 
 describe('package', () => {
   it('packs, installs into a fresh project, and runs there with plain node: makeEnv + step, and `npx cairn-rl train`', { timeout: 300_000 }, async () => {
-    const root = mkdtempSync(path.join(os.tmpdir(), 'cairn-pack-'));
+    const root = tmp();
     // Pack a copy of the working tree's files that git does not ignore (plus the built kernels), so the working tree is never touched.
     const src = path.join(root, 'src');
     for (const f of execFileSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { encoding: 'utf8' }).split('\0').filter((f) => f && existsSync(f))) {

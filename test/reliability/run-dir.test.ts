@@ -1,15 +1,15 @@
 // A run directory is never overwritten by accident, and what a kill leaves in it is repaired at the next start.
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { cleanCheckpointDir, loadCheckpoint, saveCheckpoint } from '../../engine/train/checkpoint-fs.ts';
 import { RunningNormalizer } from '../../engine/train/normalizer.ts';
 import { trainRun, type TrainRunOptions } from '../../engine/train/run.ts';
 import { counterUniform } from '../../engine/rng.ts';
+import { tempDirs } from '../helpers/tmp.ts';
 
-const tmp = () => fs.mkdtemp(path.join(os.tmpdir(), 'cairn-rundir-'));
+const tmp = tempDirs('cairn-rundir-');
 const quiet = () => {};
 const options = (outDir: string, over: Partial<TrainRunOptions> = {}): TrainRunOptions => ({
   task: 'Reach', shaping: 'sparse', shapingWeight: 1, numEnvs: 4, numWorkers: 1, totalSteps: 4 * 50 * 6, seed: 2, outDir, backend: 'wasm', threads: 1, hidden: [8],
@@ -19,7 +19,7 @@ const files = async (dir: string) => (await fs.readdir(dir)).sort();
 
 describe('run directories', () => {
   it('a directory that holds a run is refused without --resume or --overwrite; --overwrite replaces it and keeps other files', async () => {
-    const dir = await tmp();
+    const dir = tmp();
     await trainRun(options(dir), quiet, quiet);
     await fs.writeFile(path.join(dir, 'notes.txt'), 'mine');
     const before = await files(dir);
@@ -36,7 +36,7 @@ describe('run directories', () => {
   });
 
   it('resume drops a torn last metrics line, names a corrupt earlier one, and cleans leftovers of a killed write', async () => {
-    const a = await tmp(), b = await tmp();
+    const a = tmp(), b = tmp();
     await trainRun(options(a), quiet, quiet);
     await trainRun(options(b, { stopAfter: 3 }), quiet, quiet);
     const metrics = path.join(b, 'metrics.jsonl');
@@ -63,7 +63,7 @@ describe('run directories', () => {
   });
 
   it('resume of a finished run re-evaluates without training; resume of a run killed before its first checkpoint starts it over', async () => {
-    const dir = await tmp();
+    const dir = tmp();
     await trainRun(options(dir), quiet, quiet);
     const sha = (await loadCheckpoint(dir)).manifest.weights.sha256;
     let info: { finished: boolean; startIteration: number } | null = null;
@@ -73,7 +73,7 @@ describe('run directories', () => {
     assert.equal(iterations, 0);
     assert.equal((await loadCheckpoint(dir)).manifest.weights.sha256, sha, 'the checkpoint is untouched');
     // Killed before its first checkpoint: config.json and an empty metrics.jsonl only.
-    const early = await tmp();
+    const early = tmp();
     await trainRun(options(early), quiet, quiet);
     for (const f of await files(early)) if (f !== 'config.json') await fs.rm(path.join(early, f));
     await fs.writeFile(path.join(early, 'metrics.jsonl'), '');
@@ -83,7 +83,7 @@ describe('run directories', () => {
   });
 
   it('saving a checkpoint leaves one manifest and the one weights file it names; cleanCheckpointDir removes leftovers only', async () => {
-    const dir = await tmp();
+    const dir = tmp();
     const norm = new RunningNormalizer(3);
     const params = (salt: number) => Float32Array.from({ length: 49 }, (_, i) => counterUniform(salt, i, 0, 0) - 0.5);
     const meta = { task: 'Reach', obsDim: 3, actDim: 2, hidden: [4], seed: 1, envSteps: 0, iteration: 0, adamStep: 0, normalizer: norm.state(), config: {} };

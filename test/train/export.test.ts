@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../engine/cli/main.ts';
@@ -12,10 +11,13 @@ import { decodeSafetensors } from '../../engine/train/safetensors.ts';
 import { trainRun } from '../../engine/train/run.ts';
 import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
 import { counterUniform } from '../../engine/rng.ts';
+import { tempDirs } from '../helpers/tmp.ts';
+
+const tmp = tempDirs('cairn-export-');
 
 describe('safetensors export', () => {
   it('names every tensor, and the README snippet computes the mean action cairn eval takes (python3 + numpy)', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cairn-export-'));
+    const dir = tmp();
     await trainRun({
       task: 'Push', shaping: 'pbrs', shapingWeight: 20, numEnvs: 8, numWorkers: 1, totalSteps: 8 * 50 * 4, seed: 4, outDir: dir, backend: 'wasm', threads: 1, hidden: [32, 16],
       ppo: { numSteps: 50 }, evalEpisodes: 8, resume: false, checkpointSeconds: 0,

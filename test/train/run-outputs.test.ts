@@ -1,12 +1,13 @@
 // What a training run leaves for its user: a curve that draws, a flat metrics.csv, config.json.
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { episodeCurve, trainRun, type TrainRunOptions } from '../../engine/train/run.ts';
 import type { IterationMetrics } from '../../engine/train/ppo.ts';
+import { tempDirs } from '../helpers/tmp.ts';
 
+const tmp = tempDirs('cairn-outputs-');
 const quiet = () => {};
 
 /** The charts of a stacked curve.svg: each one's axes rectangle and the points of each of its paths. */
@@ -23,7 +24,7 @@ function chartsOf(svg: string) {
 
 describe('run outputs', () => {
   it('curve.svg draws success, stages and returns from finished episodes under the default 16-step iterations (no gaps everywhere)', async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cairn-outputs-'));
+    const dir = tmp();
     const o: TrainRunOptions = {
       task: 'Push', shaping: 'pbrs', shapingWeight: 20, numEnvs: 8, numWorkers: 1, totalSteps: 8 * 16 * 40, seed: 1, outDir: dir, backend: 'wasm', threads: 1, hidden: [16],
       ppo: {}, evalEpisodes: 8, resume: false, checkpointSeconds: 0,
