@@ -21,14 +21,18 @@
  * metres (VIEW_SPACING, or the table's size plus VIEW_MARGIN when larger: Slide's long table), with the
  * env-local point (table centre, 0) at the cell's centre. This is the view's own layout, not the physics grid
  * (which spaces envs 3 m apart); positions come from the batch (env-local, metres), so the two never need to agree.
+ *
+ * Colours, the material and the goal geometry are in scene-style.ts, the camera in scene-camera.ts, the matrix
+ * writers in instance-matrix.ts.
  */
 import * as THREE from 'three';
-import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import { mergeGeometries } from 'three/examples/jsm/utils/BufferGeometryUtils.js';
-import { FINGER_GAP0, FINGER_HALF, FINGER_OFFSET_Z, PALM_HALF, PALM_OFFSET_Z, TABLE_HALF } from '../physics/fetch-scene.ts';
+import { FINGER_GAP0, FINGER_HALF, FINGER_OFFSET_Z, PALM_HALF, PALM_OFFSET_Z } from '../physics/fetch-scene.ts';
 import { POSE_WIDTH } from '../physics/scene-def.ts';
 import { objectParam, P_TABLE_DZ, PO_SCALE } from '../domain-randomization.ts';
 import type { TaskDef } from '../../tasks/task.ts';
+import { writeBox, writePose } from './instance-matrix.ts';
+import { SceneCamera } from './scene-camera.ts';
+import { FINGER_COLOR, goalGeometry, GOAL_COLOR, GOAL_REACHED_COLOR, instanceLit, objectColor, PALM_COLOR, stageColor, TABLE_COLOR } from './scene-style.ts';
 
 /** Least distance between neighbouring env cells in the view, metres. */
 export const VIEW_SPACING = 1.1;
@@ -36,32 +40,6 @@ export const VIEW_SPACING = 1.1;
 export const VIEW_MARGIN = 0.4;
 /** Radius of a stage marker, metres. */
 export const STAGE_MARKER_RADIUS = 0.02;
-/** Colours of stages 0, 1, ... (cycled); the "all stages done" colour is STAGE_DONE_COLOR. */
-export const STAGE_COLORS = ['#ff9f1c', '#e05cff', '#ffe14d', '#4de3e3', '#ff8fab', '#b0b0ff', '#c7f464', '#ffffff'] as const;
-export const STAGE_DONE_COLOR = '#47d16c';
-/** Colours of objects 0, 1, ... (cycled; Stack's cube A blue, cube B orange); each object's goal takes its colour. */
-export const OBJECT_COLORS = ['#4a86ff', '#ff7a2e', '#b36bff', '#f5d33b'] as const;
-/** Colour of a goal part without an object (Reach's gripper goal), and of any goal part while it is reached. */
-export const GOAL_COLOR = '#ff4d4d';
-export const GOAL_REACHED_COLOR = '#47d16c';
-/** Camera distance from the focused env's grip, objects and goals (EnvScene.focusPoint), metres; more for a table longer than the Fetch table. */
-const FOCUS_DISTANCE = 0.9;
-/**
- * Directions from the target to the camera: the overview's, and the focused env's (lower, to see the gripper, and
- * from −x, across the fingers' y axis, so that both fingers show beside a grasped object).
- */
-const OVERVIEW_DIR = new THREE.Vector3(0, -0.62, 0.78).normalize();
-const FOCUS_DIR = new THREE.Vector3(-0.6, -0.25, 0.76).normalize();
-
-/** The colour of stage k of a K-stage spec (k = K: every stage done). */
-export function stageColor(k: number, numStages: number): string {
-  return k >= numStages ? STAGE_DONE_COLOR : STAGE_COLORS[Math.max(0, k) % STAGE_COLORS.length];
-}
-
-/** The colour of object k. */
-export function objectColor(k: number): string {
-  return OBJECT_COLORS[k % OBJECT_COLORS.length];
-}
 
 /** What the scene draws each frame: views of the batch's state block and of the view's stage targets (env-local metres). */
 export interface SceneFrame {
@@ -96,79 +74,6 @@ export interface SceneInstances {
   goalColors: number[];
 }
 
-/** Direction the light comes from (unit, world frame), and the ambient share. */
-const LIGHT_DIR = new THREE.Vector3(-0.35, -0.55, 0.76).normalize();
-const AMBIENT = 0.42;
-
-/**
- * An unlit material (the cheapest a software rasterizer can run) that shades each vertex by a directional plus
- * ambient light from its normal turned by the instance's matrix, times the instance's colour. Exact for the
- * shapes drawn here whatever the rotation: a box's or an upright cylinder's normals are axis-aligned or
- * horizontal, so the per-axis scale of the instance matrix only changes their length.
- */
-function instanceLit(): THREE.MeshBasicMaterial {
-  const m = new THREE.MeshBasicMaterial({ color: '#ffffff' });
-  const l = LIGHT_DIR;
-  m.onBeforeCompile = (shader) => {
-    shader.vertexShader = shader.vertexShader.replace('#include <color_vertex>', [
-      '#include <color_vertex>',
-      '#if defined( USE_INSTANCING ) && defined( USE_INSTANCING_COLOR )',
-      `  vColor.rgb *= ${AMBIENT.toFixed(4)} + ${(1 - AMBIENT).toFixed(4)} * max( 0.0, dot( normalize( mat3( instanceMatrix ) * normal ), vec3( ${l.x.toFixed(6)}, ${l.y.toFixed(6)}, ${l.z.toFixed(6)} ) ) );`,
-      '#endif',
-    ].join('\n'));
-  };
-  return m;
-}
-
-/** Radius of a goal marker's opaque core, metres, and the opacity of its shell of the success radius. */
-const GOAL_CORE_RADIUS = 0.012;
-const GOAL_SHELL_OPACITY = 0.35;
-
-/**
- * A goal marker as one geometry (one draw call for every goal): a translucent shell of the success radius around
- * an opaque core at the goal point, so that overlapping goals (Stack's B 5 cm above A) stay apart; the opacity
- * rides in the vertex colours' alpha.
- */
-function goalGeometry(radius: number): THREE.BufferGeometry {
-  const core = new THREE.IcosahedronGeometry(GOAL_CORE_RADIUS, 1), shell = new THREE.IcosahedronGeometry(radius, 1);
-  const g = mergeGeometries([core, shell])!;
-  const n = core.getAttribute('position').count, total = g.getAttribute('position').count;
-  const rgba = new Float32Array(4 * total).fill(1);
-  for (let v = n; v < total; v++) rgba[4 * v + 3] = GOAL_SHELL_OPACITY;
-  g.setAttribute('color', new THREE.BufferAttribute(rgba, 4));
-  core.dispose();
-  shell.dispose();
-  return g;
-}
-
-/** Writes the 4×4 matrix (column-major) of an axis-aligned scale (sx, sy, sz) then translation (x, y, z) at m[o]. */
-function writeBox(m: Float32Array, o: number, sx: number, sy: number, sz: number, x: number, y: number, z: number): void {
-  m[o] = sx; m[o + 1] = 0; m[o + 2] = 0; m[o + 3] = 0;
-  m[o + 4] = 0; m[o + 5] = sy; m[o + 6] = 0; m[o + 7] = 0;
-  m[o + 8] = 0; m[o + 9] = 0; m[o + 10] = sz; m[o + 11] = 0;
-  m[o + 12] = x; m[o + 13] = y; m[o + 14] = z; m[o + 15] = 1;
-}
-
-/**
- * Writes the matrix of a scale (sx, sy, sz), then the rotation of quaternion q = (qx, qy, qz, qw) (normalized
- * here; identity when zero), then translation (x, y, z), column-major, at m[o]: column c is R's column c × s_c.
- */
-function writePose(m: Float32Array, o: number, sx: number, sy: number, sz: number, qx: number, qy: number, qz: number, qw: number, x: number, y: number, z: number): void {
-  const n2 = qx * qx + qy * qy + qz * qz + qw * qw;
-  const k = n2 > 1e-12 ? 2 / n2 : 0;
-  const xx = qx * qx * k, yy = qy * qy * k, zz = qz * qz * k, xy = qx * qy * k, xz = qx * qz * k, yz = qy * qz * k;
-  const wx = qw * qx * k, wy = qw * qy * k, wz = qw * qz * k;
-  m[o] = (1 - yy - zz) * sx; m[o + 1] = (xy + wz) * sx; m[o + 2] = (xz - wy) * sx; m[o + 3] = 0;
-  m[o + 4] = (xy - wz) * sy; m[o + 5] = (1 - xx - zz) * sy; m[o + 6] = (yz + wx) * sy; m[o + 7] = 0;
-  m[o + 8] = (xz + wy) * sz; m[o + 9] = (yz - wx) * sz; m[o + 10] = (1 - xx - yy) * sz; m[o + 11] = 0;
-  m[o + 12] = x; m[o + 13] = y; m[o + 14] = z; m[o + 15] = 1;
-}
-
-/** Box colours by kind. */
-const TABLE_COLOR = new THREE.Color('#9a7650');
-const PALM_COLOR = new THREE.Color('#9aa3b5');
-const FINGER_COLOR = new THREE.Color('#eef1f6');
-
 /** Creates the renderer the view keeps for its life (scenes come and go with the task and N). */
 export function createRenderer(canvas: HTMLCanvasElement): THREE.WebGLRenderer {
   // No MSAA and pixel ratio 1: software rasterizers (SwiftShader in headless Chromium) pay per sample.
@@ -180,8 +85,6 @@ export function createRenderer(canvas: HTMLCanvasElement): THREE.WebGLRenderer {
 export class EnvScene {
   readonly renderer: THREE.WebGLRenderer;
   readonly scene = new THREE.Scene();
-  readonly camera: THREE.PerspectiveCamera;
-  readonly controls: OrbitControls;
   readonly numEnvs: number;
   readonly numStages: number;
   /** Cells per grid row. */
@@ -220,17 +123,13 @@ export class EnvScene {
   private readonly lastStage: Int32Array;
   /** [N, M] 1 where the part was drawn as reached, 0 where not, 255 before the first frame. */
   private readonly lastReached: Uint8Array;
-  private readonly overviewTarget = new THREE.Vector3();
-  private overviewDistance = 1;
-  private readonly focusDistance: number;
-  /** Distance the camera glides to (focus or overview), or null once reached or taken over by the user. */
-  private glideDistance: number | null = null;
-  /** Direction (unit) the camera glides to around its target, or null once reached or taken over by the user. */
-  private glideDir: THREE.Vector3 | null = null;
+  /** The camera, gliding to the focused env or the overview. */
+  private readonly rig: SceneCamera;
   private readonly raycaster = new THREE.Raycaster();
   private readonly tablePlane: THREE.Plane;
-  private readonly tmp = new THREE.Vector3();
-  private readonly tmp2 = new THREE.Vector3();
+  /** Scratch: the table-plane hit of a pick, and the camera's target in focus (world frame). */
+  private readonly hit = new THREE.Vector3();
+  private readonly target = new THREE.Vector3();
   private disposed = false;
 
   /** Builds the scene of N envs of a task drawn by `renderer` (which the caller owns and may reuse). */
@@ -243,13 +142,7 @@ export class EnvScene {
     if (task.goalDim % 3 !== 0) throw new Error(`view: task ${task.name} has goalDim ${task.goalDim}, not a multiple of 3`);
     this.numGoals = task.goalDim / 3;
     this.renderer = renderer;
-    const canvas = renderer.domElement;
     this.scene.background = new THREE.Color('#1c212b');
-    this.camera = new THREE.PerspectiveCamera(40, 1, 0.05, 500);
-    this.camera.up.set(0, 0, 1);
-    this.controls = new OrbitControls(this.camera, canvas);
-    this.controls.enableDamping = false;
-    this.controls.addEventListener('start', () => { this.glideDistance = null; this.glideDir = null; });
 
     // Layout.
     const side = Math.ceil(Math.sqrt(numEnvs));
@@ -321,13 +214,7 @@ export class EnvScene {
     this.highlight.visible = false;
     this.scene.add(this.highlight);
 
-    // Overview camera; the focus distance grows with a table longer than the Fetch table (Slide's).
-    this.focusDistance = FOCUS_DISTANCE * Math.max(1, Math.max(table.half[0], table.half[1]) / Math.max(TABLE_HALF[0], TABLE_HALF[1]));
-    this.overviewTarget.set(0, 0, table.topZ);
-    this.overviewDistance = Math.max(2.2, side * Math.max(this.cellX, this.cellY) * 1.55);
-    this.controls.target.copy(this.overviewTarget);
-    this.camera.position.copy(this.overviewTarget).addScaledVector(OVERVIEW_DIR, this.overviewDistance);
-    this.controls.update();
+    this.rig = new SceneCamera(renderer.domElement, table, side * Math.max(this.cellX, this.cellY));
   }
 
   private instanced(geometry: THREE.BufferGeometry, material: THREE.Material, count: number): THREE.InstancedMesh {
@@ -417,8 +304,7 @@ export class EnvScene {
   setFocus(i: number | null): void {
     if (i !== null && !(Number.isInteger(i) && i >= 0 && i < this.numEnvs)) throw new Error(`view: no env ${i} (0..${this.numEnvs - 1})`);
     this.focus = i;
-    this.glideDistance = i === null ? this.overviewDistance : this.focusDistance;
-    this.glideDir = i === null ? OVERVIEW_DIR : FOCUS_DIR;
+    this.rig.glideTo(i !== null);
     this.highlight.visible = i !== null;
   }
 
@@ -426,8 +312,8 @@ export class EnvScene {
   pick(x: number, y: number): number | null {
     const el = this.renderer.domElement;
     const ndc = new THREE.Vector2((2 * x) / el.clientWidth - 1, 1 - (2 * y) / el.clientHeight);
-    this.raycaster.setFromCamera(ndc, this.camera);
-    const hit = this.raycaster.ray.intersectPlane(this.tablePlane, this.tmp);
+    this.raycaster.setFromCamera(ndc, this.rig.camera);
+    const hit = this.raycaster.ray.intersectPlane(this.tablePlane, this.hit);
     if (!hit) return null;
     const half = (this.side - 1) / 2;
     const cx = Math.round(hit.x / this.cellX + half), cy = Math.round(-hit.y / this.cellY + half);
@@ -443,8 +329,7 @@ export class EnvScene {
     const size = this.renderer.getSize(new THREE.Vector2());
     if (size.x === w && size.y === h) return;
     this.renderer.setSize(w, h, false);
-    this.camera.aspect = w / h;
-    this.camera.updateProjectionMatrix();
+    this.rig.setAspect(w / h);
   }
 
   /**
@@ -467,44 +352,17 @@ export class EnvScene {
     return out.multiplyScalar(1 / (1 + this.numObjects + M));
   }
 
-  /** Time constant of the camera's glide to a new focus, seconds. */
-  static readonly GLIDE_SECONDS = 0.15;
-  private lastRender = 0;
-
   /** Moves the camera toward the focused env (or the overview) and draws a frame; `now` in ms. */
   render(now = performance.now()): void {
     this.resize();
-    const target = this.tmp2;
-    if (this.focus === null) target.copy(this.overviewTarget);
-    else {
+    let target: THREE.Vector3 | null = null;
+    if (this.focus !== null) {
       const i = this.focus;
-      this.focusPoint(i, target);
+      target = this.focusPoint(i, this.target);
       this.highlight.position.set(this.origins[3 * i], this.origins[3 * i + 1], 0.003);
     }
-    // Glide (time constant GLIDE_SECONDS): the target follows the focused env's grip, objects and goals, the camera moves with it,
-    // and after a focus change it also swings to the preset distance and direction until it gets there or
-    // the user orbits or zooms (then the user's view is kept and only translated).
-    const dt = this.lastRender ? Math.min(0.25, (now - this.lastRender) / 1000) : 0;
-    this.lastRender = now;
-    const a = 1 - Math.exp(-dt / EnvScene.GLIDE_SECONDS);
-    const d = this.tmp.copy(target).sub(this.controls.target).multiplyScalar(a);
-    this.controls.target.add(d);
-    this.camera.position.add(d);
-    if (this.glideDistance !== null || this.glideDir !== null) {
-      const off = this.tmp.copy(this.camera.position).sub(this.controls.target);
-      const len = off.length();
-      const want = this.glideDistance ?? len;
-      const next = len + (want - len) * a;
-      off.multiplyScalar(1 / Math.max(1e-6, len));
-      if (this.glideDir) off.lerp(this.glideDir, a).normalize();
-      this.camera.position.copy(this.controls.target).addScaledVector(off, next);
-      if (Math.abs(next - want) < 1e-3 * want && (!this.glideDir || off.distanceTo(this.glideDir) < 1e-3)) {
-        this.glideDistance = null;
-        this.glideDir = null;
-      }
-    }
-    this.controls.update();
-    this.renderer.render(this.scene, this.camera);
+    this.rig.follow(target, now);
+    this.renderer.render(this.scene, this.rig.camera);
   }
 
   /**
@@ -556,7 +414,7 @@ export class EnvScene {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.controls.dispose();
+    this.rig.dispose();
     this.scene.traverse((o) => {
       const mesh = o as THREE.Mesh;
       if (mesh.geometry) mesh.geometry.dispose();

@@ -5,34 +5,11 @@
  */
 import { makeEnv, type StepResult, type VecEnv } from '../env.ts';
 import { randomSource, scriptedSource, type ActionSource } from '../rollout.ts';
-import { DEFAULT_SUBGOALS } from '../shaping/specs.ts';
-import type { ShapingConfig, ShapingMode, SubgoalSpec } from '../shaping/spec.ts';
-import type { EpisodeStats } from '../shaping/stats.ts';
+import type { ShapingMode } from '../shaping/spec.ts';
 import { EpisodeTracker } from './episode-tracker.ts';
 import { policyActionSource, type LoadedPolicy } from './policy.ts';
+import type { SceneFrame } from './scene.ts';
 import { SubgoalTargets } from './subgoal-targets.ts';
-
-/**
- * What the view uses of an env's shaping (engine/env.ts: setShaping, subgoals, takeEpisodeStats), looked up
- * at run time so that the page also runs on an engine build without shaping (then the mode selector is
- * disabled, stages stay 0 and the task's default spec only places the markers).
- */
-interface ShapingEnv {
-  setShaping(config: Partial<ShapingConfig>): void;
-  readonly shaping?: ShapingConfig;
-  readonly subgoals?: SubgoalSpec;
-  takeEpisodeStats?(): EpisodeStats;
-}
-
-function shapingEnv(env: VecEnv): ShapingEnv | null {
-  const e = env as unknown as Partial<ShapingEnv>;
-  return typeof e.setShaping === 'function' ? (e as ShapingEnv) : null;
-}
-
-/** The spec the env shapes with, else the task's own default spec, else null (no stage markers). */
-function specOf(env: VecEnv): SubgoalSpec | null {
-  return shapingEnv(env)?.subgoals ?? env.task.subgoals ?? DEFAULT_SUBGOALS[env.task.name]?.spec ?? null;
-}
 
 /** Where a ViewSim's actions come from: a built-in source or the loaded checkpoint's network. */
 export type ActionKind = 'random' | 'scripted' | 'policy';
@@ -51,25 +28,19 @@ export interface ViewSimOptions {
 export class ViewSim {
   readonly env: VecEnv;
   readonly tracker: EpisodeTracker;
-  /** Stage targets of the task's spec, or null when it has none. */
-  readonly targets: SubgoalTargets | null;
-  /** Stage count K (0 without a spec). */
+  /** Stage targets of the spec the env shapes with. */
+  readonly targets: SubgoalTargets;
+  /** Stage count K. */
   readonly numStages: number;
   readonly stageNames: readonly string[];
-  /** [N, 3] target of each env's current stage (env-local metres); the desired goal without a spec. */
+  /** [N, 3] target of each env's current stage (env-local metres). */
   readonly stageTargets: Float32Array;
   /** [K + 1] envs per current stage, after the last update. */
   readonly stageCounts: Int32Array;
   /** [K + 1] finished episodes by the highest stage they latched (from the env's shaping statistics). */
   readonly maxStageCounts: Float64Array;
-  /** Whether the env takes a shaping mode (setShaping); otherwise the mode is shown but not applied. */
-  readonly shapingSupported: boolean;
-  /** The shaping mode asked for (applied only when shapingSupported). */
-  shaping: ShapingMode;
   /** Control steps since the last reset. */
   steps = 0;
-  /** Seconds spent in act + step + bookkeeping, summed (for steps/s). */
-  simSeconds = 0;
   private source: ActionSource;
   private readonly actions: Float32Array;
   private readonly seed: number;
@@ -80,17 +51,14 @@ export class ViewSim {
     this.seed = opts.seed;
     this.actions = new Float32Array(env.numEnvs * env.actDim);
     this.tracker = new EpisodeTracker(env.numEnvs, Math.max(100, env.numEnvs));
-    const spec = specOf(env);
-    this.targets = spec ? new SubgoalTargets(spec, env.task.pointNames) : null;
-    this.numStages = this.targets?.numStages ?? 0;
-    this.stageNames = this.targets?.stageNames ?? [];
+    this.targets = new SubgoalTargets(env.subgoals, env.task.pointNames);
+    this.numStages = this.targets.numStages;
+    this.stageNames = this.targets.stageNames;
     this.stageTargets = new Float32Array(env.numEnvs * 3);
     this.stageCounts = new Int32Array(this.numStages + 1);
     this.maxStageCounts = new Float64Array(this.numStages + 1);
-    this.shapingSupported = shapingEnv(env) !== null;
-    this.shaping = opts.shaping;
     this.source = this.makeSource(opts.policy, opts.loaded ?? null);
-    if (this.shapingSupported) shapingEnv(env)!.setShaping({ mode: opts.shaping });
+    env.setShaping({ mode: opts.shaping });
     this.last = env.reset({ seed: opts.seed });
     this.updateTargets();
   }
@@ -123,33 +91,27 @@ export class ViewSim {
     this.source = this.makeSource(kind, loaded);
   }
 
-  /** The mode the env reports it shapes with, or null without shaping. */
-  get shapingInEffect(): ShapingMode | null {
-    return shapingEnv(this.env)?.shaping?.mode ?? null;
+  /** The shaping mode the env reports it shapes with. */
+  get shaping(): ShapingMode {
+    return this.env.shaping.mode;
   }
 
-  /** Switches the shaping mode; returns false (and only records the choice) when the env has no shaping. */
-  setShaping(mode: ShapingMode): boolean {
-    this.shaping = mode;
-    const e = shapingEnv(this.env);
-    if (!e) return false;
-    e.setShaping({ mode });
-    return true;
+  /** Switches the env's shaping mode between steps. */
+  setShaping(mode: ShapingMode): void {
+    this.env.setShaping({ mode });
   }
 
   /** One control step of every env: act, step, record finished episodes, recompute stage targets. */
   async step(): Promise<void> {
-    const t0 = performance.now();
     const pending = this.source.act(this.last, this.env, this.steps, this.actions);
     if (pending) await pending;
     const r = this.env.step(this.actions);
     this.last = r;
     this.steps++;
     this.tracker.record({
-      reward: r.reward, shapedReward: this.shapingSupported ? this.env.batch.shapedReward : null, success: r.success, terminated: r.terminated, truncated: r.truncated,
+      reward: r.reward, shapedReward: this.env.batch.shapedReward, success: r.success, terminated: r.terminated, truncated: r.truncated,
     });
     this.updateTargets();
-    this.simSeconds += (performance.now() - t0) / 1000;
   }
 
   /**
@@ -157,9 +119,7 @@ export class ViewSim {
    * statistics are taken, i.e. cleared: the view must be their only reader).
    */
   collectStageStats(): void {
-    const e = shapingEnv(this.env);
-    if (!e?.takeEpisodeStats) return;
-    const h = e.takeEpisodeStats().maxStageCounts;
+    const h = this.env.takeEpisodeStats().maxStageCounts;
     for (let k = 0; k < Math.min(h.length, this.maxStageCounts.length); k++) this.maxStageCounts[k] += h[k];
   }
 
@@ -167,22 +127,24 @@ export class ViewSim {
   reset(): void {
     this.last = this.env.reset({ seed: this.seed });
     this.steps = 0;
-    this.simSeconds = 0;
     this.tracker.clear();
-    shapingEnv(this.env)?.takeEpisodeStats?.();
+    this.env.takeEpisodeStats(); // discards the statistics of the episodes so far
     this.maxStageCounts.fill(0);
     this.updateTargets();
   }
 
-  /** The views of the last reset or step. */
-  get result(): StepResult {
-    return this.last;
+  /** What the scene draws: views of the batch (valid for the sim's life) and of the stage targets. */
+  frame(): SceneFrame {
+    const b = this.env.batch;
+    return {
+      bodyPose: b.bodyPose, fingerPos: b.fingerPos, desiredGoal: b.desiredGoal, achievedGoal: b.achievedGoal, sceneParams: b.sceneParams,
+      stageTargets: this.stageTargets, stage: b.stage,
+    };
   }
 
   private updateTargets(): void {
     const b = this.env.batch, N = this.env.numEnvs;
-    if (this.targets) this.targets.compute(b.points, b.stage, N, this.stageTargets);
-    else this.stageTargets.set(b.desiredGoal.subarray(0, 3 * N));
+    this.targets.compute(b.points, b.stage, N, this.stageTargets);
     this.stageCounts.fill(0);
     const K = this.numStages;
     for (let i = 0; i < N; i++) {
