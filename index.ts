@@ -1,6 +1,13 @@
 /** cairn's public API. */
 export { makeEnv, VecEnv, MAX_ENVS, MAX_WORKERS, type EnvOptions, type StepResult } from './engine/env.ts';
 export { listTasks, getTask } from './tasks/registry.ts';
+/** The built-in tasks' subgoal specs (also getTask(name).subgoals), to start a spec of your own from. */
+export { REACH_SUBGOALS } from './tasks/reach.ts';
+export { PUSH_SUBGOALS } from './tasks/push.ts';
+export { PICK_SUBGOALS } from './tasks/pick-and-place.ts';
+export { SLIDE_SUBGOALS } from './tasks/slide.ts';
+export { STACK_SUBGOALS } from './tasks/stack.ts';
+export { type Penalties } from './engine/penalties.ts';
 export type { BoxSpace, GoalObservationSpace, EnvSpec } from './engine/spaces.ts';
 export type { TaskDef } from './tasks/task.ts';
 export { DEFAULT_PHYSICS, type PhysicsConfig } from './engine/physics/config.ts';

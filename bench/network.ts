@@ -1,5 +1,5 @@
 /**
- * Network benchmark (DESIGN.md section 8): GFLOP/s of the policy + value MLP forward and backward pass on one
+ * Network benchmark (warm-up, then medians; JSON to bench/results/): GFLOP/s of the policy + value MLP forward and backward pass on one
  * core, for the WASM SIMD backend, the float64 reference, a plain float32 JS loop and WGSL on the present
  * WebGPU adapter, at batch 1024 and 25-W-W-4 nets (W = 64, 256), in one run. WGSL times include the GPU
  * round trip: forward = act() (both nets, the Gaussian head, readback), backward = lossGradient() (forward,

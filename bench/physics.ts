@@ -1,5 +1,5 @@
 /**
- * Physics benchmark (DESIGN.md section 8): the peer's scripted push driven through cairn's API on Push,
+ * Physics benchmark (warm-up, then medians of repeats; JSON to bench/results/): the peer's scripted push driven through cairn's API on Push,
  * success rate over seeded episodes next to control env-steps/s, for several batch sizes, 1 vs 2
  * workers, a sweep of physics settings, every other task's scripted controller (tasks/scripted.ts) at
  * N = 256 and 1024, and mujoco-js on the peer push and pick scenes in the same run.

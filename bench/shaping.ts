@@ -12,7 +12,8 @@ import { createBatch, type Batch } from '../engine/batch.ts';
 import { makeEnv } from '../engine/env.ts';
 import { ScriptedPush } from '../tasks/scripted.ts';
 import { machineInfo } from './util.ts';
-import { PUSH_SUBGOALS, ShapingKernel, ShapingReference, type Shaper } from '../engine/shaping/index.ts';
+import { ShapingKernel, ShapingReference, type Shaper } from '../engine/shaping/index.ts';
+import { PUSH_SUBGOALS } from '../tasks/push.ts';
 import { mulberry32 as rng } from '../engine/rng.ts';
 
 const quick = process.argv.includes('--quick');

@@ -5,7 +5,6 @@
  */
 import type { Batch } from '../engine/batch.ts';
 import type { EpisodeRng } from '../engine/rng.ts';
-import type { PpoConfig } from '../engine/train/ppo.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
 import type { CellSpec } from '../engine/explore/cells.ts';
 import { POSE_WIDTH, VEL_WIDTH, type SceneDef } from '../engine/physics/scene-def.ts';
@@ -28,6 +27,16 @@ export interface EpisodeStart {
 /** A named slice [start, end) of the observation vector. */
 export type ObsField = readonly [name: string, start: number, end: number];
 
+/** The PPO settings a task may tune (the fields of engine/train/ppo.ts PpoConfig with these names). */
+export interface TaskPpoDefaults {
+  /** Discount γ. */
+  gamma?: number;
+  /** GAE λ. */
+  gaeLambda?: number;
+  /** Steps per env per iteration. */
+  numSteps?: number;
+}
+
 /** A goal-conditioned manipulation task. */
 export interface TaskDef {
   /** Registry name, e.g. 'Push'. */
@@ -49,7 +58,7 @@ export interface TaskDef {
   /** The observation layout, documented field by field. */
   obsLayout: readonly ObsField[];
   /** PPO settings tuned for this task, over the trainer's defaults and under a run's own options (README, Learning). */
-  ppoDefaults?: Readonly<Partial<Pick<PpoConfig, 'gamma' | 'gaeLambda' | 'numSteps'>>>;
+  ppoDefaults?: Readonly<TaskPpoDefaults>;
   /** Grid of Go-Explore's cell function for this task (engine/explore/cells.ts), over the default. */
   cell?: Readonly<Partial<CellSpec>>;
   /** Samples the start of an episode from its counter-based stream. */

@@ -1,7 +1,7 @@
 /**
  * The one import of Rapier in cairn: swapping the build (simd-compat, compat) is a one-line change here.
  * `@dimforge/rapier3d-simd-compat` 0.20 measured ~2x faster than `@dimforge/rapier3d-compat` 0.21 and
- * loads in Node 20 and browsers without bundler flags (DESIGN.md section 3).
+ * loads in Node 20 and browsers without bundler flags (the compat builds inline their WASM).
  */
 import RAPIER from '@dimforge/rapier3d-simd-compat';
 

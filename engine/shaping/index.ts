@@ -1,5 +1,5 @@
 /**
- * Subgoal decomposition and reward shaping, in place on the batch (DESIGN.md §5).
+ * Subgoal decomposition and reward shaping, in place on the batch.
  *
  * A task's subgoal spec (engine/shaping/spec.ts) is an ordered list of K stages over named points. Per env
  * the shaper keeps a latched stage k (stages completed so far, 0..K): after each transition, while k < K and
@@ -42,8 +42,7 @@ export {
   type AllPredicate, type DerivedPoint, type DistancePredicate, type GripperPredicate, type HeightPredicate, type LeafPredicate,
   type ProgressTerm, type ShapingConfig, type ShapingMode, type StagePredicate, type SubgoalSpec, type SubgoalStage,
 } from './spec.ts';
-export { DEFAULT_SUBGOALS, PUSH_SUBGOALS, REACH_SUBGOALS } from './specs.ts';
-export { REWARD_TERM_NAMES, summarizeEpisodeStats, type EpisodeStats, type EpisodeSummary } from './stats.ts';
+export { PENALTY_TERM_NAMES, REWARD_TERM_NAMES, summarizeEpisodeStats, type RewardTermName, type EpisodeStats, type EpisodeSummary } from './stats.ts';
 export { ShapingKernel, loadShapingModule, type ShapingKernelOptions } from './kernel.ts';
 export { ShapingReference } from './reference.ts';
 export type { Shaper } from './shaper.ts';

@@ -8,7 +8,8 @@
 import { MAX_REWARD_TERMS, type Batch } from '../batch.ts';
 import { checkRange, prepareShaper, type Shaper } from './shaper.ts';
 import { validateShapingConfig, type ShapingConfig, type SubgoalSpec } from './spec.ts';
-import { DERIVED_SHIFT, LEAF_DISTANCE, LEAF_GRIPPER_CLOSED, LEAF_GRIPPER_OPEN, LEAF_HEIGHT, modeIndex, type CompiledSpec } from './table.ts';
+import { evaluateDerivedPoints } from './derived-points.ts';
+import { LEAF_DISTANCE, LEAF_GRIPPER_CLOSED, LEAF_GRIPPER_OPEN, LEAF_HEIGHT, modeIndex, type CompiledSpec } from './table.ts';
 
 const fr = Math.fround;
 
@@ -18,8 +19,6 @@ const P0 = fr(1.9875691500e-4), P1 = fr(1.3981999507e-3), P2 = fr(8.3334519073e-
 const P4 = fr(1.6666665459e-1), P5 = fr(5.0000001201e-1);
 /** Largest argument evaluated: g(40) = 3.6e-35, and e^80 is finite in f32. */
 const X_MAX = 40;
-/** A derived point falls back to `from` when ‖from − awayFrom‖ is at most this, metres (f32). */
-const MIN_LEN = fr(1e-9);
 
 /**
  * g(x) = 1 − tanh(x) = 2 / (1 + e^{2x}) for x >= 0, in f32, as the kernel computes it: x clamped to 40,
@@ -157,33 +156,12 @@ export class ShapingReference implements Shaper {
     if (this.freed) throw new Error('shaping: used after free()');
   }
 
-  /**
-   * Copies env i's task points to pts and evaluates the derived points after them (f32): p = from + shift, or
-   * p = from + offset · (from − awayFrom) / ‖from − awayFrom‖ (p = from when ‖·‖ <= MIN_LEN).
-   */
+  /** Copies env i's task points to pts and evaluates the derived points after them (derived-points.ts). */
   private loadPoints(i: number): void {
     const { pts, c } = this;
     const src = this.batch.points, m = c.numBase * 3, o = i * m;
     for (let j = 0; j < m; j++) pts[j] = src[o + j];
-    c.derived.forEach((d, j) => {
-      const f = d.from * 3, out = (c.numBase + j) * 3;
-      const fx = pts[f], fy = pts[f + 1], fz = pts[f + 2];
-      if (d.kind === DERIVED_SHIFT) {
-        pts[out] = fr(fx + d.shift[0]);
-        pts[out + 1] = fr(fy + d.shift[1]);
-        pts[out + 2] = fr(fz + d.shift[2]);
-        return;
-      }
-      const a = d.away * 3;
-      const vx = fr(fx - pts[a]);
-      const vy = fr(fy - pts[a + 1]);
-      const vz = d.xy ? 0 : fr(fz - pts[a + 2]);
-      const len = fr(Math.sqrt(fr(fr(fr(vx * vx) + fr(vy * vy)) + fr(vz * vz))));
-      const s = len > MIN_LEN ? fr(d.offset / len) : 0;
-      pts[out] = fr(fx + fr(s * vx));
-      pts[out + 1] = fr(fy + fr(s * vy));
-      pts[out + 2] = fr(fz + fr(s * vz));
-    });
+    evaluateDerivedPoints(c, pts);
   }
 
   /** ‖a − b‖ of points a and b (horizontal with xy), f32. */

@@ -1,6 +1,7 @@
 /**
  * Test harness of the view: a Vite dev server on the repo root (127.0.0.1, a free port) and Debian's
- * Chromium driven by playwright-core in a fresh profile, with the flags of DESIGN.md section 7.
+ * Chromium driven by playwright-core in a fresh profile (WebGPU and WebGL on SwiftShader, no network chatter); the
+ * view tests and the policy parity test share it.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { after, before } from 'node:test';

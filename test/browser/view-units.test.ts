@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PUSH_SUBGOALS, REACH_SUBGOALS } from '../../engine/shaping/specs.ts';
+import { PUSH_SUBGOALS } from '../../tasks/push.ts';
+import { REACH_SUBGOALS } from '../../tasks/reach.ts';
 import { EpisodeTracker, Series } from '../../engine/view/episode-tracker.ts';
 import { DEFAULT_PARAMS, formatViewParams, parseViewParams } from '../../engine/view/params.ts';
 import { makeEnv } from '../../engine/env.ts';

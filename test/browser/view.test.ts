@@ -43,7 +43,7 @@ function hexToLinear(hex: string): number[] {
 
 /**
  * Push's stage targets worked independently of engine/view: stage 0 'behind-object' is the point 6 cm from
- * the cube on the far side from the goal, horizontally, at the cube's height (engine/shaping/specs.ts);
+ * the cube on the far side from the goal, horizontally, at the cube's height (tasks/push.ts);
  * stage 1 and later is the goal.
  */
 function expectedPushTarget(points: number[], i: number, stage: number): number[] {

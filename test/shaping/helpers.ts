@@ -1,7 +1,8 @@
 /** Shared pieces of the shaping tests: a seeded RNG, twin batches and random states that cross stages. */
 import assert from 'node:assert/strict';
 import { createBatch, type Batch, type BatchDims } from '../../engine/batch.ts';
-import { PUSH_SUBGOALS, type DerivedPoint, type LeafPredicate, type SubgoalSpec } from '../../engine/shaping/index.ts';
+import { type DerivedPoint, type LeafPredicate, type SubgoalSpec } from '../../engine/shaping/index.ts';
+import { PUSH_SUBGOALS } from '../../tasks/push.ts';
 import { mulberry32 } from '../../engine/rng.ts';
 
 /** Deterministic uniform numbers in [0, 1) (mulberry32, engine/rng.ts). */

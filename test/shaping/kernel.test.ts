@@ -6,9 +6,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { KERNEL_RESERVED_BYTES, MAX_REWARD_TERMS, type Batch } from '../../engine/batch.ts';
 import {
-  PUSH_SUBGOALS, SHAPING_MODES, SHAPING_TABLE_BYTES, SHAPING_TABLE_OFFSET, ShapingKernel, ShapingReference, type Shaper, type ShapingConfig,
+  SHAPING_MODES, SHAPING_TABLE_BYTES, SHAPING_TABLE_OFFSET, ShapingKernel, ShapingReference, type Shaper, type ShapingConfig,
   type SubgoalSpec,
 } from '../../engine/shaping/index.ts';
+import { PUSH_SUBGOALS } from '../../tasks/push.ts';
 import { isShiftPoint } from '../../engine/shaping/spec.ts';
 import { recordEpisode, SLOT_STAT_WORDS, statsFromWords } from '../../engine/shaping/stats.ts';
 import {

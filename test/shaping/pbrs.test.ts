@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createBatch, MAX_REWARD_TERMS, type Batch } from '../../engine/batch.ts';
-import { PUSH_SUBGOALS, REACH_SUBGOALS, ShapingKernel, ShapingReference, type Shaper, type ShapingConfig } from '../../engine/shaping/index.ts';
+import { ShapingKernel, ShapingReference, type Shaper, type ShapingConfig } from '../../engine/shaping/index.ts';
+import { PUSH_SUBGOALS } from '../../tasks/push.ts';
+import { REACH_SUBGOALS } from '../../tasks/reach.ts';
 import { assertClose, KITCHEN_SINK_SPEC, PUSH_POINTS, PUSH_SIGMA_01, pushDims, randomReadback, randomState, rng } from './helpers.ts';
 
 const T = MAX_REWARD_TERMS;

@@ -4,9 +4,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createBatch } from '../../engine/batch.ts';
 import {
-  compileSubgoalSpec, DEFAULT_SUBGOALS, PUSH_SUBGOALS, REACH_SUBGOALS, ShapingKernel, ShapingReference, validateShapingConfig, validateSubgoalSpec,
+  compileSubgoalSpec, ShapingKernel, ShapingReference, validateShapingConfig, validateSubgoalSpec,
 } from '../../engine/shaping/index.ts';
 import { encodeSpec } from '../../engine/shaping/table.ts';
+import { getTask, listTasks } from '../../tasks/registry.ts';
+import { PUSH_SUBGOALS } from '../../tasks/push.ts';
+import { REACH_SUBGOALS } from '../../tasks/reach.ts';
 import { KITCHEN_SINK_SPEC, PUSH_POINTS, pushDims, randomSpec, rng, SHIFT_SPEC } from './helpers.ts';
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x));
@@ -21,7 +24,7 @@ test('default and feature specs validate, unchanged, and survive a JSON round tr
     const spec = randomSpec(r, PUSH_POINTS);
     assert.deepEqual(validateSubgoalSpec(clone(spec), PUSH_POINTS), spec, `random spec ${n}`);
   }
-  for (const [task, { pointNames, spec }] of Object.entries(DEFAULT_SUBGOALS)) assert.doesNotThrow(() => validateSubgoalSpec(spec, pointNames), task);
+  for (const name of listTasks()) assert.doesNotThrow(() => validateSubgoalSpec(getTask(name).subgoals, getTask(name).pointNames), name);
   // The result is a copy: editing it leaves the input alone.
   const v = validateSubgoalSpec(PUSH_SUBGOALS, PUSH_POINTS);
   v.stages[0].name = 'changed';

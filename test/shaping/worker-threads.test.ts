@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { createBatch, type Batch } from '../../engine/batch.ts';
-import { PUSH_SUBGOALS, ShapingKernel, ShapingReference } from '../../engine/shaping/index.ts';
+import { ShapingKernel, ShapingReference } from '../../engine/shaping/index.ts';
+import { PUSH_SUBGOALS } from '../../tasks/push.ts';
 import { assertOutputsEqual, KITCHEN_SINK_SPEC, PUSH_POINTS, pushDims, randomReadback, randomState, rng } from './helpers.ts';
 
 interface Reply { ok?: boolean; ready?: boolean; error?: string }
