@@ -42,6 +42,8 @@ export class ViewSim {
   /** Control steps since the last reset. */
   steps = 0;
   private source: ActionSource;
+  /** The kind of `source` (its name is the rollout's, e.g. 'mlp (mean action)' for a checkpoint's network). */
+  private kind: ActionKind;
   private readonly actions: Float32Array;
   private readonly seed: number;
   private last: StepResult;
@@ -58,6 +60,7 @@ export class ViewSim {
     this.stageCounts = new Int32Array(this.numStages + 1);
     this.maxStageCounts = new Float64Array(this.numStages + 1);
     this.source = this.makeSource(opts.policy, opts.loaded ?? null);
+    this.kind = opts.policy;
     env.setShaping({ mode: opts.shaping });
     this.last = env.reset({ seed: opts.seed });
     this.updateTargets();
@@ -74,8 +77,9 @@ export class ViewSim {
     }
   }
 
+  /** Where the actions come from now. */
   get policy(): ActionKind {
-    return this.source.name as ActionKind;
+    return this.kind;
   }
 
   private makeSource(kind: ActionKind, loaded: LoadedPolicy | null): ActionSource {
@@ -89,6 +93,7 @@ export class ViewSim {
   /** Switches the action source between steps ('policy' needs the loaded checkpoint). */
   setPolicy(kind: ActionKind, loaded: LoadedPolicy | null = null): void {
     this.source = this.makeSource(kind, loaded);
+    this.kind = kind;
   }
 
   /** The shaping mode the env reports it shapes with. */
