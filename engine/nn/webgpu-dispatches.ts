@@ -35,7 +35,7 @@ export interface Dispatches {
 }
 
 /** Workgroup grid [x, y] of `groups` (≥ 1) workgroups with x within the device limit. */
-function grid(groups: number, maxPerDim: number): [number, number] {
+export function workgroupGrid(groups: number, maxPerDim: number): [number, number] {
   const x = Math.min(groups, maxPerDim);
   const y = Math.ceil(groups / x);
   if (y > maxPerDim) throw new Error(`webgpu backend: ${groups} workgroups exceed the ${maxPerDim}² grid`);
@@ -48,7 +48,7 @@ export function encodePass(enc: GPUCommandEncoder, label: string, list: readonly
   for (const d of list) {
     const groups = d.groups(n);
     if (groups === 0) continue;
-    const [x, y] = grid(groups, maxPerDim);
+    const [x, y] = workgroupGrid(groups, maxPerDim);
     pass.setPipeline(d.pipeline);
     pass.setBindGroup(0, d.bindGroup);
     pass.dispatchWorkgroups(x, y);

@@ -7,18 +7,6 @@ import type { AdapterInfo } from '../gpu/device.ts';
 import { BackendPolicy, type PolicyOptions } from './policy.ts';
 import { WebGpuBackend } from './webgpu-backend.ts';
 
-/** Invocations per workgroup of the forward kernels. */
-export const WORKGROUP_SIZE = 64;
-
-/** Workgroup grid [x, y] covering `count` invocations with x within the device limit. */
-export function gridFor(count: number, maxPerDim: number): [number, number] {
-  const groups = Math.max(1, Math.ceil(count / WORKGROUP_SIZE));
-  const x = Math.min(groups, maxPerDim);
-  const y = Math.ceil(groups / x);
-  if (y > maxPerDim) throw new Error(`batch too large: ${count} invocations exceed the ${maxPerDim}² workgroup grid`);
-  return [x, y];
-}
-
 /** The WebGPU policy. */
 export class WebGpuPolicy extends BackendPolicy<WebGpuBackend> {
   readonly adapterInfo: AdapterInfo;

@@ -7,6 +7,11 @@ import type { PolicyBackend } from '../nn/backend.ts';
 import type { RunningNormalizer } from './normalizer.ts';
 import { policySource } from '../rollout.ts';
 
+/** The episode seed of a run's evaluation: the run's seed moved apart from training's episodes (uint32). */
+export function evalSeed(runSeed: number): number {
+  return (runSeed + 0x9e3779b9) >>> 0;
+}
+
 /** What an evaluation measured. */
 export interface EvalResult {
   episodes: number;

@@ -199,6 +199,16 @@ export class PpoTrainer {
     this.lr0 = config.hp.lr;
   }
 
+  /** The last iteration's rollout [T, N] (observations, actions, learner rewards, flags, values, advantages, returns), read-only. */
+  get rollout(): Readonly<RolloutStorage> {
+    return this.storage;
+  }
+
+  /** [N] value estimates of the observations after the last rollout step (GAE's bootstrap), read-only. */
+  get bootstrapValues(): Readonly<Float32Array> {
+    return this.nextValue;
+  }
+
   /** Rows of one minibatch. */
   get minibatchSize(): number {
     return this.mb.obs.length / this.inputDim;

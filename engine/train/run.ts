@@ -19,7 +19,7 @@ import type { PpoHyperparams } from '../nn/backend.ts';
 import { cleanCheckpointDir, loadCheckpoint, saveCheckpoint } from './checkpoint-fs.ts';
 import { MANIFEST_FILE, WEIGHTS_FILE_PATTERN } from './checkpoint.ts';
 import { validateHyperparams } from '../nn/backend.ts';
-import { evaluatePolicy, type EvalResult } from './evaluate.ts';
+import { evalSeed, evaluatePolicy, type EvalResult } from './evaluate.ts';
 import { lineChartSvg, stackedChartsSvg, type Series } from './plot.ts';
 import { csvLine, flattenMetrics, metricsCsv } from './metrics-csv.ts';
 import { policySafetensors } from './export.ts';
@@ -315,7 +315,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     if (trainer.iteration > startIteration && (trainer.iteration === trainer.totalIterations || trainer.iteration % aligned === 0)) await save();
     const final = await loadCheckpoint(o.outDir);
     await writeAtomic(path.join(o.outDir, EXPORT_FILE), policySafetensors(final.manifest, final.arrays));
-    const evaluation = await evaluatePolicy(o.task, backend, trainer.normalizer, o.evalEpisodes, (o.seed + 0x9e3779b9) >>> 0, { subgoals: o.subgoals });
+    const evaluation = await evaluatePolicy(o.task, backend, trainer.normalizer, o.evalEpisodes, evalSeed(o.seed), { subgoals: o.subgoals });
     await writeAtomic(path.join(o.outDir, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
     const plot = await writeCurve(o.outDir, `${env.task.name}, ${o.shaping} reward, ${o.numEnvs} envs, seed ${o.seed}`, env.stageNames, evaluation);
     return { successRate: evaluation.successRate, envSteps: trainer.envSteps, wallSeconds: (performance.now() - t0) / 1000, checkpoint, eval: evaluation, plot, backend: backend.kind };

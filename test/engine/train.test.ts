@@ -28,7 +28,7 @@ describe('PPO training', () => {
     const backend = await WasmBackend.create({ obsDim: policyInputDim(env), actDim: 4, hidden: [8], seed: 1, maxBatch: 4 * 50 });
     const trainer = new PpoTrainer(env, backend, { ...DEFAULT_PPO_CONFIG, gamma: 0.98, numSteps: 50, numMinibatches: 1, updateEpochs: 1, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } }, 1, 200);
     await trainer.runIteration();
-    const st = (trainer as unknown as { storage: { truncated: Uint8Array; truncValues: Float32Array; values: Float32Array } }).storage;
+    const st = trainer.rollout;
     // Every env truncates at its 50th step (row 49): only there is truncValue set, to V(final obs) ≠ 0.
     for (let i = 0; i < 4; i++) {
       assert.equal(st.truncated[49 * 4 + i], 1);
@@ -46,7 +46,7 @@ describe('PPO training', () => {
     const cfg = { ...DEFAULT_PPO_CONFIG, gamma: 0.9, numSteps: 10, numMinibatches: 1, updateEpochs: 1, actionPenalty: 0.25, boundPenalty: 0, rewardScale: 0.5, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } };
     const trainer = new PpoTrainer(env, backend, cfg, 1, 30);
     await trainer.runIteration();
-    const st = (trainer as unknown as { storage: { rewards: Float32Array; actions: Float32Array } }).storage;
+    const st = trainer.rollout;
     // Every Reach step in the first 10 is far from the goal: task reward −1, so r = (−1 − 0.25 Σ a²) × 0.5.
     for (let k = 0; k < 30; k++) {
       let sq = 0;
@@ -69,7 +69,7 @@ describe('PPO training', () => {
     const cfg = { ...DEFAULT_PPO_CONFIG, gamma: 0.9, numSteps: 10, numMinibatches: 1, updateEpochs: 1, boundPenalty: 3, rewardScale: 0.5, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } };
     const trainer = new PpoTrainer(env, backend, cfg, 1, 80);
     await trainer.runIteration();
-    const st = (trainer as unknown as { storage: { rewards: Float32Array; actions: Float32Array } }).storage;
+    const st = trainer.rollout;
     // std e^0.5 = 1.65: about half the samples fall outside [−1, 1]. r = (task − 3 Σ max(|a| − 1, 0)²) × 0.5.
     let penalized = 0, inside = 0;
     for (let k = 0; k < 80; k++) {
@@ -89,13 +89,12 @@ describe('PPO training', () => {
   it('critic of the task reward: returns from the task reward, advantages from the shaped one over the same values', async () => {
     const env = await makeEnv('Push', { numEnvs: 6, seed: 4, shaping: { mode: 'pbrs', gamma: 0.98, weight: 5 } });
     const backend = await WasmBackend.create({ obsDim: policyInputDim(env), actDim: 4, hidden: [8], seed: 1, maxBatch: 6 * 60 });
-    type Storage = { rewards: Float32Array; taskRewards: Float32Array; values: Float32Array; terminated: Uint8Array; truncated: Uint8Array; truncValues: Float32Array; advantages: Float32Array; returns: Float32Array };
     const run = async (criticReward: 'auto' | 'shaped' | 'task') => {
       const trainer = new PpoTrainer(env, backend, { ...DEFAULT_PPO_CONFIG, criticReward, numSteps: 60, numMinibatches: 1, updateEpochs: 1, hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 0 } }, 1, 360);
       env.reset();
       await trainer.runIteration();
-      const st = (trainer as unknown as { storage: Storage }).storage;
-      const next = (trainer as unknown as { nextValue: Float32Array }).nextValue;
+      const st = trainer.rollout;
+      const next = trainer.bootstrapValues;
       const gae = (rewards: Float32Array) => computeGae({ numSteps: 60, numEnvs: 6, rewards, values: st.values, terminated: st.terminated, truncated: st.truncated, truncValue: st.truncValues, nextValue: next, gamma: 0.98, lambda: DEFAULT_PPO_CONFIG.gaeLambda });
       return { st, shaped: gae(st.rewards), task: gae(st.taskRewards) };
     };

@@ -1,22 +1,22 @@
 // The dense-layer kernel alone: odd sizes (tail tiles in rows and outputs), a 2-D workgroup grid as
-// large batches use, the tanh clamp, and gridFor's grid arithmetic.
+// large batches use, the tanh clamp, and the backend's workgroup grid arithmetic.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { shaderSource } from '../../engine/gpu/shader-source.ts';
 import { uniformView } from '../../engine/gpu/struct-view.ts';
-import { gridFor, WORKGROUP_SIZE } from '../../engine/nn/webgpu-policy.ts';
+import { workgroupGrid } from '../../engine/nn/webgpu-dispatches.ts';
+import { TRAIN_WORKGROUP_SIZE } from '../../engine/nn/webgpu-pipelines.ts';
 import { testDevice } from '../gpu/test-device.ts';
 import { uniformStream } from './parity-check.ts';
 
-test('gridFor covers every invocation within the per-dimension limit', () => {
-  // 100 invocations → ceil(100 / 64) = 2 workgroups in one row.
-  assert.deepEqual(gridFor(100, 65535), [2, 1]);
-  // 64 · 70000 invocations → 70000 workgroups: 65535 wide, 2 rows.
-  assert.deepEqual(gridFor(64 * 70000, 65535), [65535, 2]);
-  // 0 invocations still dispatch one workgroup (the kernel's guard returns).
-  assert.deepEqual(gridFor(0, 65535), [1, 1]);
-  assert.throws(() => gridFor(64 * 10 * 10 + 1, 10), /exceed the 10² workgroup grid/);
-  assert.equal(WORKGROUP_SIZE, 64);
+test('workgroupGrid covers every workgroup within the per-dimension limit', () => {
+  // 100 rows → ceil(100 / 64) = 2 workgroups in one row.
+  assert.deepEqual(workgroupGrid(Math.ceil(100 / TRAIN_WORKGROUP_SIZE), 65535), [2, 1]);
+  // 70000 workgroups: 65535 wide, 2 rows.
+  assert.deepEqual(workgroupGrid(70000, 65535), [65535, 2]);
+  assert.deepEqual(workgroupGrid(1, 65535), [1, 1]);
+  assert.throws(() => workgroupGrid(10 * 10 + 1, 10), /101 workgroups exceed the 10² grid/);
+  assert.equal(TRAIN_WORKGROUP_SIZE, 64);
 });
 
 test('mlp-layer.wgsl: 1500 rows, 5 → 7 with tanh, on a 5 × 3 grid, matches float64', async (t) => {
