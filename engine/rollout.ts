@@ -6,8 +6,8 @@ import type { StepResult, VecEnv } from './env.ts';
 import { counterUniform } from './rng.ts';
 import { scriptedController } from '../tasks/scripted.ts';
 import type { PolicyBackend } from './nn/backend.ts';
-import type { RunningNormalizer } from './train/normalizer.ts';
-import { writePolicyInput } from './train/ppo.ts';
+import type { RunningNormalizer } from './nn/normalizer.ts';
+import { writePolicyInput } from './nn/policy-input.ts';
 
 /** Produces actions [N, actDim] for the views the env last returned. */
 export interface ActionSource {

@@ -4,7 +4,7 @@
  * seed, optimizer step) plus raw little-endian float32 arrays (params, Adam moments) in one .bin file,
  * whose byte length and SHA-256 the manifest records.
  */
-import type { NormalizerState } from './normalizer.ts';
+import type { NormalizerState } from '../nn/normalizer.ts';
 import { paramLayout } from '../nn/param-layout.ts';
 
 export const CHECKPOINT_FORMAT = 'cairn-checkpoint';

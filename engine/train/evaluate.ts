@@ -4,7 +4,7 @@
  */
 import { makeEnv } from '../env.ts';
 import type { PolicyBackend } from '../nn/backend.ts';
-import type { RunningNormalizer } from './normalizer.ts';
+import type { RunningNormalizer } from '../nn/normalizer.ts';
 import { policySource } from '../rollout.ts';
 
 /** The episode seed of a run's evaluation: the run's seed moved apart from training's episodes (uint32). */

@@ -9,7 +9,8 @@ import type { ShapingMode } from '../shaping/spec.ts';
 import { counterUniform } from '../rng.ts';
 import { DEFAULT_PPO_HYPERPARAMS, type PolicyBackend, type PpoHyperparams, type PpoStats } from '../nn/backend.ts';
 import { computeGae } from './gae.ts';
-import { RunningNormalizer } from './normalizer.ts';
+import { RunningNormalizer } from '../nn/normalizer.ts';
+import { policyInputDim, writePolicyInput } from '../nn/policy-input.ts';
 import { createMinibatch, RolloutStorage } from './rollout-storage.ts';
 
 /** PPO settings (defaults tuned for the Fetch-style tasks at N = 1024 on a CPU). */
@@ -121,20 +122,6 @@ export interface IterationMetrics {
   loss: PpoStats;
   /** With demonstration starts (train --starts): the start's steps back from success, and the demo-started episodes of the iteration. */
   starts?: { back: number; demoEpisodes: number; demoSuccessRate: number };
-}
-
-/** Width of the policy input of an env: its observation followed by its desired goal. */
-export function policyInputDim(env: { obsDim: number; goalDim: number }): number {
-  return env.obsDim + env.goalDim;
-}
-
-/** Writes rows [n, obsDim + goalDim] = obs ⊕ goal into out (the goal-conditioned policy input). */
-export function writePolicyInput(obs: Float32Array, goal: Float32Array, n: number, obsDim: number, goalDim: number, out: Float32Array): void {
-  const D = obsDim + goalDim;
-  for (let i = 0; i < n; i++) {
-    out.set(obs.subarray(i * obsDim, (i + 1) * obsDim), i * D);
-    out.set(goal.subarray(i * goalDim, (i + 1) * goalDim), i * D + obsDim);
-  }
 }
 
 /** Deterministic Fisher-Yates permutation of [0, n) for (seed, iteration, epoch). */

@@ -14,7 +14,7 @@ import { createBackend } from '../nn/select-backend.ts';
 import type { WebGpuBackend } from '../nn/webgpu-backend.ts';
 import { policySource, type ActionSource } from '../rollout.ts';
 import { decodeCheckpoint, MANIFEST_FILE, type CheckpointArrays, type CheckpointManifest } from '../train/checkpoint.ts';
-import { RunningNormalizer } from '../train/normalizer.ts';
+import { RunningNormalizer } from '../nn/normalizer.ts';
 import { getTask, listTasks } from '../../tasks/registry.ts';
 
 /** A decoded, verified checkpoint and where it came from. */

@@ -17,7 +17,7 @@ import type { ViteDevServer } from 'vite';
 import { makeEnv } from '../../engine/env.ts';
 import { policySource } from '../../engine/rollout.ts';
 import { loadCheckpoint } from '../../engine/train/checkpoint-fs.ts';
-import { RunningNormalizer } from '../../engine/train/normalizer.ts';
+import { RunningNormalizer } from '../../engine/nn/normalizer.ts';
 import { trainRun } from '../../engine/train/run.ts';
 import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
 import { collectErrors, launchChromium, openView, REPO_ROOT, startVite } from './view-harness.ts';

@@ -13,7 +13,7 @@ import { initParams } from '../../engine/nn/init.ts';
 import { paramLayout } from '../../engine/nn/param-layout.ts';
 import { policySource } from '../../engine/rollout.ts';
 import { encodeCheckpoint } from '../../engine/train/checkpoint.ts';
-import { RunningNormalizer } from '../../engine/train/normalizer.ts';
+import { RunningNormalizer } from '../../engine/nn/normalizer.ts';
 import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
 import { chooseBackend } from '../../engine/nn/backend-kind.ts';
 import {

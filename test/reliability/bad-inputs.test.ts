@@ -13,7 +13,7 @@ import { WasmPolicy } from '../../engine/nn/wasm-policy.ts';
 import { paramLayout } from '../../engine/nn/param-layout.ts';
 import { loadCheckpoint } from '../../engine/train/checkpoint-fs.ts';
 import { sha256Hex } from '../../engine/train/checkpoint.ts';
-import { RunningNormalizer } from '../../engine/train/normalizer.ts';
+import { RunningNormalizer } from '../../engine/nn/normalizer.ts';
 import { trainRun, type TrainRunOptions } from '../../engine/train/run.ts';
 
 /** A case: what to do, and a pattern the error message must match (it names the field or the file). */

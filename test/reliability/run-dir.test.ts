@@ -4,7 +4,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { cleanCheckpointDir, loadCheckpoint, saveCheckpoint } from '../../engine/train/checkpoint-fs.ts';
-import { RunningNormalizer } from '../../engine/train/normalizer.ts';
+import { RunningNormalizer } from '../../engine/nn/normalizer.ts';
 import { trainRun, type TrainRunOptions } from '../../engine/train/run.ts';
 import { counterUniform } from '../../engine/rng.ts';
 import { tempDirs } from '../helpers/tmp.ts';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { main } from '../../engine/cli/main.ts';
 import { loadCheckpoint } from '../../engine/train/checkpoint-fs.ts';
-import { RunningNormalizer } from '../../engine/train/normalizer.ts';
+import { RunningNormalizer } from '../../engine/nn/normalizer.ts';
 import { decodeSafetensors } from '../../engine/train/safetensors.ts';
 import { trainRun } from '../../engine/train/run.ts';
 import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
