@@ -6,7 +6,7 @@ import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { validateDomainRandomization } from '../domain-randomization.ts';
 import { loadCheckpoint } from '../train/checkpoint-fs.ts';
 import { evalSeed, evaluatePolicy } from '../train/evaluate.ts';
-import { RunningNormalizer } from '../train/normalizer.ts';
+import { RunningNormalizer } from '../nn/normalizer.ts';
 import { trainRun } from '../train/run.ts';
 import type { IterationMetrics } from '../train/ppo.ts';
 import { BACKEND_KINDS, createBackend, type BackendKind } from '../nn/select-backend.ts';
