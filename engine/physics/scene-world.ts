@@ -1,4 +1,6 @@
 /**
+ * (Longer than 500 lines: the kinematic gripper's contact bounds read and write this World's per-env body caches, which a split would have to expose.)
+ *
  * One Rapier World holding many envs of one scene (engine/physics/scene-def.ts) on a compact grid: per env a
  * fixed table and floor, a kinematic palm that follows its mocap target critically damped, two fingers, and
  * the scene's dynamic objects. Envs never touch: each env's colliders share one of 16 collision-group bits
