@@ -14,6 +14,54 @@
  * either way; an implementation narrows the return types where it is synchronous.
  */
 
+import type { ParamLayout } from './param-layout.ts';
+
+/** Default hidden widths of both nets, cleanrl's continuous-action PPO. */
+export const DEFAULT_HIDDEN: readonly number[] = Object.freeze([64, 64]);
+/** Default row capacity of a backend's minibatch buffers (act and value take any n in chunks of it). */
+export const DEFAULT_MAX_BATCH = 4096;
+
+/** Options every MLP backend's create() takes (each adds its own: the kernel bytes, a device, threads). */
+export interface MlpBackendOptions {
+  /** Observation width. */
+  obsDim: number;
+  /** Action width. */
+  actDim: number;
+  /** Hidden widths of both nets; default DEFAULT_HIDDEN. */
+  hidden?: readonly number[];
+  /** Seed (uint32) of the initialization and the default key of the action noise; default 0. */
+  seed?: number;
+  /** Most rows of one ppoStep minibatch (and of one act/value chunk); default DEFAULT_MAX_BATCH. */
+  maxBatch?: number;
+  /** Initial parameters [numParams] instead of initParams(layout, seed). */
+  params?: Float32Array;
+}
+
+/** The sizes every backend reports, from its parameter layout: the fields of PolicyBackend that describe the nets. */
+export abstract class MlpSizes {
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly hidden: readonly number[];
+  /** Number of float32 parameters. */
+  readonly numParams: number;
+  /** Where each tensor sits in the flat parameter array. */
+  readonly paramLayout: ParamLayout;
+  /** Seed of the initialization and default Philox key (uint32). */
+  readonly seed: number;
+  /** Most rows of one ppoStep minibatch and of one act/value chunk. */
+  readonly maxBatch: number;
+
+  constructor(layout: ParamLayout, seed: number, maxBatch: number) {
+    this.paramLayout = layout;
+    this.obsDim = layout.obsDim;
+    this.actDim = layout.actDim;
+    this.hidden = layout.hidden;
+    this.numParams = layout.size;
+    this.seed = seed >>> 0;
+    this.maxBatch = maxBatch;
+  }
+}
+
 /** A value that is ready now (CPU backends) or later (GPU backends). */
 export type MaybePromise<T> = T | Promise<T>;
 

@@ -1,6 +1,7 @@
 /** The policy network: Gaussian MLP policy with value head on WebGPU or the WASM CPU kernels, its parameter layout, init, RNG and float64 reference. */
 export { createPolicy } from './create-policy.ts';
-export { BackendPolicy, DEFAULT_HIDDEN } from './policy.ts';
+export { BackendPolicy } from './policy.ts';
+export { DEFAULT_HIDDEN, DEFAULT_MAX_BATCH } from './backend.ts';
 export type { Policy, PolicyOptions, ActOptions, ActResult } from './policy.ts';
 export { WebGpuPolicy } from './webgpu-policy.ts';
 export { WasmPolicy, WASM_POLICY_MAX_BATCH } from './wasm-policy.ts';

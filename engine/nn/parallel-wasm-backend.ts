@@ -22,6 +22,7 @@ import { compileWasmOnce } from '../wasm-load.ts';
 import { initParams } from './init.ts';
 import type { ParamLayout } from './param-layout.ts';
 import {
+  MlpSizes,
   ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, ADV_NORM_EPS, checkFloat32, checkPositiveInt, checkRows, GRAD_CLIP_EPS, validateHyperparams,
   validateMinibatch, validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState,
   type PolicyBackend, type PpoHyperparams, type PpoLossStats, type PpoStats,
@@ -98,18 +99,8 @@ export function splitRows(n: number, lanes: number): number[] {
 }
 
 /** The policy backend on K CPU threads: WasmBackend's kernels on row splits of every batch, one shared memory. */
-export class ParallelWasmBackend implements PolicyBackend {
+export class ParallelWasmBackend extends MlpSizes implements PolicyBackend {
   readonly kind = 'wasm' as const;
-  readonly obsDim: number;
-  readonly actDim: number;
-  readonly hidden: readonly number[];
-  readonly numParams: number;
-  /** Where each tensor sits in the flat parameter array. */
-  readonly paramLayout: ParamLayout;
-  /** Seed of the initialization and default Philox key (uint32). */
-  readonly seed: number;
-  /** Most rows of one ppoStep minibatch. */
-  readonly maxBatch: number;
   /** Lanes (threads, the calling one included). */
   readonly threads: number;
   /** Rows each lane holds. */
@@ -156,13 +147,7 @@ export class ParallelWasmBackend implements PolicyBackend {
   }
 
   private constructor(layout: ParamLayout, seed: number, maxBatch: number, threads: number, laneBatch: number, memory: WebAssembly.Memory, layouts: WasmLayout[], x: MlpExports, workers: Worker[], control: SharedArrayBuffer, exited: Promise<void>) {
-    this.paramLayout = layout;
-    this.obsDim = layout.obsDim;
-    this.actDim = layout.actDim;
-    this.hidden = layout.hidden;
-    this.numParams = layout.size;
-    this.seed = seed >>> 0;
-    this.maxBatch = maxBatch;
+    super(layout, seed, maxBatch);
     this.threads = threads;
     this.laneBatch = laneBatch;
     this.memory = memory;

@@ -8,9 +8,6 @@ import type { BackendKind } from './backend-kind.ts';
 import type { PolicyBackend } from './backend.ts';
 import { checkPolicyParams, type ParamLayout } from './param-layout.ts';
 
-/** Default hidden sizes, cleanrl's continuous-action PPO. */
-export const DEFAULT_HIDDEN = [64, 64] as const;
-
 /** Options of createPolicy. */
 export interface PolicyOptions {
   /** Observation width. */

@@ -3,20 +3,14 @@
  * adapter is a software fallback (SwiftShader, lavapipe) or none exists. `kind` forces either; `threads` > 1
  * runs the WASM backend on that many threads (ParallelWasmBackend, Node only).
  */
-import type { PolicyBackend } from './backend.ts';
+import type { MlpBackendOptions, PolicyBackend } from './backend.ts';
 import { WasmBackend } from './wasm-backend.ts';
 import { BACKEND_KINDS, chooseBackend, gpuProbeOf, noGpu, type BackendKind, type GpuProbe } from './backend-kind.ts';
 
 export { BACKEND_KINDS, type BackendKind };
 
-/** Options shared by both backends. */
-export interface BackendOptions {
-  obsDim: number;
-  actDim: number;
-  hidden: readonly number[];
-  seed: number;
-  maxBatch: number;
-  params?: Float32Array;
+/** Options of createBackend: every backend's, plus the WASM backend's thread count. */
+export interface BackendOptions extends MlpBackendOptions {
   /** Threads of the WASM backend (1: WasmBackend, K > 1: ParallelWasmBackend); default 1. */
   threads?: number;
 }

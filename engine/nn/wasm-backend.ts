@@ -13,6 +13,7 @@ import { compileWasmOnce } from '../wasm-load.ts';
 import { initParams } from './init.ts';
 import { paramLayout, type ParamLayout } from './param-layout.ts';
 import {
+  DEFAULT_HIDDEN, DEFAULT_MAX_BATCH, MlpSizes, type MlpBackendOptions,
   ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, GRAD_CLIP_EPS, validateHyperparams, validateMinibatch,
   validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState, type PolicyBackend,
   type PpoHyperparams, type PpoLossStats, type PpoStats,
@@ -22,25 +23,8 @@ import {
   writeTable, type WasmLayout,
 } from './wasm-layout.ts';
 
-/** Default hidden widths, cleanrl's continuous-action PPO. */
-export const WASM_DEFAULT_HIDDEN: readonly number[] = [64, 64];
-/** Default row capacity of the minibatch buffers. */
-export const WASM_DEFAULT_MAX_BATCH = 4096;
-
 /** Options of WasmBackend.create. */
-export interface WasmBackendOptions {
-  /** Observation width. */
-  obsDim: number;
-  /** Action width. */
-  actDim: number;
-  /** Hidden widths of both nets (at most 8 layers); default [64, 64]. */
-  hidden?: readonly number[];
-  /** Seed (uint32) of the initialization and the default key of the action noise; default 0. */
-  seed?: number;
-  /** Most rows of one ppoStep minibatch (and of one act/value chunk); default 4096. */
-  maxBatch?: number;
-  /** Initial parameters [numParams] instead of initParams(layout, seed). */
-  params?: Float32Array;
+export interface WasmBackendOptions extends MlpBackendOptions {
   /** The kernel's .wasm bytes (a browser passes fetched bytes); default: read build/assembly/mlp.wasm in Node. */
   wasmBytes?: BufferSource;
   /** An already compiled kernel module; takes precedence over wasmBytes. */
@@ -92,11 +76,11 @@ export function loadMlpModule(): Promise<WebAssembly.Module> {
 export function resolveMlpOptions(opts: WasmBackendOptions): { hidden: number[]; seed: number; maxBatch: number; layout: ParamLayout } {
   checkPositiveInt('obsDim', opts.obsDim);
   checkPositiveInt('actDim', opts.actDim);
-  const hidden = [...(opts.hidden ?? WASM_DEFAULT_HIDDEN)];
+  const hidden = [...(opts.hidden ?? DEFAULT_HIDDEN)];
   if (hidden.length > MLP_MAX_HIDDEN) throw new Error(`wasm backend: at most ${MLP_MAX_HIDDEN} hidden layers, got ${hidden.length}`);
   const seed = opts.seed ?? 0;
   checkUint32('seed', seed);
-  const maxBatch = opts.maxBatch ?? WASM_DEFAULT_MAX_BATCH;
+  const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
   checkPositiveInt('maxBatch', maxBatch);
   const layout = paramLayout(opts.obsDim, opts.actDim, hidden);
   if (opts.params !== undefined) checkFloat32('params', opts.params, layout.size);
@@ -120,18 +104,8 @@ export async function instantiateMlp(module: WebAssembly.Module, memory: WebAsse
 }
 
 /** The policy backend on the CPU: AssemblyScript kernels with SIMD in one WebAssembly.Memory it owns. */
-export class WasmBackend implements PolicyBackend {
+export class WasmBackend extends MlpSizes implements PolicyBackend {
   readonly kind = 'wasm' as const;
-  readonly obsDim: number;
-  readonly actDim: number;
-  readonly hidden: readonly number[];
-  readonly numParams: number;
-  /** Where each tensor sits in the flat parameter array. */
-  readonly paramLayout: ParamLayout;
-  /** Seed of the initialization and default Philox key (uint32). */
-  readonly seed: number;
-  /** Most rows of one ppoStep minibatch. */
-  readonly maxBatch: number;
   /** The memory the kernels work in; its buffer never grows or detaches. */
   readonly memory: WebAssembly.Memory;
   /** Byte addresses of every buffer in memory. */
@@ -155,13 +129,7 @@ export class WasmBackend implements PolicyBackend {
   }
 
   private constructor(layout: ParamLayout, seed: number, maxBatch: number, memory: WebAssembly.Memory, w: WasmLayout, x: MlpExports) {
-    this.paramLayout = layout;
-    this.obsDim = layout.obsDim;
-    this.actDim = layout.actDim;
-    this.hidden = layout.hidden;
-    this.numParams = layout.size;
-    this.seed = seed >>> 0;
-    this.maxBatch = maxBatch;
+    super(layout, seed, maxBatch);
     this.memory = memory;
     this.layout = w;
     this.x = x;

@@ -34,6 +34,7 @@ import { initParams } from './init.ts';
 import { paramLayout, type ParamLayout } from './param-layout.ts';
 import { HALF_LOG_2PI } from './reference.ts';
 import {
+  DEFAULT_HIDDEN, DEFAULT_MAX_BATCH, MlpSizes, type MlpBackendOptions,
   ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, validateHyperparams,
   validateMinibatch, validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState,
   type PolicyBackend, type PpoHyperparams, type PpoLossStats, type PpoStats,
@@ -49,42 +50,15 @@ import { pipelinesFor, rowSlices, type Pipelines } from './webgpu-pipelines.ts';
 export { GRAD_NORM_PARTIALS, MAX_ROW_SLICES, MIN_ROWS_PER_SLICE, rowSlices, TRAIN_WORKGROUP_SIZE } from './webgpu-pipelines.ts';
 export { STAT_CLIP_COUNT, STAT_GRAD_SCALE, STAT_KL_SUM, STAT_NORM_SQ, STAT_OK, STAT_PG_SUM, STAT_V_SUM, STATS_SLOTS, type WebGpuBackendBuffers, type WebGpuForwardBuffers } from './webgpu-buffers.ts';
 
-/** Default hidden widths, cleanrl's continuous-action PPO. */
-export const WEBGPU_DEFAULT_HIDDEN: readonly number[] = [64, 64];
-/** Default row capacity of the minibatch buffers. */
-export const WEBGPU_DEFAULT_MAX_BATCH = 4096;
-
 /** Options of WebGpuBackend.create. */
-export interface WebGpuBackendOptions {
-  /** Observation width. */
-  obsDim: number;
-  /** Action width. */
-  actDim: number;
-  /** Hidden widths of both nets; default [64, 64]. */
-  hidden?: readonly number[];
-  /** Seed (uint32) of the initialization and the default key of the action noise; default 0. */
-  seed?: number;
-  /** Most rows of one ppoStep minibatch (and of one act/value chunk); default 4096. */
-  maxBatch?: number;
-  /** Initial parameters [numParams] instead of initParams(layout, seed). */
-  params?: Float32Array;
+export interface WebGpuBackendOptions extends MlpBackendOptions {
   /** Device to run on; default a new one from getDevice(), owned and destroyed by the backend. */
   device?: GPUDevice;
 }
 
 /** The policy backend on WebGPU: WGSL forward, sampling, PPO gradient, clipping and Adam, state on the GPU. */
-export class WebGpuBackend implements PolicyBackend {
+export class WebGpuBackend extends MlpSizes implements PolicyBackend {
   readonly kind = 'webgpu' as const;
-  readonly obsDim: number;
-  readonly actDim: number;
-  readonly hidden: readonly number[];
-  readonly numParams: number;
-  /** Where each tensor sits in the flat parameter array. */
-  readonly paramLayout: ParamLayout;
-  /** Seed of the initialization and default Philox key (uint32). */
-  readonly seed: number;
-  /** Most rows of one ppoStep minibatch and of one act/value chunk. */
-  readonly maxBatch: number;
   readonly device: GPUDevice;
   readonly adapterInfo: AdapterInfo;
   private readonly ownsDevice: boolean;
@@ -106,10 +80,10 @@ export class WebGpuBackend implements PolicyBackend {
   static async create(opts: WebGpuBackendOptions): Promise<WebGpuBackend> {
     checkPositiveInt('obsDim', opts.obsDim);
     checkPositiveInt('actDim', opts.actDim);
-    const hidden = [...(opts.hidden ?? WEBGPU_DEFAULT_HIDDEN)];
+    const hidden = [...(opts.hidden ?? DEFAULT_HIDDEN)];
     const seed = opts.seed ?? 0;
     checkUint32('seed', seed);
-    const maxBatch = opts.maxBatch ?? WEBGPU_DEFAULT_MAX_BATCH;
+    const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
     checkPositiveInt('maxBatch', maxBatch);
     const layout = paramLayout(opts.obsDim, opts.actDim, hidden);
     if (opts.params !== undefined) checkFloat32('params', opts.params, layout.size);
@@ -132,15 +106,9 @@ export class WebGpuBackend implements PolicyBackend {
   }
 
   private constructor(device: GPUDevice, ownsDevice: boolean, layout: ParamLayout, seed: number, maxBatch: number, pipelines: Pipelines) {
+    super(layout, seed, maxBatch);
     this.device = device;
     this.ownsDevice = ownsDevice;
-    this.paramLayout = layout;
-    this.obsDim = layout.obsDim;
-    this.actDim = layout.actDim;
-    this.hidden = layout.hidden;
-    this.numParams = layout.size;
-    this.seed = seed >>> 0;
-    this.maxBatch = maxBatch;
     this.adapterInfo = adapterInfoOf(device);
     this.actArgs = uniformView(pipelines.actCode, 'args');
     this.trainArgs = uniformView(pipelines.trainCode, 'args');
