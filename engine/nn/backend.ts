@@ -14,7 +14,7 @@
  * either way; an implementation narrows the return types where it is synchronous.
  */
 
-import type { ParamLayout } from './param-layout.ts';
+import { paramLayout, type ParamLayout } from './param-layout.ts';
 
 /** Default hidden widths of both nets, cleanrl's continuous-action PPO. */
 export const DEFAULT_HIDDEN: readonly number[] = Object.freeze([64, 64]);
@@ -35,6 +35,21 @@ export interface MlpBackendOptions {
   maxBatch?: number;
   /** Initial parameters [numParams] instead of initParams(layout, seed). */
   params?: Float32Array;
+}
+
+/** Checks MlpBackendOptions' sizes and returns them resolved with the parameter layout; `maxHidden` bounds the hidden layers. */
+export function resolveBackendOptions(opts: MlpBackendOptions, maxHidden = Infinity, what = 'backend'): { hidden: number[]; seed: number; maxBatch: number; layout: ParamLayout } {
+  checkPositiveInt('obsDim', opts.obsDim);
+  checkPositiveInt('actDim', opts.actDim);
+  const hidden = [...(opts.hidden ?? DEFAULT_HIDDEN)];
+  if (hidden.length > maxHidden) throw new Error(`${what}: at most ${maxHidden} hidden layers, got ${hidden.length}`);
+  const seed = opts.seed ?? 0;
+  checkUint32('seed', seed);
+  const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
+  checkPositiveInt('maxBatch', maxBatch);
+  const layout = paramLayout(opts.obsDim, opts.actDim, hidden);
+  if (opts.params !== undefined) checkFloat32('params', opts.params, layout.size);
+  return { hidden, seed, maxBatch, layout };
 }
 
 /** The sizes every backend reports, from its parameter layout: the fields of PolicyBackend that describe the nets. */

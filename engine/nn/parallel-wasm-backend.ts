@@ -22,7 +22,7 @@ import { compileWasmOnce } from '../wasm-load.ts';
 import { initParams } from './init.ts';
 import type { ParamLayout } from './param-layout.ts';
 import {
-  MlpSizes,
+  MlpSizes, resolveBackendOptions,
   ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, ADV_NORM_EPS, checkFloat32, checkPositiveInt, checkRows, GRAD_CLIP_EPS, validateHyperparams,
   validateMinibatch, validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState,
   type PolicyBackend, type PpoHyperparams, type PpoLossStats, type PpoStats,
@@ -34,9 +34,9 @@ import {
 import { moduleUrl } from '../module-url.ts';
 import { controlOf, createControl, type Control } from '../threads/control.ts';
 import { awaitDone, post, startWorkers } from '../threads/host.ts';
-import { instantiateMlp, resolveMlpOptions, type MlpExports, type WasmBackendOptions } from './wasm-backend.ts';
+import { instantiateMlp, type MlpExports, type WasmBackendOptions } from './wasm-backend.ts';
 import {
-  MLP_HEAP_BASE, S_APPROX_KL, S_CLIP_FRAC, S_ENTROPY, S_PG_LOSS, S_V_LOSS, STATS_COUNT,
+  MLP_MAX_HIDDEN, MLP_HEAP_BASE, S_APPROX_KL, S_CLIP_FRAC, S_ENTROPY, S_PG_LOSS, S_V_LOSS, STATS_COUNT,
   wasmLayout, writeTable, type WasmLayout,
 } from './wasm-layout.ts';
 
@@ -122,7 +122,7 @@ export class ParallelWasmBackend extends MlpSizes implements PolicyBackend {
 
   /** Validates the sizes, allocates the shared memory, starts threads − 1 workers and initializes the parameters. */
   static async create(opts: ParallelWasmBackendOptions): Promise<ParallelWasmBackend> {
-    const { seed, maxBatch, layout } = resolveMlpOptions(opts);
+    const { seed, maxBatch, layout } = resolveBackendOptions(opts, MLP_MAX_HIDDEN, 'wasm backend');
     const threads = opts.threads ?? PARALLEL_DEFAULT_THREADS;
     checkPositiveInt('threads', threads);
     if (threads > PARALLEL_MAX_THREADS) throw new Error(`threads must be at most ${PARALLEL_MAX_THREADS}, got ${threads}`);

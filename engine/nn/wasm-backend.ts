@@ -11,10 +11,10 @@
  */
 import { compileWasmOnce } from '../wasm-load.ts';
 import { initParams } from './init.ts';
-import { paramLayout, type ParamLayout } from './param-layout.ts';
+import type { ParamLayout } from './param-layout.ts';
 import {
-  DEFAULT_HIDDEN, DEFAULT_MAX_BATCH, MlpSizes, type MlpBackendOptions,
-  ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, GRAD_CLIP_EPS, validateHyperparams, validateMinibatch,
+  MlpSizes, resolveBackendOptions, type MlpBackendOptions,
+  ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, checkFloat32, checkPositiveInt, checkRows, GRAD_CLIP_EPS, validateHyperparams, validateMinibatch,
   validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState, type PolicyBackend,
   type PpoHyperparams, type PpoLossStats, type PpoStats,
 } from './backend.ts';
@@ -72,22 +72,6 @@ export function loadMlpModule(): Promise<WebAssembly.Module> {
   return compileWasmOnce(new URL('../../build/assembly/mlp.wasm', import.meta.url));
 }
 
-/** Checks the sizes of WasmBackend-style options and returns them resolved, with the parameter layout. */
-export function resolveMlpOptions(opts: WasmBackendOptions): { hidden: number[]; seed: number; maxBatch: number; layout: ParamLayout } {
-  checkPositiveInt('obsDim', opts.obsDim);
-  checkPositiveInt('actDim', opts.actDim);
-  const hidden = [...(opts.hidden ?? DEFAULT_HIDDEN)];
-  if (hidden.length > MLP_MAX_HIDDEN) throw new Error(`wasm backend: at most ${MLP_MAX_HIDDEN} hidden layers, got ${hidden.length}`);
-  const seed = opts.seed ?? 0;
-  checkUint32('seed', seed);
-  const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
-  checkPositiveInt('maxBatch', maxBatch);
-  const layout = paramLayout(opts.obsDim, opts.actDim, hidden);
-  if (opts.params !== undefined) checkFloat32('params', opts.params, layout.size);
-  return { hidden, seed, maxBatch, layout };
-}
-
-
 /** Instantiates the mlp kernel on a memory and checks that its layout constants match this glue; `what` names the caller in errors. */
 export async function instantiateMlp(module: WebAssembly.Module, memory: WebAssembly.Memory, what = 'wasm backend'): Promise<MlpExports> {
   const abort = (): never => {
@@ -116,7 +100,7 @@ export class WasmBackend extends MlpSizes implements PolicyBackend {
 
   /** Validates the sizes, allocates the memory, instantiates the kernel and initializes the parameters (cleanrl init, or opts.params). */
   static async create(opts: WasmBackendOptions): Promise<WasmBackend> {
-    const { seed, maxBatch, layout } = resolveMlpOptions(opts);
+    const { seed, maxBatch, layout } = resolveBackendOptions(opts, MLP_MAX_HIDDEN, 'wasm backend');
     const w = wasmLayout(layout, maxBatch);
     if (w.pages > 65536) throw new Error(`wasm backend: ${w.bytes} bytes exceed the 4 GiB of a WebAssembly memory; lower maxBatch or the widths`);
     const memory = new WebAssembly.Memory({ initial: w.pages, maximum: w.pages });

@@ -31,11 +31,11 @@ import { LossWatch, withErrorScopes } from '../gpu/errors.ts';
 import { uniformView } from '../gpu/struct-view.ts';
 import { Readback, uploadable } from '../gpu/transfer.ts';
 import { initParams } from './init.ts';
-import { paramLayout, type ParamLayout } from './param-layout.ts';
+import type { ParamLayout } from './param-layout.ts';
 import { HALF_LOG_2PI } from './reference.ts';
 import {
-  DEFAULT_HIDDEN, DEFAULT_MAX_BATCH, MlpSizes, type MlpBackendOptions,
-  ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, checkFloat32, checkPositiveInt, checkRows, checkUint32, validateHyperparams,
+  MlpSizes, resolveBackendOptions, type MlpBackendOptions,
+  ADAM_BETA1, ADAM_BETA2, checkActArgs, ADAM_EPS, checkFloat32, checkPositiveInt, checkRows, validateHyperparams,
   validateMinibatch, validateOptimizerState, type BackendActOptions, type BackendActOutputs, type Minibatch, type OptimizerState,
   type PolicyBackend, type PpoHyperparams, type PpoLossStats, type PpoStats,
 } from './backend.ts';
@@ -78,15 +78,7 @@ export class WebGpuBackend extends MlpSizes implements PolicyBackend {
 
   /** Validates the sizes, compiles the kernels, makes every buffer and uploads the initial parameters (cleanrl init, or opts.params). */
   static async create(opts: WebGpuBackendOptions): Promise<WebGpuBackend> {
-    checkPositiveInt('obsDim', opts.obsDim);
-    checkPositiveInt('actDim', opts.actDim);
-    const hidden = [...(opts.hidden ?? DEFAULT_HIDDEN)];
-    const seed = opts.seed ?? 0;
-    checkUint32('seed', seed);
-    const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH;
-    checkPositiveInt('maxBatch', maxBatch);
-    const layout = paramLayout(opts.obsDim, opts.actDim, hidden);
-    if (opts.params !== undefined) checkFloat32('params', opts.params, layout.size);
+    const { seed, maxBatch, layout } = resolveBackendOptions(opts);
     const device = opts.device ?? (await getDevice());
     const ownsDevice = !opts.device;
     let backend: WebGpuBackend | undefined;

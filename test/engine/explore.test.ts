@@ -8,7 +8,7 @@ import { decodeArchive, encodeArchive } from '../../engine/explore/archive-file.
 import { cellKey, validateCellSpec } from '../../engine/explore/cells.ts';
 import { Explorer } from '../../engine/explore/explore.ts';
 import { readArchive } from '../../engine/explore/run.ts';
-import { replayDemos, StartCurriculum } from '../../engine/explore/start-curriculum.ts';
+import { StartCurriculum } from '../../engine/explore/start-curriculum.ts';
 import { makeEnv } from '../../index.ts';
 import { counterUniform } from '../../engine/rng.ts';
 import { mulberry32 } from '../../engine/rng.ts';
