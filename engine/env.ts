@@ -77,6 +77,8 @@ export interface StepResult {
   shapedReward: Float32Array;
   /** [N] latched subgoal stage of obs (0 … number of stages). */
   stage: Int32Array;
+  /** [N] latched stage of finalObs where an episode ended at this step (its highest; the latch never drops); stale elsewhere. */
+  finalStage: Int32Array;
   /** [N] potential Φ of obs, after any reset. */
   potential: Float32Array;
   /** [N, 8] every reward term of the transition (engine/shaping REWARD_TERM_NAMES: sparse, dense, pbrs, bonus, gated, action, bound). */
@@ -149,7 +151,7 @@ export class VecEnv {
     this.result = {
       obs: b.obs, achievedGoal: b.achievedGoal, desiredGoal: b.desiredGoal, reward: b.reward, terminated: b.terminated, truncated: b.truncated,
       success: b.success, finalObs: b.finalObs, finalAchievedGoal: b.finalAchievedGoal, finalDesiredGoal: b.finalDesiredGoal,
-      shapedReward: b.shapedReward, stage: b.stage, potential: b.potential, rewardTerms: b.rewardTerms, penalties: b.penalties,
+      shapedReward: b.shapedReward, stage: b.stage, finalStage: b.finalEpisodeMaxStage, potential: b.potential, rewardTerms: b.rewardTerms, penalties: b.penalties,
     };
   }
 

@@ -7,7 +7,7 @@ import { counterUniform } from './rng.ts';
 import { scriptedController } from '../tasks/scripted.ts';
 import type { PolicyBackend } from './nn/backend.ts';
 import type { RunningNormalizer } from './nn/normalizer.ts';
-import { writePolicyInput } from './nn/policy-input.ts';
+import { policyInputDim, writePolicyInput } from './nn/policy-input.ts';
 
 /** Produces actions [N, actDim] for the views the env last returned. */
 export interface ActionSource {
@@ -85,16 +85,19 @@ export async function rollout(env: VecEnv, source: ActionSource, steps: number, 
   return s;
 }
 
-/** A policy backend acting on obs ⊕ desiredGoal, normalized as in training (null: raw inputs). */
-export function policySource(backend: PolicyBackend, normalizer: RunningNormalizer | null, env: VecEnv, opts: { deterministic?: boolean; seed?: number } = {}): ActionSource {
-  const N = env.numEnvs, D = env.obsDim + env.goalDim;
-  if (backend.obsDim !== D || backend.actDim !== env.actDim) throw new Error(`policy: the network maps ${backend.obsDim} → ${backend.actDim}, ${env.task.name} needs ${D} → ${env.actDim}`);
+/**
+ * A policy backend acting on obs ⊕ desiredGoal (⊕ the stage one-hot with stageInObs), normalized as in training (null:
+ * raw inputs).
+ */
+export function policySource(backend: PolicyBackend, normalizer: RunningNormalizer | null, env: VecEnv, opts: { deterministic?: boolean; seed?: number; stageInObs?: boolean } = {}): ActionSource {
+  const N = env.numEnvs, stageInObs = opts.stageInObs === true, D = policyInputDim(env, stageInObs);
+  if (backend.obsDim !== D || backend.actDim !== env.actDim) throw new Error(`policy: the network maps ${backend.obsDim} → ${backend.actDim}, ${env.task.name} needs ${D} → ${env.actDim}${stageInObs ? ' (with the stage one-hot)' : ''}`);
   const raw = new Float32Array(N * D), input = new Float32Array(N * D);
   const out = { action: new Float32Array(N * env.actDim), logProb: new Float32Array(N), value: new Float32Array(N) };
   return {
     name: opts.deterministic ? 'mlp (mean action)' : 'mlp',
     async act(r, e, step, actions) {
-      writePolicyInput(r.obs, r.desiredGoal, N, e.obsDim, e.goalDim, raw);
+      writePolicyInput(r.obs, r.desiredGoal, N, e.obsDim, e.goalDim, raw, stageInObs ? { values: r.stage, numStages: e.stageNames.length } : undefined);
       if (normalizer) normalizer.normalize(raw, N, input);
       else input.set(raw);
       await backend.act(input, N, { deterministic: opts.deterministic ?? false, step: step >>> 0, seed: opts.seed }, out);

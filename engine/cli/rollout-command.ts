@@ -58,21 +58,24 @@ export async function rolloutCommand(argv: string[]): Promise<number> {
   if (policy !== 'mlp' && (f.checkpoint !== undefined || f.hidden !== undefined || f.backend !== undefined || f.deterministic !== undefined)) throw new Error('--checkpoint, --hidden, --backend and --deterministic go with --policy mlp');
   const ckpt = f.checkpoint !== undefined ? await loadCheckpoint(f.checkpoint as string) : null;
   if (ckpt && f.task !== undefined && getTask(task).name !== ckpt.manifest.task) throw new Error(`--task ${task} differs from the checkpoint's task ${ckpt.manifest.task}`);
-  const env = await makeEnv(ckpt ? ckpt.manifest.task : task, { numEnvs: (f.envs as number | undefined) ?? 1024, numWorkers: (f.workers as number | undefined) ?? 1, seed, shaping });
+  // A checkpoint's env uses the subgoal spec it was trained with (its stages make the stage one-hot of stageInObs).
+  const subgoals = ckpt ? (ckpt.manifest.config as { subgoals?: unknown }).subgoals : undefined;
+  const env = await makeEnv(ckpt ? ckpt.manifest.task : task, { numEnvs: (f.envs as number | undefined) ?? 1024, numWorkers: (f.workers as number | undefined) ?? 1, seed, shaping, subgoals });
+  const stageInObs = ckpt?.manifest.stageInObs === true;
   let backend: PolicyBackend | null = null;
   try {
     let source: ActionSource;
     if (policy === 'mlp') {
       const hidden = ckpt ? ckpt.manifest.hidden : parseHidden(flag(f, 'hidden', '64,64'));
-      const choice = await createBackend(flag(f, 'backend', 'auto') as BackendKind, { obsDim: policyInputDim(env), actDim: env.actDim, hidden, seed, maxBatch: env.numEnvs, params: ckpt?.arrays.params });
+      const choice = await createBackend(flag(f, 'backend', 'auto') as BackendKind, { obsDim: policyInputDim(env, stageInObs), actDim: env.actDim, hidden, seed, maxBatch: env.numEnvs, params: ckpt?.arrays.params });
       backend = choice.backend;
-      console.error(`cairn rollout: policy network ${policyInputDim(env)}-${hidden.join('-')}-${env.actDim} on backend ${backend.kind} (${choice.reason}), ${ckpt ? `weights from ${f.checkpoint}` : `random initialization (seed ${seed})`}`);
+      console.error(`cairn rollout: policy network ${policyInputDim(env, stageInObs)}-${hidden.join('-')}-${env.actDim} on backend ${backend.kind} (${choice.reason}), ${ckpt ? `weights from ${f.checkpoint}` : `random initialization (seed ${seed})`}`);
       let normalizer: RunningNormalizer | null = null;
       if (ckpt) {
         normalizer = new RunningNormalizer(ckpt.manifest.obsDim);
         normalizer.load(ckpt.manifest.normalizer);
       }
-      source = policySource(backend, normalizer, env, { deterministic: flag(f, 'deterministic', false), seed });
+      source = policySource(backend, normalizer, env, { deterministic: flag(f, 'deterministic', false), seed, stageInObs });
     } else source = policy === 'scripted' ? scriptedSource(env) : randomSource(seed);
     console.error(`cairn rollout: ${env.task.name}, ${env.numEnvs} envs, ${env.numWorkers} worker(s), ${steps} steps, policy ${source.name}, shaping ${env.shaping.mode}, physics dt ${env.physics.dt} × ${env.physics.substeps}`);
     env.takeEpisodeStats();

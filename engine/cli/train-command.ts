@@ -42,6 +42,7 @@ export const TRAIN_SPEC: CommandSpec = {
     'action-penalty': { kind: 'number', help: 'reward − c·|a|² of the raw sample', default: 0 },
     'bound-penalty': { kind: 'number', help: 'reward − c·Σ max(|a| − 1, 0)² of the raw sample', default: 1 },
     critic: { kind: 'string', help: 'critic reward: auto, shaped, task', default: 'auto' },
+    'stage-in-obs': { kind: 'boolean', help: 'append the latched subgoal stage (one-hot) to the policy input (Words as Beacons)' },
     'norm-adv': { kind: 'string', help: 'normalize advantages per minibatch: true, false', default: 'true' },
     subgoals: { kind: 'string', help: 'subgoal spec JSON replacing the task\'s own', value: 'file' },
     dr: { kind: 'string', help: 'domain-randomization ranges JSON', value: 'file' },
@@ -117,6 +118,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (f['action-penalty'] !== undefined) ppo.actionPenalty = f['action-penalty'];
   if (f['bound-penalty'] !== undefined) ppo.boundPenalty = f['bound-penalty'];
   if (f.critic !== undefined) ppo.criticReward = f.critic;
+  if (f['stage-in-obs'] !== undefined) ppo.stageInObs = f['stage-in-obs'];
   if (f['norm-adv'] !== undefined) {
     if (f['norm-adv'] !== 'true' && f['norm-adv'] !== 'false') throw new Error(`--norm-adv must be true or false, got '${f['norm-adv']}'`);
     ppo.hp.normAdv = f['norm-adv'] === 'true';
@@ -176,7 +178,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     console.error(`cairn eval: ${manifest.task}, backend ${backend.kind} (${reason}), ${episodes} episodes, checkpoint at ${manifest.envSteps} env steps`);
     const t0 = performance.now();
     const seed = flag(f, 'seed', evalSeed(manifest.seed));
-    const r = await evaluatePolicy(manifest.task, backend, normalizer, episodes, seed, { subgoals: (manifest.config as { subgoals?: unknown }).subgoals });
+    const r = await evaluatePolicy(manifest.task, backend, normalizer, episodes, seed, { subgoals: (manifest.config as { subgoals?: unknown }).subgoals, stageInObs: manifest.stageInObs === true });
     if (flag(f, 'json', false)) console.log(JSON.stringify({ successRate: r.successRate, envSteps: r.envSteps, wallSeconds: +((performance.now() - t0) / 1000).toFixed(2), checkpoint: path.resolve(dir) }));
     else console.log(`success rate: ${pct(r.successRate)} over ${r.episodes} episodes (mean action), mean sparse return ${r.meanReturn.toFixed(2)}`);
     return 0;

@@ -32,6 +32,8 @@ export interface CheckpointManifest {
   iteration: number;
   adamStep: number;
   normalizer: NormalizerState;
+  /** The policy input ends with the latched stage's one-hot [K + 1] (engine/nn/policy-input.ts); absent = false. */
+  stageInObs?: boolean;
   /** Trainer settings (shaping config and spec, PPO hyperparameters, numEnvs...), free-form JSON. */
   config: Record<string, unknown>;
   weights: { file: string; bytes: number; sha256: string; arrays: { name: keyof CheckpointArrays; offset: number; length: number }[] };
@@ -95,6 +97,7 @@ export async function decodeCheckpoint(text: string, loadBytes: (file: string) =
   }
   if (!Array.isArray(m.hidden) || !m.hidden.every((h) => Number.isInteger(h) && h > 0)) throw new Error('checkpoint: manifest field hidden must be a list of positive integers');
   if (typeof m.task !== 'string') throw new Error('checkpoint: manifest field task must be a string');
+  if (m.stageInObs !== undefined && typeof m.stageInObs !== 'boolean') throw new Error(`checkpoint: manifest field stageInObs must be a boolean, got ${JSON.stringify(m.stageInObs)}`);
   let size: number;
   try {
     size = paramLayout(m.obsDim, m.actDim, m.hidden).size;

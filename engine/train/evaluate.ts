@@ -24,12 +24,12 @@ export interface EvalResult {
 }
 
 /** Runs at least `episodes` episodes of taskName with the backend's mean action; normalizer as in training. */
-export async function evaluatePolicy(taskName: string, backend: PolicyBackend, normalizer: RunningNormalizer | null, episodes: number, seed: number, opts: { numEnvs?: number; subgoals?: unknown } = {}): Promise<EvalResult> {
+export async function evaluatePolicy(taskName: string, backend: PolicyBackend, normalizer: RunningNormalizer | null, episodes: number, seed: number, opts: { numEnvs?: number; subgoals?: unknown; stageInObs?: boolean } = {}): Promise<EvalResult> {
   if (!Number.isInteger(episodes) || episodes < 1) throw new Error(`eval: episodes must be a positive integer, got ${episodes}`);
   const numEnvs = Math.min(episodes, opts.numEnvs ?? 500);
   const env = await makeEnv(taskName, { numEnvs, seed, subgoals: opts.subgoals });
   try {
-    const source = policySource(backend, normalizer, env, { deterministic: true });
+    const source = policySource(backend, normalizer, env, { deterministic: true, stageInObs: opts.stageInObs });
     const out = new Float32Array(numEnvs * env.actDim);
     const rounds = Math.ceil(episodes / numEnvs);
     const t0 = performance.now();

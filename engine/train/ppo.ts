@@ -49,6 +49,11 @@ export interface PpoConfig {
    * that vanishes as λ → 1. 'auto' is 'task' in shaping mode pbrs and 'shaped' in every other mode.
    */
   criticReward: CriticReward | 'auto';
+  /**
+   * Append the one-hot [K + 1] of the latched subgoal stage to the policy input (Words as Beacons; engine/nn/policy-input.ts):
+   * the policy and critic see which subgoal they are on. Checkpoints record it, and evaluation builds the same input.
+   */
+  stageInObs: boolean;
   /** Per-step PPO hyperparameters. */
   hp: PpoHyperparams;
 }
@@ -69,6 +74,7 @@ export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
   actionPenalty: 0,
   boundPenalty: 1,
   criticReward: 'auto',
+  stageInObs: false,
   hp: { ...DEFAULT_PPO_HYPERPARAMS, lr: 1e-3, entCoef: 0 },
 });
 
@@ -88,6 +94,7 @@ export function validatePpoConfig(c: PpoConfig): PpoConfig {
   if (!(Number.isFinite(c.rewardScale) && c.rewardScale > 0)) throw new Error(`ppo.rewardScale must be a positive number, got ${c.rewardScale}`);
   if (!(Number.isFinite(c.actionPenalty) && c.actionPenalty >= 0)) throw new Error(`ppo.actionPenalty must be a number ≥ 0, got ${c.actionPenalty}`);
   if (!(Number.isFinite(c.boundPenalty) && c.boundPenalty >= 0)) throw new Error(`ppo.boundPenalty must be a number ≥ 0, got ${c.boundPenalty}`);
+  if (typeof c.stageInObs !== 'boolean') throw new Error(`ppo.stageInObs must be a boolean, got ${JSON.stringify(c.stageInObs)}`);
   if (c.criticReward !== 'auto' && !CRITIC_REWARDS.includes(c.criticReward)) throw new Error(`ppo.criticReward must be auto, ${CRITIC_REWARDS.join(' or ')}, got ${JSON.stringify(c.criticReward)}`);
   return c;
 }
@@ -163,9 +170,9 @@ export class PpoTrainer {
    * of the run's γ and penalties: the trainer sets the env's shaping γ and penalty terms from it.
    */
   constructor(env: VecEnv, backend: PolicyBackend, config: PpoConfig, seed: number, totalSteps: number) {
-    const inDim = policyInputDim(env);
-    if (backend.obsDim !== inDim || backend.actDim !== env.actDim) throw new Error(`ppo: backend is ${backend.obsDim}→${backend.actDim}, the env's policy input is ${inDim}→${env.actDim}`);
     this.config = validatePpoConfig(config);
+    const inDim = policyInputDim(env, config.stageInObs);
+    if (backend.obsDim !== inDim || backend.actDim !== env.actDim) throw new Error(`ppo: backend is ${backend.obsDim}→${backend.actDim}, the env's policy input is ${inDim}→${env.actDim}`);
     env.setShaping({ gamma: config.gamma });
     env.setPenalties({ action: config.actionPenalty, bound: config.boundPenalty });
     this.env = env;
@@ -201,9 +208,10 @@ export class PpoTrainer {
     return this.mb.obs.length / this.inputDim;
   }
 
-  /** Builds policy inputs [N, O + G] from obs and desired goals, optionally updates the statistics, and normalizes into out. */
-  private prepareInput(obs: Float32Array, goal: Float32Array, update: boolean, out: Float32Array): void {
-    writePolicyInput(obs, goal, this.env.numEnvs, this.env.obsDim, this.env.goalDim, this.rawInput);
+  /** Builds policy inputs [N, inputDim] from obs, desired goals and stages, optionally updates the statistics, and normalizes into out. */
+  private prepareInput(obs: Float32Array, goal: Float32Array, stage: Int32Array, update: boolean, out: Float32Array): void {
+    const { env } = this;
+    writePolicyInput(obs, goal, env.numEnvs, env.obsDim, env.goalDim, this.rawInput, this.config.stageInObs ? { values: stage, numStages: env.stageNames.length } : undefined);
     if (!this.config.normObs) {
       out.set(this.rawInput);
       return;
@@ -223,7 +231,7 @@ export class PpoTrainer {
     env.takeEpisodeStats();
     for (let t = 0; t < T; t++) {
       const obsT = st.obs.subarray(t * N * O, (t + 1) * N * O);
-      this.prepareInput(r.obs, r.desiredGoal, true, obsT);
+      this.prepareInput(r.obs, r.desiredGoal, r.stage, true, obsT);
       const t0 = performance.now();
       await backend.act(obsT, N, { step: (this.iteration * T + t) >>> 0, seed: this.seed }, {
         action: st.actions.subarray(t * N * A, (t + 1) * N * A), logProb: st.logProbs.subarray(t * N, (t + 1) * N), value: st.values.subarray(t * N, (t + 1) * N),
@@ -248,7 +256,7 @@ export class PpoTrainer {
       }
       if (anyTrunc) {
         // Time-limit bootstrap: V(finalObs) for the truncated envs (Fetch episodes only end this way).
-        this.prepareInput(r.finalObs, r.finalDesiredGoal, false, this.normObs);
+        this.prepareInput(r.finalObs, r.finalDesiredGoal, r.finalStage, false, this.normObs);
         const t3 = performance.now();
         await backend.value(this.normObs, N, this.finalValues);
         netMs += performance.now() - t3;
@@ -256,7 +264,7 @@ export class PpoTrainer {
       }
     }
     this.last = r;
-    this.prepareInput(r.obs, r.desiredGoal, false, this.normObs);
+    this.prepareInput(r.obs, r.desiredGoal, r.stage, false, this.normObs);
     const t4 = performance.now();
     await backend.value(this.normObs, N, this.nextValue);
     netMs += performance.now() - t4;

@@ -98,7 +98,10 @@ function gcd(a: number, b: number): number {
 
 /** Settings a resumed run must share with the checkpoint. */
 function identity(o: TrainRunOptions, cfg: PpoConfig) {
-  return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, domainRandomization: o.domainRandomization ?? null, ppo: cfg, ...(o.starts !== undefined ? { starts: path.resolve(o.starts), curriculum: { ...DEFAULT_CURRICULUM, ...o.curriculum } } : {}) };
+  // Runs from before stageInObs existed resume: the field enters the identity only when it is on.
+  const { stageInObs, ...rest } = cfg;
+  const ppo = stageInObs ? cfg : rest;
+  return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, domainRandomization: o.domainRandomization ?? null, ppo, ...(o.starts !== undefined ? { starts: path.resolve(o.starts), curriculum: { ...DEFAULT_CURRICULUM, ...o.curriculum } } : {}) };
 }
 
 /** The policy's safetensors export in a run directory (engine/train/export.ts). */
@@ -222,7 +225,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
   let choice: Awaited<ReturnType<typeof createBackend>>;
   try {
     const mbSize = Math.ceil((o.numEnvs * cfg.numSteps) / cfg.numMinibatches);
-    choice = await createBackend(o.backend, { obsDim: policyInputDim(env), actDim: env.actDim, hidden: o.hidden, seed: o.seed, maxBatch: Math.max(mbSize, o.numEnvs, Math.min(o.evalEpisodes, 500)), threads: o.threads });
+    choice = await createBackend(o.backend, { obsDim: policyInputDim(env, cfg.stageInObs), actDim: env.actDim, hidden: o.hidden, seed: o.seed, maxBatch: Math.max(mbSize, o.numEnvs, Math.min(o.evalEpisodes, 500)), threads: o.threads });
   } catch (e) {
     await env.close();
     throw e;
@@ -244,7 +247,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     if (resumed && resumed.manifest.iteration % aligned !== 0) throw new Error(`resume: checkpoint iteration ${resumed.manifest.iteration} is not at an episode boundary (every ${aligned} iterations)`);
     if ((o.initLogStd !== undefined || o.valueOutGain !== undefined) && !resumed) {
       const p = await backend.getParams();
-      const layout = paramLayout(policyInputDim(env), env.actDim, o.hidden);
+      const layout = paramLayout(policyInputDim(env, cfg.stageInObs), env.actDim, o.hidden);
       if (o.initLogStd !== undefined) {
         const at = layout.entries.find((e) => e.name === 'logStd')!;
         p.fill(o.initLogStd, at.offset, at.offset + env.actDim);
@@ -286,8 +289,9 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     const save = async () => {
       const opt = await backend.getOptimizerState();
       checkpoint = await saveCheckpoint(o.outDir, {
-        task: env.task.name, obsDim: policyInputDim(env), actDim: env.actDim, hidden: o.hidden, seed: o.seed, envSteps: trainer.envSteps, iteration: trainer.iteration,
-        adamStep: opt.t, normalizer: trainer.normalizer.state(), config: { run: want, shaping: env.shaping, subgoals: env.subgoals, inputs: 'obs ⊕ desiredGoal', backend: backend.kind, ...(curriculum ? { curriculumBack: curriculum.back } : {}) },
+        task: env.task.name, obsDim: policyInputDim(env, cfg.stageInObs), actDim: env.actDim, hidden: o.hidden, seed: o.seed, envSteps: trainer.envSteps, iteration: trainer.iteration,
+        adamStep: opt.t, normalizer: trainer.normalizer.state(), ...(cfg.stageInObs ? { stageInObs: true } : {}),
+        config: { run: want, shaping: env.shaping, subgoals: env.subgoals, inputs: cfg.stageInObs ? 'obs ⊕ desiredGoal ⊕ stage one-hot' : 'obs ⊕ desiredGoal', backend: backend.kind, ...(curriculum ? { curriculumBack: curriculum.back } : {}) },
       }, { params: await backend.getParams(), adamM: opt.m, adamV: opt.v });
       lastSave = performance.now();
     };
@@ -316,7 +320,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     if (trainer.iteration > startIteration && (trainer.iteration === trainer.totalIterations || trainer.iteration % aligned === 0)) await save();
     const final = await loadCheckpoint(o.outDir);
     await writeAtomic(path.join(o.outDir, EXPORT_FILE), policySafetensors(final.manifest, final.arrays));
-    const evaluation = await evaluatePolicy(o.task, backend, trainer.normalizer, o.evalEpisodes, evalSeed(o.seed), { subgoals: o.subgoals });
+    const evaluation = await evaluatePolicy(o.task, backend, trainer.normalizer, o.evalEpisodes, evalSeed(o.seed), { subgoals: o.subgoals, stageInObs: cfg.stageInObs });
     await writeAtomic(path.join(o.outDir, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
     const plot = await writeCurve(o.outDir, `${env.task.name}, ${o.shaping} reward, ${o.numEnvs} envs, seed ${o.seed}`, env.stageNames, evaluation);
     return { successRate: evaluation.successRate, envSteps: trainer.envSteps, wallSeconds: (performance.now() - t0) / 1000, checkpoint, eval: evaluation, plot, backend: backend.kind };

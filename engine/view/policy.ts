@@ -96,9 +96,12 @@ export function checkCheckpointFits(m: CheckpointManifest): void {
   } catch {
     throw new Error(`checkpoint: trained on task '${m.task}', which this view does not have (known: ${listTasks().join(', ')})`);
   }
-  const inputs = task.obsDim + task.goalDim;
+  // With stageInObs the input ends with the one-hot of the checkpoint's own subgoal stages (K + 1).
+  const spec = (m.config as { subgoals?: { stages?: unknown[] } } | undefined)?.subgoals;
+  const stages = m.stageInObs ? (Array.isArray(spec?.stages) ? spec.stages.length : task.subgoals.stages.length) + 1 : 0;
+  const inputs = task.obsDim + task.goalDim + stages;
   if (m.obsDim !== inputs || m.actDim !== task.actDim) {
-    throw new Error(`checkpoint: wrong task: its network maps ${m.obsDim} inputs to ${m.actDim} actions, but ${task.name} gives ${task.obsDim} obs + ${task.goalDim} goal = ${inputs} inputs and takes ${task.actDim} actions`);
+    throw new Error(`checkpoint: wrong task: its network maps ${m.obsDim} inputs to ${m.actDim} actions, but ${task.name} gives ${task.obsDim} obs + ${task.goalDim} goal${stages ? ` + ${stages} stage one-hot` : ''} = ${inputs} inputs and takes ${task.actDim} actions`);
   }
   const size = paramLayout(m.obsDim, m.actDim, m.hidden).size;
   if (size !== m.numParams) throw new Error(`checkpoint: a ${m.obsDim}-${m.hidden.join('-')}-${m.actDim} network has ${size} parameters, the manifest says ${m.numParams}`);
@@ -167,5 +170,5 @@ export async function preparePolicy(ck: LoadedCheckpoint, decision: BackendDecis
 
 /** The action source of a loaded policy on env: rollout.ts policySource with the mean action, as evaluatePolicy acts. */
 export function policyActionSource(p: LoadedPolicy, env: VecEnv): ActionSource {
-  return policySource(p.net, p.normalizer, env, { deterministic: true });
+  return policySource(p.net, p.normalizer, env, { deterministic: true, stageInObs: p.checkpoint.manifest.stageInObs === true });
 }
