@@ -5,6 +5,7 @@ import { exploreCommand, EXPLORE_SPEC } from './explore-command.ts';
 import { evalCommand, EVAL_SPEC, trainCommand, TRAIN_SPEC } from './train-command.ts';
 import { exportCommand, EXPORT_SPEC } from './export-command.ts';
 import { renderCommand, RENDER_SPEC } from './render-command.ts';
+import { analyzeCommand, ANALYZE_SPEC } from './analyze-command.ts';
 import { HelpShown, type CommandSpec } from './command.ts';
 
 /** Every subcommand: its spec (flags, help) and what runs it. */
@@ -16,6 +17,7 @@ export const COMMANDS: Record<string, { spec: CommandSpec; run: (argv: string[])
   explore: { spec: EXPLORE_SPEC, run: exploreCommand },
   export: { spec: EXPORT_SPEC, run: exportCommand },
   render: { spec: RENDER_SPEC, run: renderCommand },
+  analyze: { spec: ANALYZE_SPEC, run: analyzeCommand },
 };
 
 const USAGE = `usage: cairn COMMAND [flags]   (cairn COMMAND --help for its flags)\n\ncommands:\n${Object.values(COMMANDS).map((c) => `  ${c.spec.name.padEnd(9)}${c.spec.summary}`).join('\n')}`;

@@ -41,6 +41,28 @@ export function oneMinusTanhF32(x0: number): number {
   return fr(2 / fr(1 + fr(p * 2 ** n)));
 }
 
+/** ‖a − b‖ of points a and b of pts [(P + D) × 3] (horizontal with xy), metres, in f32 as the kernel forms it. */
+function pointDistance(pts: Float32Array | Float64Array, a: number, b: number, xy: boolean): number {
+  const pa = a * 3, pb = b * 3;
+  const dx = fr(pts[pa] - pts[pb]);
+  const dy = fr(pts[pa + 1] - pts[pb + 1]);
+  let s = fr(fr(dx * dx) + fr(dy * dy));
+  if (!xy) {
+    const dz = fr(pts[pa + 2] - pts[pb + 2]);
+    s = fr(s + fr(dz * dz));
+  }
+  return fr(Math.sqrt(s));
+}
+
+/** Whether every leaf of compiled stage k holds on pts [(P + D) × 3] (derived points evaluated) with gripper opening g (m). */
+export function stageHolds(c: CompiledSpec, k: number, pts: Float32Array | Float64Array, g: number): boolean {
+  return c.stages[k].leaves.every((l) =>
+    l.kind === LEAF_DISTANCE ? pointDistance(pts, l.a, l.b, l.xy) < l.value
+      : l.kind === LEAF_HEIGHT ? pts[l.a * 3 + 2] > l.value
+        : l.kind === LEAF_GRIPPER_CLOSED ? g < l.value
+          : l.kind === LEAF_GRIPPER_OPEN && g > l.value);
+}
+
 export class ShapingReference implements Shaper {
   readonly batch: Batch;
   readonly spec: SubgoalSpec;
@@ -164,32 +186,15 @@ export class ShapingReference implements Shaper {
     evaluateDerivedPoints(c, pts);
   }
 
-  /** ‖a − b‖ of points a and b (horizontal with xy), f32. */
-  private dist(a: number, b: number, xy: boolean): number {
-    const p = this.pts, pa = a * 3, pb = b * 3;
-    const dx = fr(p[pa] - p[pb]);
-    const dy = fr(p[pa + 1] - p[pb + 1]);
-    let s = fr(fr(dx * dx) + fr(dy * dy));
-    if (!xy) {
-      const dz = fr(p[pa + 2] - p[pb + 2]);
-      s = fr(s + fr(dz * dz));
-    }
-    return fr(Math.sqrt(s));
-  }
-
   private progress(k: number): number {
     const s = this.c.stages[k];
-    return this.dist(s.progA, s.progB, s.progXY);
+    return pointDistance(this.pts, s.progA, s.progB, s.progXY);
   }
 
   /** Advances the latch from k while stage k's leaves all hold (g: gripper opening). */
   private latch(k: number, g: number): number {
     const K = this.numStages;
-    while (k < K && this.c.stages[k].leaves.every((l) =>
-      l.kind === LEAF_DISTANCE ? this.dist(l.a, l.b, l.xy) < l.value
-        : l.kind === LEAF_HEIGHT ? this.pts[l.a * 3 + 2] > l.value
-          : l.kind === LEAF_GRIPPER_CLOSED ? g < l.value
-            : l.kind === LEAF_GRIPPER_OPEN && g > l.value)) k++;
+    while (k < K && stageHolds(this.c, k, this.pts, g)) k++;
     return k;
   }
 
