@@ -119,8 +119,9 @@ export async function probeBrowserGpu(): Promise<GpuProbe> {
     return noGpu(`requestAdapter failed: ${(e as Error).message}`);
   }
   if (!adapter) return noGpu('requestAdapter() gave no adapter');
-  const info = adapter.info ?? {};
-  return gpuProbeOf({ ...info, isFallbackAdapter: Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) });
+  // GPUAdapterInfo's fields are prototype getters: spreading it copies nothing, so they are read by name.
+  const i = adapter.info ?? {};
+  return gpuProbeOf({ vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isFallbackAdapter: Boolean(i.isFallbackAdapter ?? adapter.isFallbackAdapter) });
 }
 
 /** Rows of one forward pass of the view's network (more rows go in chunks). */
