@@ -54,7 +54,7 @@
  * | finalEpisodeSuccess | u8      | [N]     | success of its last state                                  |
  * | pendingWrite        | u8      | [N]     | 1 where setState put a row into the block that the World has yet to take |
  * | finalState          | f32     | [N, W]  | snapshot row (engine/state.ts) of the last state of an episode that ended at this step |
- * | penalties           | f64     | [N, 2]  | action and bound costs (≥ 0) of the step's raw actions (VecEnv.setPenalties), f64 so the learner's reward is exact |
+ * | penalties           | f64     | [N, 3]  | action, bound and infraction costs (≥ 0) of the transition (engine/penalties.ts), f64 so the learner's reward is exact |
  *
  * The finalEpisode* fields are written where done = 1 (as finalObs is), with or without shaping, and keep
  * their value elsewhere.
@@ -129,7 +129,7 @@ export const BATCH_FIELDS = [
   ['finalEpisodeSuccess', 'u8', () => 1],
   ['pendingWrite', 'u8', () => 1],
   ['finalState', 'f32', (d) => stateRowWidth(d)],
-  ['penalties', 'f64', () => 2],
+  ['penalties', 'f64', () => 3],
 ] as const satisfies readonly FieldSpec[];
 
 /**

@@ -49,6 +49,11 @@ export interface EnvOptions {
   domainRandomization?: DomainRandomization;
   /** Coefficients of the action penalty terms (engine/penalties.ts); both 0 (off) by default. */
   penalties?: Partial<Penalties>;
+  /**
+   * End an episode where an object falls off the table (CaRL's termination on an infraction): terminated = 1, so
+   * Φ(s′) = 0 and no bootstrap, with the 'infraction' penalty term T − t (the sparse return it forgoes); default false.
+   */
+  terminateOnInfraction?: boolean;
 }
 
 /** The views returned by reset() and step(); see engine/batch.ts for shapes and meaning. */
@@ -83,7 +88,7 @@ export interface StepResult {
   potential: Float32Array;
   /** [N, 8] every reward term of the transition (engine/shaping REWARD_TERM_NAMES: sparse, dense, pbrs, bonus, gated, action, bound). */
   rewardTerms: Float32Array;
-  /** [N, 2] the action and bound penalties of the step's raw actions (≥ 0, f64): a learner's reward is shapedReward − their sum. */
+  /** [N, 3] the action, bound and infraction penalties of the transition (costs ≥ 0, f64): a learner's reward is shapedReward − their sum. */
   penalties: Float64Array;
 }
 
@@ -369,6 +374,8 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
   }
   const dr = opts.domainRandomization === undefined ? null : validateDomainRandomization(opts.domainRandomization);
   const penalties = resolvePenalties(opts.penalties);
+  const terminateOnInfraction = opts.terminateOnInfraction ?? false;
+  if (typeof terminateOnInfraction !== 'boolean') throw new Error(`makeEnv: terminateOnInfraction must be a boolean, got ${JSON.stringify(terminateOnInfraction)}`);
   const scene = validateScene(task.scene);
   const batch = createBatch({
     numEnvs, obsDim: task.obsDim, actDim: task.actDim, goalDim: task.goalDim, numPoints: task.pointNames.length,
@@ -379,14 +386,14 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
   try {
     if (numWorkers === 1) {
       const R = await loadRapier();
-      const slice = new SimSlice(R, task, batch, 0, numEnvs, seed, physics, dr);
+      const slice = new SimSlice(R, task, batch, 0, numEnvs, seed, physics, dr, terminateOnInfraction);
       slice.shaping = shaper;
       return withPenalties(new VecEnv(task, batch, physics, shaper, slice, null), penalties);
     }
     if (!isNode()) throw new Error('makeEnv: numWorkers > 1 needs Node worker_threads; in a browser envs run on one thread (numWorkers: 1)');
     // Hidden from bundlers: the pool and its workers are Node-only.
     const { WorkerPool } = await importHidden<typeof import('./workers/worker-pool.ts')>(moduleUrl('./workers/worker-pool.ts', import.meta.url).href);
-    const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec, dr);
+    const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec, dr, terminateOnInfraction);
     return withPenalties(new VecEnv(task, batch, physics, shaper, null, pool), penalties);
   } catch (e) {
     shaper.free();

@@ -1,10 +1,13 @@
 /**
- * Action penalties: reward terms that cost the raw (unclipped) actions a learner sends to VecEnv.step, logged in
- * rewardTerms as 'action' and 'bound' (shaping/stats.ts PENALTY_TERM_NAMES) and kept in batch.penalties [N, 2] in f64.
+ * Penalties: reward terms a learner subtracts from the shaped reward, logged in rewardTerms as 'action', 'bound' and
+ * 'infraction' (shaping/stats.ts PENALTY_TERM_NAMES) and kept as costs ≥ 0 in batch.penalties [N, 3] in f64. The first
+ * two cost the raw (unclipped) actions sent to VecEnv.step (costActions, here); the third is the slice's:
  *
- *   action = c_action Σ_j a_j²                (a norm cost; 0 = off)
- *   bound  = c_bound  Σ_j max(|a_j| − 1, 0)²  (the part beyond the env's clip to [−1, 1]: once a Gaussian mean drifts
- *                                              past ±1 every sample acts the same and nothing else pulls it back)
+ *   action     = c_action Σ_j a_j²                (a norm cost; 0 = off)
+ *   bound      = c_bound  Σ_j max(|a_j| − 1, 0)²  (the part beyond the env's clip to [−1, 1]: once a Gaussian mean
+ *                                                  drifts past ±1 every sample acts the same and nothing pulls it back)
+ *   infraction = T − t where an episode terminates on an infraction at step t of T (terminateOnInfraction, CaRL): the
+ *                sparse return it forgoes, so that ending an episode early is never better than failing to the limit
  */
 import { checkNumberIn } from './numeric.ts';
 
@@ -31,7 +34,10 @@ export function resolvePenalties(p: Partial<Penalties> | undefined, base: Readon
   };
 }
 
-/** Writes each env's [action, bound] costs of raw actions [n, actDim] into out [n, 2] (f64, ≥ 0). */
+/** Costs per env in batch.penalties: action, bound, infraction. */
+export const PENALTY_WIDTH = 3;
+
+/** Writes each env's [action, bound] costs of raw actions [n, actDim] into out [n, PENALTY_WIDTH] (f64, ≥ 0; the infraction column is left alone). */
 export function costActions(actions: ArrayLike<number>, n: number, actDim: number, c: Readonly<Penalties>, out: Float64Array): void {
   for (let i = 0; i < n; i++) {
     let action = 0, bound = 0;
@@ -43,7 +49,7 @@ export function costActions(actions: ArrayLike<number>, n: number, actDim: numbe
       for (let j = 0; j < actDim; j++) bound += Math.max(Math.abs(actions[i * actDim + j]) - 1, 0) ** 2;
       bound *= c.bound;
     }
-    out[2 * i] = action;
-    out[2 * i + 1] = bound;
+    out[PENALTY_WIDTH * i] = action;
+    out[PENALTY_WIDTH * i + 1] = bound;
   }
 }

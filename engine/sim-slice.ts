@@ -20,6 +20,7 @@ import { SceneWorld } from './physics/scene-world.ts';
 import { counterGaussian, EpisodeRng } from './rng.ts';
 import { packRow, stateLayout, type StateLayout } from './state.ts';
 import { PENALTY_TERM_INDEX } from './shaping/stats.ts';
+import { PENALTY_WIDTH } from './penalties.ts';
 import { goalReached, poseAt, sparseReward, velAt, type EpisodeStart, type TaskDef } from '../tasks/task.ts';
 
 /** Salts that separate the action-noise and observation-noise streams from the episode stream. */
@@ -33,6 +34,9 @@ export interface SliceShaping {
   /** Recomputes Φ of envs [lo, hi) at their latched stage from their points. */
   refreshPotential(lo: number, hi: number): void;
 }
+
+/** How far below its table's top an object counts as fallen off the table (an infraction), m. */
+export const OFF_TABLE_DROP = 0.05;
 
 export class SimSlice {
   readonly lo: number;
@@ -51,10 +55,13 @@ export class SimSlice {
   private readonly start: EpisodeStart;
   /** Layout of the snapshot rows written into batch.finalState. */
   private readonly rowLayout: StateLayout;
+  /** End an episode where an object falls off the table (terminated = 1, the infraction penalty term). */
+  private readonly terminateOnInfraction: boolean;
   /** [4] the action of the env being stepped, with its episode's action noise. */
   private readonly act = new Float64Array(4);
 
-  constructor(R: Rapier, task: TaskDef, batch: Batch, lo: number, hi: number, seed: number, cfg: PhysicsConfig, dr: DomainRandomization | null = null) {
+  constructor(R: Rapier, task: TaskDef, batch: Batch, lo: number, hi: number, seed: number, cfg: PhysicsConfig, dr: DomainRandomization | null = null, terminateOnInfraction = false) {
+    this.terminateOnInfraction = terminateOnInfraction;
     this.task = task;
     this.batch = batch;
     this.lo = lo;
@@ -119,9 +126,12 @@ export class SimSlice {
       const ok = goalReached(b.achievedGoal, g * G, b.desiredGoal, g * G, G, task.distanceThreshold);
       b.reward[g] = sparseReward(ok);
       b.success[g] = ok ? 1 : 0;
-      b.terminated[g] = 0;
+      // An infraction (an object fell off the table) ends the episode where terminateOnInfraction is on (CaRL).
+      const infraction = this.terminateOnInfraction && this.objectOffTable(g);
+      b.terminated[g] = infraction ? 1 : 0;
       b.truncated[g] = t >= task.maxEpisodeSteps ? 1 : 0;
-      b.done[g] = b.truncated[g];
+      b.done[g] = b.terminated[g] | b.truncated[g];
+      b.penalties[PENALTY_WIDTH * g + 2] = infraction ? Math.max(task.maxEpisodeSteps - t, 0) : 0;
       b.finalObs.set(b.obs.subarray(g * O, g * O + O), g * O);
       b.finalAchievedGoal.set(b.achievedGoal.subarray(g * G, g * G + G), g * G);
       b.finalDesiredGoal.set(b.desiredGoal.subarray(g * G, g * G + G), g * G);
@@ -136,14 +146,14 @@ export class SimSlice {
         b.episodeTermSums[g * MAX_REWARD_TERMS] += b.reward[g];
       }
     }
-    // PENALTIES: the action terms env.step costed from the raw actions, logged and summed as reward terms
+    // PENALTIES: the action terms env.step costed from the raw actions and the infraction's, logged and summed as reward terms
     for (let g = lo; g < hi; g++) {
       const t = g * MAX_REWARD_TERMS + PENALTY_TERM_INDEX;
-      const action = 0 - b.penalties[2 * g], bound = 0 - b.penalties[2 * g + 1];
-      b.rewardTerms[t] = action;
-      b.rewardTerms[t + 1] = bound;
-      b.episodeTermSums[t] += action;
-      b.episodeTermSums[t + 1] += bound;
+      for (let j = 0; j < PENALTY_WIDTH; j++) {
+        const term = 0 - b.penalties[PENALTY_WIDTH * g + j];
+        b.rewardTerms[t + j] = term;
+        b.episodeTermSums[t + j] += term;
+      }
     }
     // EPISODE END (the finished episode's statistics, before the reset clears the running sums)
     let anyDone = false;
@@ -219,6 +229,14 @@ export class SimSlice {
   worldOf(g: number): { world: SceneWorld; lo: number; i: number } {
     const w = Math.floor((g - this.lo) / this.worlds[0].numEnvs);
     return { world: this.worlds[w], lo: this.worldLo[w], i: g - this.worldLo[w] };
+  }
+
+  /** Whether an object of env g lies more than OFF_TABLE_DROP below its table's top (it fell off the table). */
+  private objectOffTable(g: number): boolean {
+    const b = this.batch, scene = this.task.scene;
+    const top = scene.table.topZ + b.sceneParams[g * b.layout.widths.sceneParams + P_TABLE_DZ];
+    for (let k = 1; k <= scene.objects.length; k++) if (b.bodyPose[poseAt(b, g, k) + 2] < top - OFF_TABLE_DROP) return true;
+    return false;
   }
 
   /** Writes obs (with the episode's observation noise), achieved goal, points and gripper opening of env g from the state block. */

@@ -17,8 +17,8 @@
 import { MAX_REWARD_TERMS } from '../batch.ts';
 import { MAX_STAGES, SHAPING_MODES, type ShapingMode } from './spec.ts';
 
-/** The penalty terms VecEnv.step costs from the raw actions (VecEnv.setPenalties), logged after the shaping terms. */
-export const PENALTY_TERM_NAMES = ['action', 'bound'] as const;
+/** The penalty terms (engine/penalties.ts: the raw actions' costs and the infraction termination's), logged after the shaping terms. */
+export const PENALTY_TERM_NAMES = ['action', 'bound', 'infraction'] as const;
 /** A logged reward term: a shaping mode's term, or a penalty. */
 export type RewardTermName = ShapingMode | (typeof PENALTY_TERM_NAMES)[number];
 /** Names of the logged reward terms, by their index in rewardTerms [N, MAX_REWARD_TERMS]; the rest are 0. */

@@ -246,7 +246,7 @@ export class PpoTrainer {
       for (let i = 0; i < N; i++) {
         const k = t * N + i;
         // The learner's reward: the env's (shaped) reward less its penalty terms, in f64 before the scale.
-        const penalty = r.penalties[2 * i] + r.penalties[2 * i + 1];
+        const penalty = r.penalties[3 * i] + r.penalties[3 * i + 1] + r.penalties[3 * i + 2];
         st.rewards[k] = (r.shapedReward[i] - penalty) * config.rewardScale;
         st.taskRewards[k] = (r.reward[i] - penalty) * config.rewardScale;
         st.terminated[k] = r.terminated[i];

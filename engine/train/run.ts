@@ -68,6 +68,8 @@ export interface TrainRunOptions {
   subgoals?: unknown;
   /** Domain-randomization ranges of the training envs (engine/domain-randomization.ts); evaluation runs without them. */
   domainRandomization?: DomainRandomization;
+  /** Training episodes end where an object falls off the table (EnvOptions.terminateOnInfraction, CaRL); evaluation runs to the time limit. */
+  terminateOnInfraction?: boolean;
   /** Gain of the value output layer's orthogonal init (cleanrl: 1); ignored on resume. */
   valueOutGain?: number;
   /** Initial log standard deviation of the policy (cleanrl: 0); ignored on resume. */
@@ -101,7 +103,7 @@ function identity(o: TrainRunOptions, cfg: PpoConfig) {
   // Runs from before stageInObs existed resume: the field enters the identity only when it is on.
   const { stageInObs, ...rest } = cfg;
   const ppo = stageInObs ? cfg : rest;
-  return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, domainRandomization: o.domainRandomization ?? null, ppo, ...(o.starts !== undefined ? { starts: path.resolve(o.starts), curriculum: { ...DEFAULT_CURRICULUM, ...o.curriculum } } : {}) };
+  return { task: o.task, shaping: o.shaping, shapingWeight: o.shapingWeight, numEnvs: o.numEnvs, numWorkers: o.numWorkers, totalSteps: o.totalSteps, seed: o.seed, hidden: o.hidden, initLogStd: o.initLogStd ?? null, valueOutGain: o.valueOutGain ?? null, subgoals: o.subgoals ?? null, domainRandomization: o.domainRandomization ?? null, ppo, ...(o.terminateOnInfraction ? { terminateOnInfraction: true } : {}), ...(o.starts !== undefined ? { starts: path.resolve(o.starts), curriculum: { ...DEFAULT_CURRICULUM, ...o.curriculum } } : {}) };
 }
 
 /** The policy's safetensors export in a run directory (engine/train/export.ts). */
@@ -221,7 +223,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
   }
   // Demonstrations first: a bad archive fails before the run directory is touched.
   const demoSet = o.starts === undefined ? null : await loadDemos(o.starts, o.task);
-  const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, weight: o.shapingWeight }, subgoals: o.subgoals, domainRandomization: o.domainRandomization });
+  const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, weight: o.shapingWeight }, subgoals: o.subgoals, domainRandomization: o.domainRandomization, terminateOnInfraction: o.terminateOnInfraction });
   let choice: Awaited<ReturnType<typeof createBackend>>;
   try {
     const mbSize = Math.ceil((o.numEnvs * cfg.numSteps) / cfg.numMinibatches);

@@ -27,6 +27,8 @@ export interface SimWorkerData {
   subgoals: SubgoalSpec;
   /** Validated domain-randomization ranges, or null. */
   domainRandomization: DomainRandomization | null;
+  /** End episodes on an infraction (EnvOptions.terminateOnInfraction). */
+  terminateOnInfraction: boolean;
 }
 
 const data = workerData as SimWorkerData;
@@ -34,7 +36,7 @@ const ctrl = controlOf(data.control, SIM_CONTROL, data.index);
 const R = await loadRapier();
 const batch = viewBatch(data.memory, data.layout);
 const task = getTask(data.taskName);
-const slice = new SimSlice(R, task, batch, data.lo, data.hi, data.seed, data.physics, data.domainRandomization);
+const slice = new SimSlice(R, task, batch, data.lo, data.hi, data.seed, data.physics, data.domainRandomization, data.terminateOnInfraction);
 const shaper = await ShapingKernel.attach(batch, data.subgoals, task.pointNames, { slot: data.index });
 slice.shaping = shaper;
 parentPort!.postMessage({ ready: true });

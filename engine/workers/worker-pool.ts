@@ -29,9 +29,9 @@ export class WorkerPool {
   }
 
   /** Starts one worker per slice and waits until each has built its World. */
-  static async start(batch: Batch, slices: [number, number][], taskName: string, seed: number, physics: PhysicsConfig, subgoals: SubgoalSpec, domainRandomization: DomainRandomization | null): Promise<WorkerPool> {
+  static async start(batch: Batch, slices: [number, number][], taskName: string, seed: number, physics: PhysicsConfig, subgoals: SubgoalSpec, domainRandomization: DomainRandomization | null, terminateOnInfraction = false): Promise<WorkerPool> {
     const control = createControl(SIM_CONTROL, slices.length);
-    const datas: SimWorkerData[] = slices.map(([lo, hi], index) => ({ memory: batch.memory, layout: batch.layout, control, index, lo, hi, taskName, seed, physics, subgoals, domainRandomization }));
+    const datas: SimWorkerData[] = slices.map(([lo, hi], index) => ({ memory: batch.memory, layout: batch.layout, control, index, lo, hi, taskName, seed, physics, subgoals, domainRandomization, terminateOnInfraction }));
     const { workers } = await startWorkers(moduleUrl('./sim-worker.ts', import.meta.url), datas, 'sim worker');
     return new WorkerPool(workers, control);
   }

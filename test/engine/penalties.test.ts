@@ -1,5 +1,6 @@
 // The action penalties are reward terms of the env: costed from the raw actions in f64 (batch.penalties), logged in
-// rewardTerms as 'action' and 'bound', summed per episode like the shaping terms, the same with workers.
+// rewardTerms as 'action' and 'bound' (the infraction column stays 0 without terminateOnInfraction), summed per episode
+// like the shaping terms, the same with workers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeEnv } from '../../index.ts';
@@ -8,16 +9,17 @@ import { costActions } from '../../engine/penalties.ts';
 import { PENALTY_TERM_INDEX, REWARD_TERM_NAMES } from '../../engine/shaping/stats.ts';
 
 test('costActions: Σ a² times c_action and Σ max(|a| − 1, 0)² times c_bound, per env, worked by hand', () => {
-  const out = new Float64Array(4).fill(NaN);
+  const out = new Float64Array(6).fill(NaN);
   costActions([1.5, -0.5, 0, 2, 0.1, -0.2, 0.3, -1], 2, 4, { action: 0.25, bound: 3 }, out);
   // env 0: 0.25 (2.25 + 0.25 + 0 + 4) = 1.625; 3 (0.25 + 1) = 3.75. env 1: 0.25 (0.01 + 0.04 + 0.09 + 1) = 0.285; 0.
-  assert.deepEqual([...out].map((v) => +v.toFixed(12)), [1.625, 3.75, 0.285, 0]);
+  // The third column (the infraction's, the slice's to write) is left alone.
+  assert.deepEqual([...out].map((v) => +v.toFixed(12)), [1.625, 3.75, NaN, 0.285, 0, NaN]);
   costActions([5, 5, 5, 5], 1, 4, { action: 0, bound: 0 }, out);
   assert.deepEqual([...out.subarray(0, 2)], [0, 0]);
 });
 
 test('penalties are logged as reward terms and summed per episode, with or without workers', async () => {
-  assert.deepEqual(REWARD_TERM_NAMES.slice(PENALTY_TERM_INDEX), ['action', 'bound']);
+  assert.deepEqual(REWARD_TERM_NAMES.slice(PENALTY_TERM_INDEX), ['action', 'bound', 'infraction']);
   for (const numWorkers of [1, 2]) {
     const N = 4, A = 4, T = MAX_REWARD_TERMS;
     const env = await makeEnv('Reach', { numEnvs: N, numWorkers, seed: 2, shaping: { mode: 'pbrs' }, penalties: { action: 0.5 } });
@@ -37,8 +39,9 @@ test('penalties are logged as reward terms and summed per episode, with or witho
         for (let i = 0; i < N; i++) {
           let a2 = 0, ex = 0;
           for (let j = 0; j < A; j++) { const x = act[i * A + j]; a2 += x * x; ex += Math.max(Math.abs(x) - 1, 0) ** 2; }
-          assert.equal(r.penalties[2 * i], 0.5 * a2, `env ${i} step ${t}: action cost`);
-          assert.equal(r.penalties[2 * i + 1], 2 * ex, `env ${i} step ${t}: bound cost`);
+          assert.equal(r.penalties[3 * i], 0.5 * a2, `env ${i} step ${t}: action cost`);
+          assert.equal(r.penalties[3 * i + 1], 2 * ex, `env ${i} step ${t}: bound cost`);
+          assert.equal(r.penalties[3 * i + 2], 0, `env ${i} step ${t}: no infraction`);
           assert.equal(r.rewardTerms[i * T + PENALTY_TERM_INDEX], Math.fround(-0.5 * a2));
           assert.equal(r.rewardTerms[i * T + PENALTY_TERM_INDEX + 1], Math.fround(-2 * ex));
           want.action -= Math.fround(0.5 * a2);

@@ -1,0 +1,67 @@
+// CaRL's termination on an infraction: with terminateOnInfraction an object that falls off the table ends the episode
+// as a true termination (terminated = 1, Φ(s') = 0, no time-limit flag), costed by the 'infraction' term T − t; off by
+// default; the same with workers.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { makeEnv } from '../../index.ts';
+import { MAX_REWARD_TERMS } from '../../engine/batch.ts';
+import { PENALTY_TERM_INDEX, REWARD_TERM_NAMES } from '../../engine/shaping/stats.ts';
+
+const INFRACTION = PENALTY_TERM_INDEX + 2;
+
+/** Steps `steps` times with zero actions, then drops env 1's cube 30 cm below the table and steps once more. */
+async function dropCube(terminateOnInfraction: boolean, numWorkers: number, steps = 7) {
+  const N = 3, env = await makeEnv('Push', { numEnvs: N, numWorkers, seed: 5, shaping: { mode: 'pbrs', gamma: 0.98, weight: 20 }, terminateOnInfraction });
+  try {
+    const act = new Float32Array(N * 4);
+    env.reset();
+    for (let t = 0; t < steps; t++) env.step(act);
+    const rows = env.getState([1]);
+    const [po] = rows.layout.fields.bodyPose;
+    rows.data[po + 7 + 2] -= 0.3; // body 1 (the cube): z
+    env.setState(rows, [1]);
+    const phiBefore = env.batch.potential[1];
+    env.takeEpisodeStats();
+    const r = env.step(act);
+    const out = {
+      terminated: [...r.terminated], truncated: [...r.truncated], done: [...env.batch.done], infractionCost: r.penalties[3 + 2],
+      infractionTerm: r.rewardTerms[MAX_REWARD_TERMS + INFRACTION], pbrsTerm: r.rewardTerms[MAX_REWARD_TERMS + REWARD_TERM_NAMES.indexOf('pbrs')],
+      phiBefore, episodeStep: [...env.batch.episodeStep], summary: env.takeEpisodeSummary(), finalLength: env.batch.finalEpisodeLength[1],
+    };
+    return out;
+  } finally {
+    await env.close();
+  }
+}
+
+test('an object off the table ends the episode as a termination, costed T − t, only with terminateOnInfraction', async () => {
+  assert.equal(REWARD_TERM_NAMES[INFRACTION], 'infraction');
+  assert.equal(REWARD_TERM_NAMES.length, MAX_REWARD_TERMS);
+  const on = await dropCube(true, 1);
+  assert.deepEqual(on.terminated, [0, 1, 0]);
+  assert.deepEqual(on.truncated, [0, 0, 0]);
+  assert.deepEqual(on.done, [0, 1, 0]);
+  // Terminated at step t = 8 of T = 50: the forgone sparse return 42.
+  assert.equal(on.finalLength, 8);
+  assert.equal(on.infractionCost, 42);
+  assert.equal(on.infractionTerm, -42);
+  // PBRS with Φ(s') = 0 at a termination: F = −Φ(s).
+  assert.ok(on.phiBefore > 0);
+  assert.equal(on.pbrsTerm, Math.fround(-on.phiBefore));
+  // Autoreset: env 1 starts its next episode; the finished one is counted with its infraction term.
+  assert.deepEqual(on.episodeStep, [8, 0, 8]);
+  assert.equal(on.summary.episodes, 1);
+  assert.equal(on.summary.successRate, 0);
+  assert.equal(on.summary.meanTerms.infraction, -42);
+  assert.equal(on.summary.meanReturn, -8);
+  const off = await dropCube(false, 1);
+  assert.deepEqual(off.terminated, [0, 0, 0]);
+  assert.deepEqual(off.done, [0, 0, 0]);
+  assert.equal(off.infractionCost, 0);
+  assert.equal(off.infractionTerm, 0);
+  assert.deepEqual(off.episodeStep, [8, 8, 8]);
+  // Workers run the same slice code on the shared batch.
+  const workers = await dropCube(true, 2);
+  assert.deepEqual({ ...workers, summary: null }, { ...on, summary: null });
+  await assert.rejects(makeEnv('Push', { terminateOnInfraction: 'yes' as never }), /terminateOnInfraction must be a boolean/);
+});
