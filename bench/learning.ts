@@ -8,12 +8,12 @@
  * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 256] [--parallel 2] [--only push-pbrs,...] [--tag NAME] [--explore-share 0.2] [--start-threshold 0.5] [--init-log-std -1] [--demo-share 0.5]
  * Writes bench/results/learning-<host>.json, bench/results/learning-<host>.svg and the README table.
  */
-import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { parseFlags } from '../engine/cli/args.ts';
 import { lineChartSvg, type Series } from '../engine/train/plot.ts';
+import { cairnJson, runPool } from '../engine/lab/pool.ts';
 import { gitCommit, machineInfo, markdownTable, updateReadmeTable } from './util.ts';
 import { getTask } from '../tasks/registry.ts';
 
@@ -60,39 +60,27 @@ if (configs.length === 0) throw new Error(`--only matches no config (known: ${CO
 interface Job { task: string; mode: string; seed: number; dir: string }
 const jobs: Job[] = configs.flatMap((c) => Array.from({ length: numSeeds }, (_, k) => ({ ...c, seed: k + 1, dir: `runs/learning/${c.task}-${c.mode}-s${k + 1}` })));
 
-/** Runs a cairn command as a child process and resolves with its last JSON line. */
-function runCairn(args: string[], what: string): Promise<{ successRate: number; envSteps: number; wallSeconds: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['bin/cairn.mjs', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (err += d));
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`${what} failed (${code}): ${err.slice(-2000)}`))));
-  });
-}
+/** What `cairn train --json` and `cairn explore --json` print last. */
+type CairnResult = { successRate: number; envSteps: number; wallSeconds: number };
 
 /** Runs one training (after its exploration, for go-explore) and resolves with its result; envSteps counts both. */
-async function runJob(j: Job): Promise<{ successRate: number; envSteps: number; wallSeconds: number }> {
+async function runJob(j: Job): Promise<CairnResult> {
   // The bench's own run directories start empty (train refuses a directory that holds a run, explore an archive).
   for (const d of [j.dir, `${j.dir}-explore`]) await rm(d, { recursive: true, force: true });
   const common = ['--task', j.task, '--envs', String(envs), '--seed', String(j.seed), '--json'];
-  if (j.mode !== 'go-explore') return runCairn(['train', ...common, '--shaping', j.mode, '--steps', String(steps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
-  const explored = await runCairn(['explore', ...common, '--steps', String(Math.round(steps * exploreShare)), '--out', `${j.dir}-explore`], `${j.dir}-explore`);
-  const trained = await runCairn(['train', ...common, '--shaping', 'sparse', '--starts', `${j.dir}-explore`, '--init-log-std', String(initLogStd), ...(startThreshold === undefined ? [] : ['--start-threshold', String(startThreshold)]), ...(demoShare === undefined ? [] : ['--demo-share', String(demoShare)]), '--steps', String(steps - explored.envSteps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
+  if (j.mode !== 'go-explore') return cairnJson<CairnResult>(['train', ...common, '--shaping', j.mode, '--steps', String(steps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
+  const explored = await cairnJson<CairnResult>(['explore', ...common, '--steps', String(Math.round(steps * exploreShare)), '--out', `${j.dir}-explore`], `${j.dir}-explore`);
+  const trained = await cairnJson<CairnResult>(['train', ...common, '--shaping', 'sparse', '--starts', `${j.dir}-explore`, '--init-log-std', String(initLogStd), ...(startThreshold === undefined ? [] : ['--start-threshold', String(startThreshold)]), ...(demoShare === undefined ? [] : ['--demo-share', String(demoShare)]), '--steps', String(steps - explored.envSteps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
   return { successRate: trained.successRate, envSteps: explored.envSteps + trained.envSteps, wallSeconds: explored.wallSeconds + trained.wallSeconds };
 }
 
 const t0 = performance.now();
 const results: (Job & { successRate: number; wallSeconds: number; envSteps: number })[] = [];
-let next = 0;
-await Promise.all(Array.from({ length: Math.min(parallel, jobs.length) }, async () => {
-  while (next < jobs.length) {
-    const j = jobs[next++];
-    const r = await runJob(j);
-    results.push({ ...j, ...r });
-    console.log(`${j.task}/${j.mode} seed ${j.seed}: eval success ${(r.successRate * 100).toFixed(1)}% after ${r.envSteps} steps in ${r.wallSeconds.toFixed(0)} s`);
-  }
-}));
+await runPool(jobs, parallel, async (j) => {
+  const r = await runJob(j);
+  results.push({ ...j, ...r });
+  console.log(`${j.task}/${j.mode} seed ${j.seed}: eval success ${(r.successRate * 100).toFixed(1)}% after ${r.envSteps} steps in ${r.wallSeconds.toFixed(0)} s`);
+});
 
 // With --only, the configs not rerun keep their results from the previous JSON of this machine, if it had the
 // same budget, envs and seeds (their run directories stay in runs/learning).

@@ -5,6 +5,7 @@ import { exploreCommand, EXPLORE_SPEC } from './explore-command.ts';
 import { evalCommand, EVAL_SPEC, trainCommand, TRAIN_SPEC } from './train-command.ts';
 import { exportCommand, EXPORT_SPEC } from './export-command.ts';
 import { renderCommand, RENDER_SPEC } from './render-command.ts';
+import { sweepCommand, SWEEP_SPEC } from './sweep-command.ts';
 import { analyzeCommand, ANALYZE_SPEC } from './analyze-command.ts';
 import { HelpShown, type CommandSpec } from './command.ts';
 
@@ -17,6 +18,7 @@ export const COMMANDS: Record<string, { spec: CommandSpec; run: (argv: string[])
   explore: { spec: EXPLORE_SPEC, run: exploreCommand },
   export: { spec: EXPORT_SPEC, run: exportCommand },
   render: { spec: RENDER_SPEC, run: renderCommand },
+  sweep: { spec: SWEEP_SPEC, run: sweepCommand },
   analyze: { spec: ANALYZE_SPEC, run: analyzeCommand },
 };
 

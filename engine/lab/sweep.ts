@@ -1,0 +1,177 @@
+/**
+ * `cairn sweep`: every run of a sweep file (engine/lab/sweep-file.ts) as a `cairn train` child process, K at a
+ * time, into DIR/runs/NAME, then DIR/results.json, DIR/table.md and DIR/report.html.
+ *
+ * DIR holds runs/ (one ordinary run directory per run), inputs/ (the JSON inputs handed to train, named by
+ * content), logs/NAME.log (each run's train output, appended per attempt) and the three outputs. Each run gets the
+ * WASM backend with max(1, floor(cores / K)) threads. Re-running the same sweep skips finished runs (eval.json
+ * written, config matching), resumes interrupted ones with `cairn train --resume` at the thread count they started
+ * with, and refuses, before anything starts, a run directory that holds another run. SIGINT or SIGTERM stops the
+ * children (SIGTERM; a second signal SIGKILLs them) and writes the results so far.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { writeAtomic } from '../fs-atomic.ts';
+import { checkIntIn, checkNumberIn } from '../numeric.ts';
+import { checkOutputDir } from '../cli/paths.ts';
+import { inputFileName, loadSweep, trainFlags, type SweepRun } from './sweep-file.ts';
+import { inspectRunDir, readOutcome, type RunDirState, type RunOutcome } from './run-dir.ts';
+import { runPool, startCairn } from './pool.ts';
+import { markdownRanking, rankConfigurations, reportHtml, type RunResult } from './sweep-report.ts';
+
+/** What runSweep is asked to do. */
+export interface SweepOptions {
+  /** The sweep file. */
+  file: string;
+  /** DIR: where runs, logs and results go. */
+  outDir: string;
+  /** Runs at a time, K; default os.availableParallelism(). */
+  parallel?: number;
+  /** Seconds between each run's checkpoints (train's --checkpoint-seconds); default train's. */
+  checkpointSeconds?: number;
+  /** Where progress lines go; default stderr. */
+  log?: (line: string) => void;
+}
+
+/** What a sweep did, as `cairn sweep --json` prints it (less table and signal). */
+export interface SweepSummary {
+  /** Runs in the sweep. */
+  runs: number;
+  /** Runs that finished in this invocation, that were finished before it, that failed. */
+  finished: number;
+  skipped: number;
+  failed: number;
+  /** Seconds this invocation took. */
+  wallSeconds: number;
+  /** The top configuration of the ranking and its mean eval success; null when no run finished. */
+  best: { name: string; meanSuccess: number } | null;
+  /** The ranked table (table.md). */
+  table: string;
+  /** The signal that stopped the sweep early, or null. */
+  signal: NodeJS.Signals | null;
+}
+
+/** Every run's directory state, or one error naming each directory that holds another run. */
+async function inspectAll(runs: readonly SweepRun[], runsDir: string): Promise<RunDirState[]> {
+  const states = await Promise.all(runs.map((r) => inspectRunDir(path.join(runsDir, r.name), r)));
+  const conflicts = runs.flatMap((r, i) => {
+    const s = states[i];
+    return s.kind === 'conflict' ? [`${path.join(runsDir, r.name)} holds another run (${s.differences.join('; ')})`] : [];
+  });
+  if (conflicts.length) throw new Error(`${conflicts.join('\n')}\nnothing was started or changed; move those directories away or sweep into another --out`);
+  return states;
+}
+
+/** The last non-empty lines of a child's stderr, as a failed run's error. */
+function errorTail(stderr: string): string {
+  return stderr.split('\n').map((l) => l.trim()).filter(Boolean).slice(-3).join(' / ');
+}
+
+/** Runs a sweep as the options say and writes its outputs; validation errors throw before anything starts. */
+export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
+  const t0 = performance.now();
+  const log = o.log ?? ((line: string) => console.error(line));
+  const runs = loadSweep(o.file);
+  const cores = availableParallelism();
+  const parallel = checkIntIn('--parallel', o.parallel ?? cores, 1, 1024);
+  if (o.checkpointSeconds !== undefined) checkNumberIn('--checkpoint-seconds', o.checkpointSeconds, 0, 1e9);
+  const threads = Math.max(1, Math.floor(cores / parallel));
+  await checkOutputDir(o.outDir, '--out');
+  const runsDir = path.join(o.outDir, 'runs'), inputDir = path.join(o.outDir, 'inputs'), logDir = path.join(o.outDir, 'logs');
+  const states = await inspectAll(runs, runsDir);
+
+  for (const d of [runsDir, logDir]) await fs.mkdir(d, { recursive: true });
+  for (const r of runs) {
+    for (const [field, json] of Object.entries(r.inputs)) {
+      await fs.mkdir(inputDir, { recursive: true });
+      await writeAtomic(path.join(inputDir, inputFileName(field, json)), JSON.stringify(json, null, 2) + '\n');
+    }
+  }
+
+  const pending = runs.map((_, i) => i).filter((i) => states[i].kind !== 'finished');
+  const skipped = runs.length - pending.length;
+  const configs = new Set(runs.map((r) => r.config)).size;
+  const seeds = runs.length / configs;
+  log(`cairn sweep: ${runs.length} runs (${configs} configurations × ${seeds} seed${seeds > 1 ? 's' : ''}) in ${o.outDir}, ${parallel} at a time, ${threads} thread${threads > 1 ? 's' : ''} each; ${skipped} finished before, ${pending.filter((i) => states[i].kind === 'interrupted').length} to resume`);
+
+  const status: RunResult['status'][] = states.map((s) => (s.kind === 'finished' ? 'finished' : 'interrupted'));
+  const errors: (string | undefined)[] = runs.map(() => undefined);
+  const children = new Set<ChildProcess>();
+  let signal: NodeJS.Signals | null = null, done = skipped, finished = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    const again = signal !== null;
+    signal ??= sig;
+    log(`cairn sweep: ${sig}: ${again ? 'killing' : 'stopping'} ${children.size} running run(s); the same command resumes them`);
+    for (const c of children) c.kill(again ? 'SIGKILL' : 'SIGTERM');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await runPool(pending, parallel, async (i) => {
+      const run = runs[i], state = states[i], dir = path.join(runsDir, run.name);
+      if (state.kind === 'new') for (const f of state.leftovers) await fs.rm(path.join(dir, f), { force: true });
+      const resume = state.kind === 'interrupted';
+      const t = resume ? state.threads ?? threads : threads;
+      const args = ['train', ...trainFlags(run, inputDir), '--out', dir, '--backend', 'wasm', '--threads', String(t), '--json',
+        ...(o.checkpointSeconds === undefined ? [] : ['--checkpoint-seconds', String(o.checkpointSeconds)]), ...(resume ? ['--resume'] : [])];
+      log(`[${done}/${runs.length}] ${resume ? 'resume' : 'start'} ${run.name} (${children.size + 1} running)`);
+      const { child, exited } = startCairn(args, { log: path.join(logDir, `${run.name}.log`) });
+      children.add(child);
+      const r = await exited;
+      children.delete(child);
+      if (r.code === 0) {
+        status[i] = 'finished';
+        finished++;
+        const evalSuccess = await readOutcome(dir).then((out) => `${(out.evalSuccess * 100).toFixed(1)}%`, () => 'unreadable');
+        log(`[${++done}/${runs.length}] done ${run.name}: eval success ${evalSuccess}`);
+      } else if (signal || r.signal === 'SIGINT' || r.signal === 'SIGTERM') {
+        // Stopped by the sweep, or by the same Ctrl-C before the sweep's handler ran: the next sweep resumes it.
+        log(`[${done}/${runs.length}] stopped ${run.name}`);
+      } else {
+        status[i] = 'failed';
+        errors[i] = errorTail(r.stderrTail);
+        log(`[${++done}/${runs.length}] FAILED ${run.name} (exit ${r.code ?? r.signal}): ${errors[i]} (log ${path.join(logDir, `${run.name}.log`)})`);
+      }
+    }, () => signal !== null);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const outcomes = new Map<number, RunOutcome>();
+  for (let i = 0; i < runs.length; i++) {
+    if (status[i] !== 'finished') continue;
+    try {
+      outcomes.set(i, await readOutcome(path.join(runsDir, runs[i].name)));
+    } catch (e) {
+      status[i] = 'failed';
+      errors[i] = `its run directory cannot be read: ${(e as Error).message}`;
+    }
+  }
+  const results: RunResult[] = runs.map((r, i) => {
+    const out = outcomes.get(i);
+    return {
+      name: r.name, config: r.config, settings: r.settings, seed: r.seed, status: status[i],
+      evalSuccess: out?.evalSuccess ?? null, stepsTo50: out?.stepsTo50 ?? null, stepsTo90: out?.stepsTo90 ?? null,
+      wallSeconds: out ? +out.wallSeconds.toFixed(2) : null, threads: out?.threads ?? null, ...(errors[i] ? { error: errors[i] } : {}),
+    };
+  });
+  const rows = rankConfigurations(results);
+  const table = markdownRanking(rows);
+  const curves: Record<string, { seed: number; x: number[]; y: number[] }[]> = {};
+  runs.forEach((r, i) => {
+    const out = outcomes.get(i);
+    if (out) (curves[r.config] ??= []).push({ seed: r.seed, ...out.curve });
+  });
+  const when = new Date().toISOString();
+  await writeAtomic(path.join(o.outDir, 'results.json'), JSON.stringify({ sweep: path.resolve(o.file), updatedAt: when, parallel, runs: results, configurations: rows }, null, 2) + '\n');
+  await writeAtomic(path.join(o.outDir, 'table.md'), table);
+  await writeAtomic(path.join(o.outDir, 'report.html'), reportHtml({ title: `cairn sweep ${path.basename(o.file)}`, subtitle: `${runs.length} runs, ${rows.length} configurations, updated ${when}; ranked by mean eval success (mean action, the task's sparse success) over seeds`, rows, curves }));
+  const top = rows[0];
+  return {
+    runs: runs.length, finished, skipped, failed: results.filter((r) => r.status === 'failed').length, wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
+    best: top?.meanSuccess != null ? { name: top.config, meanSuccess: top.meanSuccess } : null, table, signal,
+  };
+}
