@@ -7,6 +7,7 @@ import { exportCommand, EXPORT_SPEC } from './export-command.ts';
 import { renderCommand, RENDER_SPEC } from './render-command.ts';
 import { sweepCommand, SWEEP_SPEC } from './sweep-command.ts';
 import { analyzeCommand, ANALYZE_SPEC } from './analyze-command.ts';
+import { workerCommand, WORKER_SPEC } from './worker-command.ts';
 import { HelpShown, type CommandSpec } from './command.ts';
 
 /** Every subcommand: its spec (flags, help) and what runs it. */
@@ -19,6 +20,7 @@ export const COMMANDS: Record<string, { spec: CommandSpec; run: (argv: string[])
   export: { spec: EXPORT_SPEC, run: exportCommand },
   render: { spec: RENDER_SPEC, run: renderCommand },
   sweep: { spec: SWEEP_SPEC, run: sweepCommand },
+  worker: { spec: WORKER_SPEC, run: workerCommand },
   analyze: { spec: ANALYZE_SPEC, run: analyzeCommand },
 };
 
@@ -35,8 +37,24 @@ function closestCommand(name: string): string | undefined {
   return Object.keys(COMMANDS).map((c) => [c, dist(name, c)] as const).filter(([, k]) => k <= 2).sort((x, y) => x[1] - y[1])[0]?.[0];
 }
 
+/**
+ * With CAIRN_EXIT_WITH_PARENT=1 (engine/lab/pool.ts, for a queue worker's children): exit when stdin's pipe closes, which
+ * happens when the parent dies, even by SIGKILL, so that no orphan keeps writing a run another worker resumes.
+ */
+function exitWithParent(): void {
+  if (process.env.CAIRN_EXIT_WITH_PARENT !== '1') return;
+  process.stdin.on('end', () => {
+    console.error('cairn: the parent process is gone; exiting (its run resumes from the last checkpoint)');
+    process.exit(137);
+  });
+  process.stdin.resume();
+  // Watching must not keep a finished command alive.
+  (process.stdin as { unref?: () => void }).unref?.();
+}
+
 /** Runs the CLI on argv (without node and script); returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  exitWithParent();
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);

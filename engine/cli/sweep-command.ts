@@ -12,6 +12,7 @@ export const SWEEP_SPEC: CommandSpec = {
     out: { kind: 'string', help: 'sweep directory (runs/, logs/, results.json, table.md, report.html)', value: 'dir' },
     parallel: { kind: 'number', help: 'runs at a time; each gets max(1, floor(cores / K)) threads', default: 'os.availableParallelism()' },
     'checkpoint-seconds': { kind: 'number', help: 'seconds between each run\'s checkpoints', default: 30 },
+    queue: { kind: 'string', help: 'put the runs on this Redis queue for cairn worker processes (DIR must be shared with them)', value: 'redis://HOST:PORT' },
     json: { kind: 'boolean', help: 'print the summary as one JSON line' },
   },
 };
@@ -23,7 +24,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   if (!file) throw new Error('sweep needs a sweep file (cairn sweep SWEEP.json --out DIR)');
   const out = flag(f, 'out', '');
   if (!out) throw new Error('--out DIR is required (where the runs and results go)');
-  const s = await runSweep({ file, outDir: out, parallel: f.parallel as number | undefined, checkpointSeconds: f['checkpoint-seconds'] as number | undefined });
+  const s = await runSweep({ file, outDir: out, parallel: f.parallel as number | undefined, checkpointSeconds: f['checkpoint-seconds'] as number | undefined, queue: f.queue as string | undefined });
   if (flag(f, 'json', false)) console.log(JSON.stringify({ runs: s.runs, finished: s.finished, skipped: s.skipped, failed: s.failed, wallSeconds: s.wallSeconds, best: s.best }));
   else console.log(`${s.table}\n${s.runs} runs: ${s.finished} finished now, ${s.skipped} before, ${s.failed} failed, in ${s.wallSeconds} s; results in ${out}/results.json, report ${out}/report.html`);
   // A signal's exit code as a shell reports it: 128 + its number.

@@ -15,12 +15,18 @@ export interface CairnExit {
   stderrTail: string;
 }
 
+/** The environment variable that makes a cairn process exit when its stdin pipe closes (its parent died); main.ts reads it. */
+export const EXIT_WITH_PARENT_ENV = 'CAIRN_EXIT_WITH_PARENT';
+
 /**
  * Starts `node CAIRN_BIN ...args` in this process group (a signal to the group reaches it); with `log`, its stdout
- * and stderr are also appended to that file. `exited` resolves once it has ended and its output is drained.
+ * and stderr are also appended to that file; with `exitWithParent`, it exits when this process dies, even by SIGKILL
+ * (it watches its stdin pipe). `exited` resolves once it has ended and its output is drained.
  */
-export function startCairn(args: readonly string[], opts: { log?: string } = {}): { child: ChildProcess; exited: Promise<CairnExit> } {
-  const child = spawn(process.execPath, [CAIRN_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCairn(args: readonly string[], opts: { log?: string; exitWithParent?: boolean } = {}): { child: ChildProcess; exited: Promise<CairnExit> } {
+  const child = opts.exitWithParent
+    ? spawn(process.execPath, [CAIRN_BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, [EXIT_WITH_PARENT_ENV]: '1' } })
+    : spawn(process.execPath, [CAIRN_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = opts.log === undefined ? null : createWriteStream(opts.log, { flags: 'a' });
   let stdout = '', stderr = '';
   child.stdout!.on('data', (d: Buffer) => {

@@ -18,7 +18,8 @@ import { checkIntIn, checkNumberIn } from '../numeric.ts';
 import { checkOutputDir } from '../cli/paths.ts';
 import { inputFileName, loadSweep, trainFlags, type SweepRun } from './sweep-file.ts';
 import { inspectRunDir, readOutcome, type RunDirState, type RunOutcome } from './run-dir.ts';
-import { runPool, startCairn } from './pool.ts';
+import { runPool, startCairn, type CairnExit } from './pool.ts';
+import { redisConnection, runOnQueue, type RunJob } from './queue.ts';
 import { markdownRanking, rankConfigurations, reportHtml, type RunResult } from './sweep-report.ts';
 
 /** What runSweep is asked to do. */
@@ -33,6 +34,8 @@ export interface SweepOptions {
   checkpointSeconds?: number;
   /** Where progress lines go; default stderr. */
   log?: (line: string) => void;
+  /** A redis://HOST:PORT URL: put the runs on that queue for `cairn worker`s instead of running them here (engine/lab/queue.ts). */
+  queue?: string;
 }
 
 /** What a sweep did, as `cairn sweep --json` prints it (less table and signal). */
@@ -78,6 +81,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   const parallel = checkIntIn('--parallel', o.parallel ?? cores, 1, 1024);
   if (o.checkpointSeconds !== undefined) checkNumberIn('--checkpoint-seconds', o.checkpointSeconds, 0, 1e9);
   const threads = Math.max(1, Math.floor(cores / parallel));
+  if (o.queue !== undefined) redisConnection(o.queue);
   await checkOutputDir(o.outDir, '--out');
   const runsDir = path.join(o.outDir, 'runs'), inputDir = path.join(o.outDir, 'inputs'), logDir = path.join(o.outDir, 'logs');
   const states = await inspectAll(runs, runsDir);
@@ -100,41 +104,64 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   const errors: (string | undefined)[] = runs.map(() => undefined);
   const children = new Set<ChildProcess>();
   let signal: NodeJS.Signals | null = null, done = skipped, finished = 0;
+  let stopWaiting: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (stopWaiting = resolve));
   const onSignal = (sig: NodeJS.Signals) => {
     const again = signal !== null;
     signal ??= sig;
-    log(`cairn sweep: ${sig}: ${again ? 'killing' : 'stopping'} ${children.size} running run(s); the same command resumes them`);
+    stopWaiting();
+    if (o.queue) log(`cairn sweep: ${sig}: no longer waiting; the queued runs go on on the workers, and the same command waits for them again`);
+    else log(`cairn sweep: ${sig}: ${again ? 'killing' : 'stopping'} ${children.size} running run(s); the same command resumes them`);
     for (const c of children) c.kill(again ? 'SIGKILL' : 'SIGTERM');
   };
+  /** Books a run's exit: finished, stopped (by the sweep's signal; the next sweep resumes it) or failed. */
+  const settle = async (i: number, r: CairnExit): Promise<void> => {
+    const run = runs[i], dir = path.join(runsDir, run.name);
+    if (r.code === 0) {
+      status[i] = 'finished';
+      finished++;
+      const evalSuccess = await readOutcome(dir).then((out) => `${(out.evalSuccess * 100).toFixed(1)}%`, () => 'unreadable');
+      log(`[${++done}/${runs.length}] done ${run.name}: eval success ${evalSuccess}`);
+    } else if (signal || r.signal === 'SIGINT' || r.signal === 'SIGTERM') {
+      // Stopped by the sweep, or by the same Ctrl-C before the sweep's handler ran: the next sweep resumes it.
+      log(`[${done}/${runs.length}] stopped ${run.name}`);
+    } else {
+      status[i] = 'failed';
+      errors[i] = errorTail(r.stderrTail);
+      log(`[${++done}/${runs.length}] FAILED ${run.name} (exit ${r.code ?? r.signal}): ${errors[i]} (log ${path.join(logDir, `${run.name}.log`)})`);
+    }
+  };
+  /** train's arguments for run i at t threads, without --resume. */
+  const trainArgs = (i: number, t: number): string[] => ['train', ...trainFlags(runs[i], inputDir), '--out', path.join(runsDir, runs[i].name), '--backend', 'wasm', '--threads', String(t), '--json',
+    ...(o.checkpointSeconds === undefined ? [] : ['--checkpoint-seconds', String(o.checkpointSeconds)])];
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await runPool(pending, parallel, async (i) => {
-      const run = runs[i], state = states[i], dir = path.join(runsDir, run.name);
+    for (const i of pending) {
+      const state = states[i], dir = path.join(runsDir, runs[i].name);
       if (state.kind === 'new') for (const f of state.leftovers) await fs.rm(path.join(dir, f), { force: true });
-      const resume = state.kind === 'interrupted';
-      const t = resume ? state.threads ?? threads : threads;
-      const args = ['train', ...trainFlags(run, inputDir), '--out', dir, '--backend', 'wasm', '--threads', String(t), '--json',
-        ...(o.checkpointSeconds === undefined ? [] : ['--checkpoint-seconds', String(o.checkpointSeconds)]), ...(resume ? ['--resume'] : [])];
-      log(`[${done}/${runs.length}] ${resume ? 'resume' : 'start'} ${run.name} (${children.size + 1} running)`);
-      const { child, exited } = startCairn(args, { log: path.join(logDir, `${run.name}.log`) });
-      children.add(child);
-      const r = await exited;
-      children.delete(child);
-      if (r.code === 0) {
-        status[i] = 'finished';
-        finished++;
-        const evalSuccess = await readOutcome(dir).then((out) => `${(out.evalSuccess * 100).toFixed(1)}%`, () => 'unreadable');
-        log(`[${++done}/${runs.length}] done ${run.name}: eval success ${evalSuccess}`);
-      } else if (signal || r.signal === 'SIGINT' || r.signal === 'SIGTERM') {
-        // Stopped by the sweep, or by the same Ctrl-C before the sweep's handler ran: the next sweep resumes it.
-        log(`[${done}/${runs.length}] stopped ${run.name}`);
-      } else {
-        status[i] = 'failed';
-        errors[i] = errorTail(r.stderrTail);
-        log(`[${++done}/${runs.length}] FAILED ${run.name} (exit ${r.code ?? r.signal}): ${errors[i]} (log ${path.join(logDir, `${run.name}.log`)})`);
-      }
-    }, () => signal !== null);
+    }
+    if (o.queue) {
+      // On the queue the worker decides --resume, from what the shared run directory holds when it takes the job.
+      const jobs: RunJob[] = pending.map((i) => {
+        const state = states[i];
+        return { name: runs[i].name, dir: path.resolve(runsDir, runs[i].name), log: path.resolve(logDir, `${runs[i].name}.log`), args: trainArgs(i, state.kind === 'interrupted' ? state.threads ?? threads : threads) };
+      });
+      const index = new Map(pending.map((i) => [runs[i].name, i]));
+      log(`cairn sweep: ${jobs.length} run(s) on the queue ${o.queue}; start workers with cairn worker --queue ${o.queue}`);
+      await runOnQueue(o.queue, o.outDir, jobs, (j, exit) => settle(index.get(j.name)!, exit), stopped);
+    } else {
+      await runPool(pending, parallel, async (i) => {
+        const state = states[i], resume = state.kind === 'interrupted';
+        const args = [...trainArgs(i, resume ? state.threads ?? threads : threads), ...(resume ? ['--resume'] : [])];
+        log(`[${done}/${runs.length}] ${resume ? 'resume' : 'start'} ${runs[i].name} (${children.size + 1} running)`);
+        const { child, exited } = startCairn(args, { log: path.join(logDir, `${runs[i].name}.log`) });
+        children.add(child);
+        const r = await exited;
+        children.delete(child);
+        await settle(i, r);
+      }, () => signal !== null);
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

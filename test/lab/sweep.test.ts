@@ -2,79 +2,16 @@
 // runs: a run, a re-run that skips everything, a directory holding another run, and a sweep stopped by SIGTERM,
 // then killed by SIGKILL, then resumed to the same results as the uninterrupted one.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { tempDirs } from '../helpers/tmp.ts';
+import { evals, groupAlive, readResults, REACH_SPEC, runDirs, startSweep, sweepFile, until } from './sweep-helpers.ts';
 import { TRAIN_SPEC } from '../../engine/cli/train-command.ts';
 import { configMismatches, parseSweep, shortHash, SWEEP_FIELDS, trainFlags } from '../../engine/lab/sweep-file.ts';
 import { markdownRanking, rankConfigurations, reportHtml, type RunResult } from '../../engine/lab/sweep-report.ts';
 
 const tmp = tempDirs('cairn-sweep-');
-
-/** A one-stage Reach spec (the task's own, as a file the sweep names). */
-const REACH_SPEC = { stages: [{ name: 'at-goal', predicate: { kind: 'distance', a: 'grip', b: 'goal', below: 0.05 }, progress: { a: 'grip', b: 'goal', sigma: 0.1 } }] };
-/** Tiny Reach runs: 8 envs × 50 steps per iteration (a checkpoint every iteration with --checkpoint-seconds 0), 10 iterations. */
-const BASE = { task: 'reach', envs: 8, 'num-steps': 50, steps: 4000, hidden: '16,16', 'eval-episodes': 20 };
-const SWEEP = { runs: [{ shaping: 'sparse' }, { shaping: 'dense', subgoals: 'reach-spec.json' }], base: BASE, seeds: [1, 2] };
-
-/** A directory holding the sweep file and its spec file; returns the sweep file's path. */
-async function sweepFile(): Promise<string> {
-  const dir = tmp();
-  await fs.writeFile(path.join(dir, 'reach-spec.json'), JSON.stringify(REACH_SPEC));
-  await fs.writeFile(path.join(dir, 'sweep.json'), JSON.stringify(SWEEP));
-  return path.join(dir, 'sweep.json');
-}
-
-/** Starts `cairn sweep` (detached: the leader of its own process group, with its train children in it). */
-function startSweep(file: string, out: string, detached = false) {
-  const child = spawn(process.execPath, ['bin/cairn.mjs', 'sweep', file, '--out', out, '--parallel', '2', '--checkpoint-seconds', '0', '--json'], { stdio: ['ignore', 'pipe', 'pipe'], detached });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((r) => child.on('close', (code) => r({ code, stdout, stderr })));
-  return { child, exited, stderr: () => stderr };
-}
-
-/** Polls cond every 10 ms until it holds; throws after timeoutMs. */
-async function until(cond: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
-  const t0 = Date.now();
-  while (!(await cond())) {
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-/** True while any process of the group led by pid is alive. */
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Per run directory under out/runs: finished (eval.json) and metrics rows written. */
-async function runDirs(out: string): Promise<{ finished: boolean; rows: number }[]> {
-  const names = await fs.readdir(path.join(out, 'runs')).catch(() => [] as string[]);
-  return Promise.all(names.map(async (n) => {
-    const files = await fs.readdir(path.join(out, 'runs', n)).catch(() => [] as string[]);
-    const metrics = files.includes('metrics.jsonl') ? await fs.readFile(path.join(out, 'runs', n, 'metrics.jsonl'), 'utf8').catch(() => '') : '';
-    return { finished: files.includes('eval.json'), rows: metrics.split('\n').filter(Boolean).length };
-  }));
-}
-
-type Results = { runs: RunResult[]; configurations: { config: string; meanSuccess: number }[] };
-const readResults = async (out: string): Promise<Results> => JSON.parse(await fs.readFile(path.join(out, 'results.json'), 'utf8'));
-/** Each run's eval.json without its timing. */
-async function evals(out: string, names: string[]): Promise<unknown[]> {
-  return Promise.all(names.map(async (n) => {
-    const { wallSeconds: _, ...rest } = JSON.parse(await fs.readFile(path.join(out, 'runs', n, 'eval.json'), 'utf8'));
-    return rest;
-  }));
-}
 
 describe('sweep file', () => {
   it('expands a grid (the cartesian product, seeds innermost) and a runs list over base into stable, readable run names', async () => {
@@ -187,7 +124,7 @@ describe('cairn sweep', { timeout: 240_000 }, () => {
   let file = '', reference = '';
 
   it('runs 4 tiny Reach runs 2 at a time and writes results.json, table.md and report.html, ranked', async () => {
-    file = await sweepFile();
+    file = await sweepFile(tmp());
     reference = path.join(tmp(), 'sweep');
     const r = await startSweep(file, reference).exited;
     assert.equal(r.code, 0, r.stderr);

@@ -1,0 +1,28 @@
+/** `cairn worker --queue redis://HOST:PORT`: takes sweep runs from the queue and trains them (engine/lab/queue.ts). */
+import { availableParallelism } from 'node:os';
+import { checkIntIn, checkNumberIn } from '../numeric.ts';
+import { runWorker } from '../lab/queue.ts';
+import { flag } from './args.ts';
+import { parseCommand, type CommandSpec } from './command.ts';
+
+/** `cairn worker`'s flags. */
+export const WORKER_SPEC: CommandSpec = {
+  name: 'worker',
+  summary: 'Take sweep runs from a Redis queue (cairn sweep --queue) and train them, K at a time.',
+  flags: {
+    queue: { kind: 'string', help: 'Redis URL of the queue', value: 'redis://HOST:PORT' },
+    parallel: { kind: 'number', help: 'runs at a time (each with the thread count its sweep chose)', default: 'os.availableParallelism()' },
+    'lock-seconds': { kind: 'number', help: 'seconds before a dead worker\'s run is taken by another worker', default: 30 },
+  },
+};
+
+/** Runs `cairn worker` until SIGINT or SIGTERM; returns the exit code. */
+export async function workerCommand(argv: string[]): Promise<number> {
+  const f = parseCommand(WORKER_SPEC, argv);
+  const url = flag(f, 'queue', '');
+  if (!url) throw new Error('--queue redis://HOST:PORT is required');
+  const parallel = checkIntIn('--parallel', flag(f, 'parallel', availableParallelism()), 1, 1024);
+  const lockSeconds = checkNumberIn('--lock-seconds', flag(f, 'lock-seconds', 30), 2, 3600);
+  await runWorker(url, { parallel, lockSeconds, log: (line) => console.error(line) });
+  return 0;
+}

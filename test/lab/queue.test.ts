@@ -1,0 +1,104 @@
+// cairn sweep --queue and cairn worker on a real redis-server on a free loopback port: the sweep of 4 tiny Reach runs
+// across two worker processes, one SIGKILLed mid-run (its job goes to the other worker, which resumes the run from its
+// last checkpoint), completes with every run finished once and the same results as the local sweep.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { redisConnection, runJobId } from '../../engine/lab/queue.ts';
+import { tempDirs } from '../helpers/tmp.ts';
+import { evals, groupAlive, readResults, runDirs, startSweep, sweepFile, until } from './sweep-helpers.ts';
+
+const tmp = tempDirs('cairn-queue-');
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts Debian's redis-server on 127.0.0.1:port, in memory only; resolves once it accepts connections. */
+async function startRedis(port: number): Promise<ChildProcess> {
+  const which = spawnSync('sh', ['-c', 'command -v redis-server']);
+  assert.equal(which.status, 0, 'redis-server is not installed (apt-get install -y redis-server; .ci/run installs it)');
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  redis.stdout!.on('data', (d) => (out += d));
+  await until(() => /Ready to accept connections/.test(out), 10_000, 'redis-server to start');
+  return redis;
+}
+
+/** Starts `cairn worker` as the leader of its own process group (its train children in it). */
+function startWorker(url: string) {
+  const child = spawn(process.execPath, ['bin/cairn.mjs', 'worker', '--queue', url, '--parallel', '1', '--lock-seconds', '3'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  return { child, stderr: () => stderr };
+}
+
+describe('cairn sweep --queue', { timeout: 300_000 }, () => {
+  let redis: ChildProcess, url = '';
+  const workers: ChildProcess[] = [];
+  before(async () => {
+    const port = await freePort();
+    redis = await startRedis(port);
+    url = `redis://127.0.0.1:${port}`;
+  });
+  after(() => {
+    for (const w of workers) if (groupAlive(w.pid!)) process.kill(-w.pid!, 'SIGKILL');
+    redis?.kill('SIGKILL');
+  });
+
+  it('checks its URL and names the job of a run by sweep directory and name', () => {
+    assert.throws(() => redisConnection('localhost:6379'), /--queue must be a redis:\/\/HOST:PORT URL, got 'localhost:6379'/);
+    assert.throws(() => redisConnection('not a url'), /--queue must be a URL like redis:\/\/127\.0\.0\.1:6379/);
+    assert.deepEqual(redisConnection('redis://10.0.0.2:6380'), { url: 'redis://10.0.0.2:6380', maxRetriesPerRequest: null });
+    assert.equal(runJobId('/a/sweep', 'reach-s1'), runJobId('/a/../a/sweep', 'reach-s1'));
+    assert.notEqual(runJobId('/a/sweep', 'reach-s1'), runJobId('/b/sweep', 'reach-s1'));
+  });
+
+  it('two workers, one SIGKILLed mid-run: every run finishes once, with the local sweep\'s results', async () => {
+    const file = await sweepFile(tmp());
+    const local = path.join(tmp(), 'local');
+    const ref = await startSweep(file, local).exited;
+    assert.equal(ref.code, 0, ref.stderr);
+
+    const out = path.join(tmp(), 'queued');
+    const a = startWorker(url), b = startWorker(url);
+    workers.push(a.child, b.child);
+    const sweep = startSweep(file, out, false, ['--queue', url]);
+    // Kill a worker and its trainer while its run is mid-training (a checkpoint written, the run not finished).
+    await until(async () => /start reach-/.test(a.stderr()) && (await runDirs(out)).some((d) => !d.finished && d.rows >= 2), 120_000, 'a run mid-training');
+    const victim = a.stderr().match(/start (reach-\S+)/)![1];
+    process.kill(-a.child.pid!, 'SIGKILL');
+    await until(() => !groupAlive(a.child.pid!), 10_000, 'the killed worker and its trainer to exit');
+    const r = await sweep.exited;
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.deepEqual([summary.runs, summary.finished, summary.skipped, summary.failed], [4, 4, 0, 0]);
+    // The killed worker's run went to the other worker, which resumed it from its checkpoint.
+    assert.match(b.stderr(), new RegExp(`start ${victim}`));
+    const log = await fs.readFile(path.join(out, 'logs', `${victim}.log`), 'utf8');
+    assert.match(log, /resum/i, 'the second attempt resumed the run');
+
+    const [want, got] = [await readResults(local), await readResults(out)];
+    const names = want.runs.map((x) => x.name);
+    assert.deepEqual(got.runs.map((x) => [x.name, x.status, x.evalSuccess, x.stepsTo50, x.stepsTo90, x.threads]), want.runs.map((x) => [x.name, x.status, x.evalSuccess, x.stepsTo50, x.stepsTo90, x.threads]));
+    assert.deepEqual(await evals(out, names), await evals(local, names));
+    // Each run once: one eval.json, and metrics.jsonl holding each iteration once, in order.
+    for (const n of names) {
+      const its = (await fs.readFile(path.join(out, 'runs', n, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).iteration);
+      assert.deepEqual(its, Array.from({ length: its.length }, (_, k) => k + 1), n);
+    }
+    b.child.kill('SIGTERM');
+    await until(() => !groupAlive(b.child.pid!), 30_000, 'the second worker to stop on SIGTERM');
+  });
+});
