@@ -3,7 +3,8 @@
  * Push/gated, several seeds each; success rate (training episodes, and a final evaluation with the mean
  * action) against env steps. Runs go to runs/learning/<task>-<mode>-s<seed>/ as `cairn train` writes them.
  * Mode 'go-explore' spends `--explore-share` of the budget in `cairn explore` (sparse reward only) and the rest in
- * `cairn train --shaping sparse --starts --init-log-std -1` on its archive; the budget counts both.
+ * `cairn train --shaping sparse --starts --init-log-std -1` on its archive; the budget counts both. Modes 'pbrs-stage'
+ * and 'pbrs-carl' are PBRS with `--stage-in-obs` (Words as Beacons) and with `--terminate-on-infraction` (CaRL).
  *
  * Usage: node --import tsx bench/learning.ts [--steps 5e6] [--seeds 3] [--envs 256] [--parallel 2] [--only push-pbrs,...] [--tag NAME] [--explore-share 0.2] [--start-threshold 0.5] [--init-log-std -1] [--demo-share 0.5]
  * Writes bench/results/learning-<host>.json, bench/results/learning-<host>.svg and the README table.
@@ -30,7 +31,15 @@ const CONFIGS = [
   { task: 'slide', mode: 'pbrs' },
   { task: 'push', mode: 'go-explore' },
   { task: 'pickandplace', mode: 'go-explore' },
+  { task: 'push', mode: 'pbrs-stage' },
+  { task: 'push', mode: 'pbrs-carl' },
 ];
+
+/** The `cairn train` shaping mode and extra flags of a bench mode other than go-explore. */
+const TRAIN_MODES: Record<string, string[]> = {
+  'pbrs-stage': ['--shaping', 'pbrs', '--stage-in-obs'],
+  'pbrs-carl': ['--shaping', 'pbrs', '--terminate-on-infraction'],
+};
 
 const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string', tag: 'string', 'explore-share': 'number', 'start-threshold': 'number', 'init-log-std': 'number', 'demo-share': 'number' });
 /** Share of go-explore's robustify episodes started from demonstrations (cairn train --demo-share); the trainer's default when absent. */
@@ -68,7 +77,7 @@ async function runJob(j: Job): Promise<CairnResult> {
   // The bench's own run directories start empty (train refuses a directory that holds a run, explore an archive).
   for (const d of [j.dir, `${j.dir}-explore`]) await rm(d, { recursive: true, force: true });
   const common = ['--task', j.task, '--envs', String(envs), '--seed', String(j.seed), '--json'];
-  if (j.mode !== 'go-explore') return cairnJson<CairnResult>(['train', ...common, '--shaping', j.mode, '--steps', String(steps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
+  if (j.mode !== 'go-explore') return cairnJson<CairnResult>(['train', ...common, ...(TRAIN_MODES[j.mode] ?? ['--shaping', j.mode]), '--steps', String(steps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
   const explored = await cairnJson<CairnResult>(['explore', ...common, '--steps', String(Math.round(steps * exploreShare)), '--out', `${j.dir}-explore`], `${j.dir}-explore`);
   const trained = await cairnJson<CairnResult>(['train', ...common, '--shaping', 'sparse', '--starts', `${j.dir}-explore`, '--init-log-std', String(initLogStd), ...(startThreshold === undefined ? [] : ['--start-threshold', String(startThreshold)]), ...(demoShare === undefined ? [] : ['--demo-share', String(demoShare)]), '--steps', String(steps - explored.envSteps), '--out', j.dir, '--backend', 'wasm', '--threads', String(threads)], j.dir);
   return { successRate: trained.successRate, envSteps: explored.envSteps + trained.envSteps, wallSeconds: explored.wallSeconds + trained.wallSeconds };
