@@ -8,6 +8,7 @@ import { renderCommand, RENDER_SPEC } from './render-command.ts';
 import { sweepCommand, SWEEP_SPEC } from './sweep-command.ts';
 import { analyzeCommand, ANALYZE_SPEC } from './analyze-command.ts';
 import { workerCommand, WORKER_SPEC } from './worker-command.ts';
+import { searchCommand, SEARCH_SPEC } from './search-command.ts';
 import { HelpShown, type CommandSpec } from './command.ts';
 
 /** Every subcommand: its spec (flags, help) and what runs it. */
@@ -22,6 +23,7 @@ export const COMMANDS: Record<string, { spec: CommandSpec; run: (argv: string[])
   sweep: { spec: SWEEP_SPEC, run: sweepCommand },
   worker: { spec: WORKER_SPEC, run: workerCommand },
   analyze: { spec: ANALYZE_SPEC, run: analyzeCommand },
+  search: { spec: SEARCH_SPEC, run: searchCommand },
 };
 
 const USAGE = `usage: cairn COMMAND [flags]   (cairn COMMAND --help for its flags)\n\ncommands:\n${Object.values(COMMANDS).map((c) => `  ${c.spec.name.padEnd(9)}${c.spec.summary}`).join('\n')}`;

@@ -1,0 +1,60 @@
+/** The failure analysis of a run directory's checkpoint (analyze.ts over trace.ts), as `cairn analyze` and `cairn search` take it. */
+import path from 'node:path';
+import { writeAtomic } from '../fs-atomic.ts';
+import { RunningNormalizer } from '../nn/normalizer.ts';
+import { createBackend, type BackendKind } from '../nn/select-backend.ts';
+import type { ShapingConfig } from '../shaping/spec.ts';
+import { loadCheckpoint } from '../train/checkpoint-fs.ts';
+import type { CheckpointManifest } from '../train/checkpoint.ts';
+import { evalSeed } from '../train/evaluate.ts';
+import { checkWritableFile } from '../cli/paths.ts';
+import { analyzeEpisodes, type RunAnalysis } from './analyze.ts';
+import { traceEpisodes, type TraceOptions } from './trace.ts';
+
+/** Name of the analysis file in a run directory. */
+export const ANALYSIS_FILE = 'analysis.json';
+
+/** A run's analysis with what it analyzed: task, the checkpoint's absolute path, its env steps and the episode seed. */
+export interface RunDirAnalysis extends RunAnalysis {
+  task: string;
+  checkpoint: string;
+  envSteps: number;
+  seed: number;
+}
+
+/** How to analyze a run: episodes (≥ 1), episode seed (default: cairn eval's), backend (default auto), a JSON file to write, a start line's sink. */
+export interface AnalyzeRunOptions {
+  episodes: number;
+  seed?: number;
+  backend?: BackendKind;
+  /** Written atomically with the analysis as JSON; checked writable once the checkpoint has loaded, before tracing. */
+  out?: string;
+  /** Gets one line before tracing: task, backend, episodes, seed, checkpoint steps. */
+  log?: (line: string) => void;
+}
+
+/** The run's subgoal spec, shaping config, penalty coefficients and policy input from its manifest (absent: the env's defaults). */
+function runSettings(m: CheckpointManifest): TraceOptions {
+  const c = m.config as { subgoals?: unknown; shaping?: Partial<ShapingConfig>; run?: { ppo?: { actionPenalty?: number; boundPenalty?: number } } };
+  const ppo = c.run?.ppo;
+  return { subgoals: c.subgoals, shaping: c.shaping, penalties: ppo && { action: ppo.actionPenalty, bound: ppo.boundPenalty }, stageInObs: m.stageInObs === true };
+}
+
+/** Traces `episodes` evaluation episodes of the checkpoint in dir (a run directory or its checkpoint.json) as cairn eval runs them, and analyzes them. */
+export async function analyzeRunDir(dir: string, o: AnalyzeRunOptions): Promise<RunDirAnalysis> {
+  const { manifest, arrays } = await loadCheckpoint(dir);
+  if (o.out !== undefined) await checkWritableFile(o.out, '--out');
+  const seed = o.seed ?? evalSeed(manifest.seed);
+  const { backend, reason } = await createBackend(o.backend ?? 'auto', { obsDim: manifest.obsDim, actDim: manifest.actDim, hidden: manifest.hidden, seed: manifest.seed, maxBatch: Math.min(o.episodes, 500), params: arrays.params });
+  try {
+    const normalizer = new RunningNormalizer(manifest.obsDim);
+    normalizer.load(manifest.normalizer);
+    o.log?.(`cairn analyze: ${manifest.task}, backend ${backend.kind} (${reason}), ${o.episodes} episodes from seed ${seed}, checkpoint at ${manifest.envSteps} env steps`);
+    const traced = await traceEpisodes(manifest.task, backend, normalizer, o.episodes, seed, runSettings(manifest));
+    const result: RunDirAnalysis = { task: manifest.task, checkpoint: path.resolve(dir), envSteps: manifest.envSteps, seed, ...analyzeEpisodes(traced.traces, traced.stageNames, traced.termNames) };
+    if (o.out !== undefined) await writeAtomic(o.out, JSON.stringify(result, null, 2) + '\n');
+    return result;
+  } finally {
+    backend.destroy();
+  }
+}
