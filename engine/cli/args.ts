@@ -1,4 +1,5 @@
-/** Flag helpers: parseFlags for the bench scripts (the cairn CLI parses with commander, engine/cli/command.ts), flag and parseHidden for both. */
+/** Flag helpers: parseFlags for the bench scripts (the cairn CLI parses with commander, engine/cli/command.ts), flag, parseHidden and readJsonFlag for both. */
+import { readFile } from 'node:fs/promises';
 
 /** Kinds of flag values. */
 export type FlagKind = 'boolean' | 'string' | 'number';
@@ -62,4 +63,19 @@ export function parseHidden(text: string): number[] {
   const hidden = text.split(',').map(Number);
   if (!text || !hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 4096)) throw new Error(`--hidden must be comma-separated positive widths, got '${text}'`);
   return hidden;
+}
+
+/** Reads the JSON file given to --flagName (a subgoal spec, DR ranges, search settings; validated later, where its meaning is known). */
+export async function readJsonFlag(flagName: string, file: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new Error(`--${flagName}: cannot read ${file}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--${flagName}: ${file} is not valid JSON (${(e as Error).message})`);
+  }
 }

@@ -1,6 +1,5 @@
 /** `cairn search --task T --generations G --population P --out DIR`: a search over subgoal specs and shaping weights (engine/lab/search.ts). */
-import { readFile } from 'node:fs/promises';
-import { flag } from './args.ts';
+import { flag, readJsonFlag } from './args.ts';
 import { parseCommand, type CommandSpec } from './command.ts';
 import { runSearch } from '../lab/search.ts';
 
@@ -24,18 +23,6 @@ export const SEARCH_SPEC: CommandSpec = {
     json: { kind: 'boolean', help: 'print { "generations", "best": { "meanSuccess", "weight", "spec" }, "wallSeconds" } as one JSON line at the end' },
   },
 };
-
-/** Reads the JSON file given to --flagName. */
-async function readJsonFlag(flagName: string, file: string): Promise<unknown> {
-  const text = await readFile(file, 'utf8').catch(() => {
-    throw new Error(`--${flagName}: cannot read ${file}`);
-  });
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`--${flagName}: ${file} is not valid JSON (${(e as Error).message})`);
-  }
-}
 
 /** Runs `cairn search`; returns 0 with a best candidate, 1 when no run finished, 130 / 143 when stopped by SIGINT / SIGTERM. */
 export async function searchCommand(argv: string[]): Promise<number> {

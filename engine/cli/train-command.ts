@@ -1,5 +1,4 @@
 /** `cairn train` and `cairn eval`: PPO training runs and evaluation of saved runs. */
-import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
@@ -10,7 +9,7 @@ import { RunningNormalizer } from '../nn/normalizer.ts';
 import { trainRun } from '../train/run.ts';
 import type { IterationMetrics } from '../train/ppo.ts';
 import { BACKEND_KINDS, createBackend, type BackendKind } from '../nn/select-backend.ts';
-import { flag, parseHidden } from './args.ts';
+import { flag, readJsonFlag, parseHidden } from './args.ts';
 import { parseCommand, type CommandSpec } from './command.ts';
 import { ProgressBar } from './progress.ts';
 
@@ -79,21 +78,6 @@ const pct = (x: number) => (Number.isNaN(x) ? 'n/a' : `${(x * 100).toFixed(1)}%`
 function positiveInt(name: string, v: number): number {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer, got ${v}`);
   return v;
-}
-
-/** Reads the JSON file given to --flagName (a subgoal spec or DR ranges; validated later, where its meaning is known). */
-async function readJsonFlag(flagName: string, file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new Error(`--${flagName}: cannot read ${file}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new Error(`--${flagName}: ${file} is not valid JSON (${(e as Error).message})`);
-  }
 }
 
 /** Runs `cairn train`; returns the exit code. */
