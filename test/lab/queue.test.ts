@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { redisConnection, runJobId } from '../../engine/lab/queue.ts';
 import { tempDirs } from '../helpers/tmp.ts';
-import { evals, groupAlive, readResults, runDirs, startSweep, sweepFile, until } from './sweep-helpers.ts';
+import { evals, groupAlive, readResults, runDir, startSweep, sweepFile, until } from './sweep-helpers.ts';
 
 const tmp = tempDirs('cairn-queue-');
 
@@ -75,9 +75,15 @@ describe('cairn sweep --queue', { timeout: 300_000 }, () => {
     const a = startWorker(url), b = startWorker(url);
     workers.push(a.child, b.child);
     const sweep = startSweep(file, out, false, ['--queue', url]);
-    // Kill a worker and its trainer while its run is mid-training (a checkpoint written, the run not finished).
-    await until(async () => /start reach-/.test(a.stderr()) && (await runDirs(out)).some((d) => !d.finished && d.rows >= 2), 120_000, 'a run mid-training');
-    const victim = a.stderr().match(/start (reach-\S+)/)![1];
+    // Kill a worker and its trainer while its current run is mid-training (checkpoints written, the run not finished).
+    let victim = '';
+    await until(async () => {
+      const started = [...a.stderr().matchAll(/start (reach-\S+)/g)];
+      if (!started.length) return false;
+      victim = started[started.length - 1][1];
+      const state = await runDir(out, victim);
+      return !state.finished && state.rows >= 2;
+    }, 120_000, 'a run of the first worker mid-training');
     process.kill(-a.child.pid!, 'SIGKILL');
     await until(() => !groupAlive(a.child.pid!), 10_000, 'the killed worker and its trainer to exit');
     const r = await sweep.exited;
@@ -87,7 +93,7 @@ describe('cairn sweep --queue', { timeout: 300_000 }, () => {
     // The killed worker's run went to the other worker, which resumed it from its checkpoint.
     assert.match(b.stderr(), new RegExp(`start ${victim}`));
     const log = await fs.readFile(path.join(out, 'logs', `${victim}.log`), 'utf8');
-    assert.match(log, /resum/i, 'the second attempt resumed the run');
+    assert.match(log, /resuming at [1-9]/, 'the second attempt resumed the run from a checkpoint');
 
     const [want, got] = [await readResults(local), await readResults(out)];
     const names = want.runs.map((x) => x.name);

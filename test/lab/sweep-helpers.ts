@@ -46,14 +46,17 @@ export function groupAlive(pid: number): boolean {
   }
 }
 
-/** Per run directory under out/runs: finished (eval.json) and metrics rows written. */
+/** A run directory out/runs/name: finished (eval.json) and metrics rows written. */
+export async function runDir(out: string, name: string): Promise<{ finished: boolean; rows: number }> {
+  const files = await fs.readdir(path.join(out, 'runs', name)).catch(() => [] as string[]);
+  const metrics = files.includes('metrics.jsonl') ? await fs.readFile(path.join(out, 'runs', name, 'metrics.jsonl'), 'utf8').catch(() => '') : '';
+  return { finished: files.includes('eval.json'), rows: metrics.split('\n').filter(Boolean).length };
+}
+
+/** Every run directory under out/runs (see runDir). */
 export async function runDirs(out: string): Promise<{ finished: boolean; rows: number }[]> {
   const names = await fs.readdir(path.join(out, 'runs')).catch(() => [] as string[]);
-  return Promise.all(names.map(async (n) => {
-    const files = await fs.readdir(path.join(out, 'runs', n)).catch(() => [] as string[]);
-    const metrics = files.includes('metrics.jsonl') ? await fs.readFile(path.join(out, 'runs', n, 'metrics.jsonl'), 'utf8').catch(() => '') : '';
-    return { finished: files.includes('eval.json'), rows: metrics.split('\n').filter(Boolean).length };
-  }));
+  return Promise.all(names.map((n) => runDir(out, n)));
 }
 
 export type Results = { runs: RunResult[]; configurations: { config: string; meanSuccess: number }[] };
