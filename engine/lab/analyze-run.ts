@@ -1,4 +1,5 @@
 /** The failure analysis of a run directory's checkpoint (analyze.ts over trace.ts), as `cairn analyze` and `cairn search` take it. */
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../fs-atomic.ts';
 import { RunningNormalizer } from '../nn/normalizer.ts';
@@ -57,4 +58,17 @@ export async function analyzeRunDir(dir: string, o: AnalyzeRunOptions): Promise<
   } finally {
     backend.destroy();
   }
+}
+
+/** Evaluation episodes of the failure analyses a sweep report and a search make of their runs. */
+export const LAB_ANALYSIS_EPISODES = 100;
+
+/**
+ * The analysis of `episodes` episodes cached in dir/analysis.json (by `cairn analyze`, a search or a sweep) if it is
+ * of that many episodes, else a new one on the CPU, cached there.
+ */
+export async function cachedRunAnalysis(dir: string, episodes: number): Promise<RunDirAnalysis> {
+  const out = path.join(dir, ANALYSIS_FILE);
+  const cached = await fs.readFile(out, 'utf8').then((t) => JSON.parse(t) as RunDirAnalysis, () => null);
+  return cached?.episodes === episodes ? cached : analyzeRunDir(dir, { episodes, backend: 'wasm', out });
 }

@@ -30,7 +30,7 @@ import { DEFAULT_TRAIN_WEIGHT } from '../cli/train-command.ts';
 import { writeAtomic } from '../fs-atomic.ts';
 import { checkIntIn, checkNumberIn } from '../numeric.ts';
 import { validateSubgoalSpec, type SubgoalSpec } from '../shaping/spec.ts';
-import { ANALYSIS_FILE, analyzeRunDir, type RunDirAnalysis } from './analyze-run.ts';
+import { cachedRunAnalysis, LAB_ANALYSIS_EPISODES, type RunDirAnalysis } from './analyze-run.ts';
 import { candidateKey, mutate, type Candidate } from './mutate.ts';
 import { runSweep } from './sweep.ts';
 import { parseSweep } from './sweep-file.ts';
@@ -64,7 +64,7 @@ export interface SearchOptions {
   startSpec?: unknown;
   /** Sweep fields for every run (envs, hidden, lr, eval-episodes, …; weight: the start weight); not task, subgoals or steps. */
   base?: Record<string, unknown>;
-  /** Evaluation episodes of each failure analysis handed to the proposer; default 200. */
+  /** Evaluation episodes of each failure analysis handed to the proposer; default LAB_ANALYSIS_EPISODES (100). */
   analysisEpisodes?: number;
   /** Where progress lines go; default stderr. */
   log?: (line: string) => void;
@@ -226,7 +226,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
   const budget = checkNumberIn('--steps', o.budget ?? 1e6, 1, 1e13);
   const seeds = Array.from({ length: checkIntIn('--seeds', o.seeds ?? 1, 1, 1000) }, (_, i) => i + 1);
   const timeoutMs = 1000 * checkNumberIn('proposer timeout', o.proposerTimeoutSeconds ?? 600, 0.001, 1e6);
-  const analysisEpisodes = checkIntIn('analysis episodes', o.analysisEpisodes ?? 200, 1, 100_000);
+  const analysisEpisodes = checkIntIn('analysis episodes', o.analysisEpisodes ?? LAB_ANALYSIS_EPISODES, 1, 100_000);
   const base = checkBase(o.base ?? {});
   let startSpec: SubgoalSpec;
   try {
@@ -258,9 +258,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
   const analysisOf = async (c: SearchCandidate): Promise<RunDirAnalysis | undefined> => {
     if (c.bestRun === null) return undefined;
     if (!analyses.has(c.id)) {
-      const dir = path.join(o.outDir, c.bestRun), out = path.join(dir, ANALYSIS_FILE);
-      const a = await readJson<RunDirAnalysis>(out).catch(() => null)
-        ?? await analyzeRunDir(dir, { episodes: analysisEpisodes, backend: 'wasm', out }).catch((e: Error) => void log(`cairn search: no failure analysis of ${c.id} (${c.bestRun}): ${e.message}`));
+      const a = await cachedRunAnalysis(path.join(o.outDir, c.bestRun), analysisEpisodes).catch((e: Error) => void log(`cairn search: no failure analysis of ${c.id} (${c.bestRun}): ${e.message}`));
       analyses.set(c.id, a ?? undefined);
     }
     return analyses.get(c.id);

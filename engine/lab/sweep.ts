@@ -3,7 +3,8 @@
  * time, into DIR/runs/NAME, then DIR/results.json, DIR/table.md and DIR/report.html.
  *
  * DIR holds runs/ (one ordinary run directory per run), inputs/ (the JSON inputs handed to train, named by
- * content), logs/NAME.log (each run's train output, appended per attempt) and the three outputs. Each run gets the
+ * content), logs/NAME.log (each run's train output, appended per attempt) and the three outputs, which carry the
+ * failure analysis (engine/lab/analyze.ts) of each configuration's best seed. Each run gets the
  * WASM backend with max(1, floor(cores / K)) threads. Re-running the same sweep skips finished runs (eval.json
  * written, config matching), resumes interrupted ones with `cairn train --resume` at the thread count they started
  * with, and refuses, before anything starts, a run directory that holds another run. SIGINT or SIGTERM stops the
@@ -20,6 +21,8 @@ import { inputFileName, loadSweep, trainFlags, type SweepRun } from './sweep-fil
 import { inspectRunDir, readOutcome, type RunDirState, type RunOutcome } from './run-dir.ts';
 import { runPool, startCairn, type CairnExit } from './pool.ts';
 import { redisConnection, runOnQueue, type RunJob } from './queue.ts';
+import { cachedRunAnalysis, LAB_ANALYSIS_EPISODES } from './analyze-run.ts';
+import { formatAnalysis } from './analyze.ts';
 import { markdownRanking, rankConfigurations, reportHtml, type RunResult } from './sweep-report.ts';
 
 /** What runSweep is asked to do. */
@@ -187,15 +190,25 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   });
   const rows = rankConfigurations(results);
   const table = markdownRanking(rows);
+  // The failure analysis of each configuration's best seed (cached in its run directory as analysis.json).
+  const failureAnalysis: Record<string, string> = {};
+  for (const row of rows) {
+    if (row.bestRun === null || signal) continue;
+    try {
+      failureAnalysis[row.config] = formatAnalysis(await cachedRunAnalysis(path.join(runsDir, row.bestRun), LAB_ANALYSIS_EPISODES));
+    } catch (e) {
+      log(`cairn sweep: no failure analysis of ${row.bestRun}: ${(e as Error).message}`);
+    }
+  }
   const curves: Record<string, { seed: number; x: number[]; y: number[] }[]> = {};
   runs.forEach((r, i) => {
     const out = outcomes.get(i);
     if (out) (curves[r.config] ??= []).push({ seed: r.seed, ...out.curve });
   });
   const when = new Date().toISOString();
-  await writeAtomic(path.join(o.outDir, 'results.json'), JSON.stringify({ sweep: path.resolve(o.file), updatedAt: when, parallel, runs: results, configurations: rows }, null, 2) + '\n');
+  await writeAtomic(path.join(o.outDir, 'results.json'), JSON.stringify({ sweep: path.resolve(o.file), updatedAt: when, parallel, runs: results, configurations: rows.map((r) => ({ ...r, analysis: failureAnalysis[r.config] ?? null })) }, null, 2) + '\n');
   await writeAtomic(path.join(o.outDir, 'table.md'), table);
-  await writeAtomic(path.join(o.outDir, 'report.html'), reportHtml({ title: `cairn sweep ${path.basename(o.file)}`, subtitle: `${runs.length} runs, ${rows.length} configurations, updated ${when}; ranked by mean eval success (mean action, the task's sparse success) over seeds`, rows, curves }));
+  await writeAtomic(path.join(o.outDir, 'report.html'), reportHtml({ failureAnalysis, title: `cairn sweep ${path.basename(o.file)}`, subtitle: `${runs.length} runs, ${rows.length} configurations, updated ${when}; ranked by mean eval success (mean action, the task's sparse success) over seeds`, rows, curves }));
   const top = rows[0];
   return {
     runs: runs.length, finished, skipped, failed: results.filter((r) => r.status === 'failed').length, wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),

@@ -159,6 +159,14 @@ describe('cairn sweep', { timeout: 240_000 }, () => {
     const html = await fs.readFile(path.join(reference, 'report.html'), 'utf8');
     assert.equal((html.match(/<svg /g) ?? []).length, 2);
     assert.equal((html.match(/>seed [12]</g) ?? []).length, 4);
+    // Each configuration's best seed is analyzed (cached in its run directory) and the analysis shown.
+    assert.equal((html.match(/<h3>Failure analysis of reach-/g) ?? []).length, 2);
+    assert.match(html, /success \d+\.\d% of 100 episodes/);
+    for (const c of res.configurations as unknown as { bestRun: string; analysis: string }[]) {
+      const cached = JSON.parse(await fs.readFile(path.join(reference, 'runs', c.bestRun, 'analysis.json'), 'utf8'));
+      assert.equal(cached.episodes, 100);
+      assert.match(c.analysis, /^success /);
+    }
   });
 
   it('re-running the same sweep skips every finished run without starting train', async () => {
