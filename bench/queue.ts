@@ -10,29 +10,17 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseFlags } from '../engine/cli/args.ts';
 import { cairnJson } from '../engine/lab/pool.ts';
 import { gitCommit, machineInfo, markdownTable, updateReadmeTable } from './util.ts';
+import { startRedis } from '../test/helpers/redis.ts';
 
 const f = parseFlags(process.argv.slice(2), { runs: 'number', steps: 'number', repeats: 'number' });
 const numRuns = (f.runs as number | undefined) ?? 8;
 const steps = (f.steps as number | undefined) ?? 20000;
 const repeats = (f.repeats as number | undefined) ?? 3;
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Starts a process and resolves once its output matches `ready`. */
 function startUntil(cmd: string, args: string[], ready: RegExp): Promise<ChildProcess> {
@@ -57,9 +45,7 @@ writeFileSync(sweepFile, JSON.stringify({
   grid: { lr: Array.from({ length: numRuns / 2 }, (_, k) => 0.001 * (k + 1)) },
   base: { task: 'reach', shaping: 'pbrs', envs: 32, steps, hidden: '32,32', 'eval-episodes': 32 }, seeds: [1, 2],
 }));
-const port = await freePort();
-const url = `redis://127.0.0.1:${port}`;
-const redis = await startUntil('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], /Ready to accept connections/);
+const { redis, url } = await startRedis();
 const workers = await Promise.all([0, 1].map(() => startUntil(process.execPath, ['bin/cairn.mjs', 'worker', '--queue', url, '--parallel', '1'], /taking jobs/)));
 
 /** Wall seconds of one sweep into a fresh directory, locally or on the queue. */

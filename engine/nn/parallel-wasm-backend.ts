@@ -34,7 +34,7 @@ import {
 import { moduleUrl } from '../module-url.ts';
 import { controlOf, createControl, type Control } from '../threads/control.ts';
 import { awaitDone, post, startWorkers } from '../threads/host.ts';
-import { instantiateMlp, type MlpExports, type WasmBackendOptions } from './wasm-backend.ts';
+import { instantiateMlp, type MlpExports, type RowViews, type WasmBackendOptions } from './wasm-backend.ts';
 import {
   MLP_MAX_HIDDEN, MLP_HEAP_BASE, S_APPROX_KL, S_CLIP_FRAC, S_ENTROPY, S_PG_LOSS, S_V_LOSS, STATS_COUNT,
   wasmLayout, writeTable, type WasmLayout,
@@ -54,17 +54,8 @@ export interface ParallelWasmBackendOptions extends WasmBackendOptions {
 }
 
 /** Views of one lane's buffers in the shared memory. */
-interface Lane {
+interface Lane extends RowViews {
   table: number;
-  obs: Float32Array;
-  actions: Float32Array;
-  oldLogProb: Float32Array;
-  advantages: Float32Array;
-  returns: Float32Array;
-  oldValues: Float32Array;
-  actionOut: Float32Array;
-  logProbOut: Float32Array;
-  value: Float32Array;
   grad: Float32Array;
   stats: Float64Array;
 }

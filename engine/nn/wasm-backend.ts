@@ -47,12 +47,8 @@ export interface MlpExports {
   MLP_LAYOUT_MAX_HIDDEN: WebAssembly.Global;
 }
 
-/** Float32/Float64 views of every buffer, cut once from the never-growing memory. */
-interface Views {
-  params: Float32Array;
-  grad: Float32Array;
-  adamM: Float32Array;
-  adamV: Float32Array;
+/** Views of the per-row buffers a kernel pass reads and writes ([maxBatch] rows each), in one memory. */
+export interface RowViews {
   obs: Float32Array;
   actions: Float32Array;
   oldLogProb: Float32Array;
@@ -61,8 +57,16 @@ interface Views {
   oldValues: Float32Array;
   actionOut: Float32Array;
   logProbOut: Float32Array;
-  mean: Float32Array;
   value: Float32Array;
+}
+
+/** Float32/Float64 views of every buffer, cut once from the never-growing memory. */
+interface Views extends RowViews {
+  params: Float32Array;
+  grad: Float32Array;
+  adamM: Float32Array;
+  adamV: Float32Array;
+  mean: Float32Array;
   scratch: Float32Array;
   stats: Float64Array;
 }

@@ -2,39 +2,16 @@
 // across two worker processes, one SIGKILLed mid-run (its job goes to the other worker, which resumes the run from its
 // last checkpoint), completes with every run finished once and the same results as the local sweep.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { redisConnection, runJobId } from '../../engine/lab/queue.ts';
+import { startRedis } from '../helpers/redis.ts';
 import { tempDirs } from '../helpers/tmp.ts';
 import { evals, groupAlive, readResults, runDir, startSweep, sweepFile, until } from './sweep-helpers.ts';
 
 const tmp = tempDirs('cairn-queue-');
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts Debian's redis-server on 127.0.0.1:port, in memory only; resolves once it accepts connections. */
-async function startRedis(port: number): Promise<ChildProcess> {
-  const which = spawnSync('sh', ['-c', 'command -v redis-server']);
-  assert.equal(which.status, 0, 'redis-server is not installed (apt-get install -y redis-server; .ci/run installs it)');
-  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  redis.stdout!.on('data', (d) => (out += d));
-  await until(() => /Ready to accept connections/.test(out), 10_000, 'redis-server to start');
-  return redis;
-}
 
 /** Starts `cairn worker` as the leader of its own process group (its train children in it). */
 function startWorker(url: string) {
@@ -48,9 +25,7 @@ describe('cairn sweep --queue', { timeout: 300_000 }, () => {
   let redis: ChildProcess, url = '';
   const workers: ChildProcess[] = [];
   before(async () => {
-    const port = await freePort();
-    redis = await startRedis(port);
-    url = `redis://127.0.0.1:${port}`;
+    ({ redis, url } = await startRedis());
   });
   after(() => {
     for (const w of workers) if (groupAlive(w.pid!)) process.kill(-w.pid!, 'SIGKILL');
