@@ -16,7 +16,7 @@ export const WORKER_SPEC: CommandSpec = {
   },
 };
 
-/** Runs `cairn worker` until SIGINT or SIGTERM; returns the exit code. */
+/** Runs `cairn worker` until SIGINT or SIGTERM, then exits 0 (bad flags or an unreachable Redis: a thrown error, exit 2). */
 export async function workerCommand(argv: string[]): Promise<number> {
   const f = parseCommand(WORKER_SPEC, argv);
   const url = flag(f, 'queue', '');
@@ -24,5 +24,6 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const parallel = checkIntIn('--parallel', flag(f, 'parallel', availableParallelism()), 1, 1024);
   const lockSeconds = checkNumberIn('--lock-seconds', flag(f, 'lock-seconds', 30), 2, 3600);
   await runWorker(url, { parallel, lockSeconds, log: (line) => console.error(line) });
-  return 0;
+  // Stopped by a signal with its trainers stopped: leave now, whatever BullMQ still holds open.
+  process.exit(0);
 }

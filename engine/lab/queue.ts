@@ -20,7 +20,9 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
 import { MANIFEST_FILE } from '../train/checkpoint.ts';
 import { startCairn, type CairnExit } from './pool.ts';
 
@@ -65,10 +67,13 @@ export function runJobId(sweepDir: string, name: string): string {
  */
 export async function runOnQueue(url: string, sweepDir: string, jobs: readonly RunJob[], onDone: (job: RunJob, exit: CairnExit) => Promise<void>, stop: Promise<void>): Promise<void> {
   const connection = redisConnection(url);
+  await checkRedis(url);
   const queue = new Queue<RunJob>(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
+  queue.on('error', (e: Error) => console.error(`cairn sweep: Redis: ${e.message}`));
+  events.on('error', (e: Error) => console.error(`cairn sweep: Redis: ${e.message}`));
   try {
-    await reachable(url, Promise.all([queue.waitUntilReady(), events.waitUntilReady()]));
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     await Promise.race([stop, Promise.all(jobs.map(async (j) => {
       const jobId = runJobId(sweepDir, j.name);
       // A finished job of an earlier invocation would answer for a run this one still has to train: it goes first.
@@ -85,23 +90,38 @@ export async function runOnQueue(url: string, sweepDir: string, jobs: readonly R
       await onDone(j, exit);
     }))]);
   } finally {
-    await Promise.all([events.close(), queue.close()]);
+    await closeWithin([events, queue]);
   }
 }
 
-/** Seconds to wait for Redis before saying it cannot be reached. */
-export const CONNECT_SECONDS = 10;
-
-/** Resolves with `ready`, or rejects naming the URL when Redis does not answer within CONNECT_SECONDS. */
-async function reachable<T>(url: string, ready: Promise<T>): Promise<T> {
+/** Closes BullMQ objects, or drops their connections when closing takes more than CLOSE_SECONDS (Redis gone). */
+async function closeWithin(items: { close(): Promise<void>; disconnect(): Promise<void> }[]): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`cannot reach Redis at ${url} within ${CONNECT_SECONDS} s (is redis-server running there?)`)), CONNECT_SECONDS * 1000);
-  });
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), CLOSE_SECONDS * 1000)));
+  const closed = await Promise.race([Promise.all(items.map((x) => x.close())).then(() => 'closed' as const, () => 'late' as const), late]);
+  clearTimeout(timer);
+  if (closed === 'late') await Promise.all(items.map((x) => x.disconnect().catch(() => undefined)));
+}
+
+/** Seconds to wait for Redis to answer before saying it cannot be reached. */
+export const CONNECT_SECONDS = 10;
+/** Seconds a close may take before the connections are dropped. */
+export const CLOSE_SECONDS = 5;
+
+/** Resolves once Redis at url answers a PING, or rejects naming the URL (refused, or no answer within CONNECT_SECONDS); leaves no connection open. */
+export async function checkRedis(url: string): Promise<void> {
+  redisConnection(url);
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: CONNECT_SECONDS * 1000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  // The connection's own error (e.g. ECONNREFUSED) says more than the rejected connect ("Connection is closed").
+  let cause: Error | null = null;
+  client.on('error', (e: Error) => (cause ??= e));
   try {
-    return await Promise.race([ready, timeout]);
+    await client.connect();
+    await client.ping();
+  } catch (e) {
+    throw new Error(`cannot reach Redis at ${url} (${(cause ?? (e as Error)).message}; is redis-server running there?)`);
   } finally {
-    clearTimeout(timer);
+    client.disconnect();
   }
 }
 
@@ -115,39 +135,65 @@ export interface WorkerOptions {
   log: (line: string) => void;
 }
 
-/** Runs one job: `cairn train` into its run directory (resuming the run there, if any); rejects with the end of its stderr when it fails. */
-async function runJob(job: Job<RunJob>): Promise<{ code: number }> {
+/** A worker's train children, by job id, and whether the worker is stopping. */
+interface Running {
+  children: Map<string, ChildProcess>;
+  stopping: boolean;
+}
+
+/**
+ * Runs one job: `cairn train` into its run directory (resuming the run there, if any); rejects with the end of its
+ * stderr when it fails. While the worker stops it never settles: the job stays active, its lock expires, and another
+ * worker resumes the run (a failure would end it for good).
+ */
+async function runJob(job: Job<RunJob>, running: Running): Promise<{ code: number }> {
   const j = job.data;
   const names = await fs.readdir(j.dir).catch(() => [] as string[]);
   const resume = names.includes(MANIFEST_FILE) || names.includes('config.json');
   await fs.mkdir(path.dirname(j.log), { recursive: true });
-  const r = await startCairn([...j.args, ...(resume ? ['--resume'] : [])], { log: j.log, exitWithParent: true }).exited;
+  const { child, exited } = startCairn([...j.args, ...(resume ? ['--resume'] : [])], { log: j.log, exitWithParent: true });
+  running.children.set(job.id!, child);
+  const r = await exited;
+  running.children.delete(job.id!);
+  if (running.stopping) return new Promise(() => {});
   if (r.code !== 0) throw new Error(`cairn train exited with ${r.code ?? r.signal}: ${r.stderrTail.trim().split('\n').slice(-3).join(' / ')}`);
   return { code: 0 };
 }
 
-/** Takes jobs from the queue until SIGINT or SIGTERM (then finishes nothing more, stops its children and closes). */
+/**
+ * Takes jobs from the queue until SIGINT or SIGTERM; then it stops its trainers (each leaves its last checkpoint) and
+ * returns without finishing their jobs, which other workers resume once the jobs' locks expire.
+ */
 export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
   const connection = redisConnection(url);
+  await checkRedis(url);
   const lockDuration = Math.round(o.lockSeconds * 1000);
+  const running: Running = { children: new Map(), stopping: false };
   const worker = new Worker<RunJob>(QUEUE_NAME, async (job) => {
     o.log(`cairn worker: start ${job.data.name}${job.attemptsStarted > 1 ? ` (attempt ${job.attemptsStarted})` : ''}`);
-    const r = await runJob(job);
+    const r = await runJob(job, running);
     o.log(`cairn worker: done ${job.data.name}`);
     return r;
   }, { connection, concurrency: o.parallel, lockDuration, stalledInterval: Math.max(1000, Math.round(lockDuration / 2)), maxStalledCount: MAX_STALLS });
   worker.on('failed', (job, err) => o.log(`cairn worker: FAILED ${job?.data.name}: ${err.message}`));
   worker.on('error', (err) => o.log(`cairn worker: ${err.message}`));
-  await reachable(url, worker.waitUntilReady());
+  // A job whose lock this worker lost belongs to another worker now: its trainer must not keep writing the run.
+  worker.on('lockRenewalFailed', (ids) => {
+    for (const id of ids) running.children.get(id)?.kill('SIGTERM');
+  });
+  await worker.waitUntilReady();
   o.log(`cairn worker: taking jobs from ${url} (${QUEUE_NAME}), ${o.parallel} at a time`);
   await new Promise<void>((resolve) => {
     const stop = (sig: NodeJS.Signals) => {
-      o.log(`cairn worker: ${sig}: closing`);
+      o.log(`cairn worker: ${sig}: stopping ${running.children.size} trainer(s); their runs resume on another worker`);
       resolve();
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  // close() waits for the running jobs; their train children stop with the worker process (exit-with-parent).
-  await worker.close(true);
+  running.stopping = true;
+  const children = [...running.children.values()];
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+  await closeWithin([{ close: () => worker.close(true), disconnect: () => worker.disconnect() }]);
 }

@@ -20,7 +20,7 @@ import { checkOutputDir } from '../cli/paths.ts';
 import { inputFileName, loadSweep, trainFlags, type SweepRun } from './sweep-file.ts';
 import { inspectRunDir, readOutcome, type RunDirState, type RunOutcome } from './run-dir.ts';
 import { runPool, startCairn, type CairnExit } from './pool.ts';
-import { redisConnection, runOnQueue, type RunJob } from './queue.ts';
+import { checkRedis, runOnQueue, type RunJob } from './queue.ts';
 import { cachedRunAnalysis, LAB_ANALYSIS_EPISODES } from './analyze-run.ts';
 import { formatAnalysis } from './analyze.ts';
 import { markdownRanking, rankConfigurations, reportHtml, type RunResult } from './sweep-report.ts';
@@ -84,9 +84,11 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
   const parallel = checkIntIn('--parallel', o.parallel ?? cores, 1, 1024);
   if (o.checkpointSeconds !== undefined) checkNumberIn('--checkpoint-seconds', o.checkpointSeconds, 0, 1e9);
   const threads = Math.max(1, Math.floor(cores / parallel));
-  if (o.queue !== undefined) redisConnection(o.queue);
+  if (o.queue !== undefined) await checkRedis(o.queue);
   await checkOutputDir(o.outDir, '--out');
-  const runsDir = path.join(o.outDir, 'runs'), inputDir = path.join(o.outDir, 'inputs'), logDir = path.join(o.outDir, 'logs');
+  // Absolute: queued runs are trained by workers in other directories (on the same shared path).
+  const outDir = path.resolve(o.outDir);
+  const runsDir = path.join(outDir, 'runs'), inputDir = path.join(outDir, 'inputs'), logDir = path.join(outDir, 'logs');
   const states = await inspectAll(runs, runsDir);
 
   for (const d of [runsDir, logDir]) await fs.mkdir(d, { recursive: true });
@@ -113,6 +115,8 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
     const again = signal !== null;
     signal ??= sig;
     stopWaiting();
+    // A second signal while waiting on a queue ends the sweep at once (the queued runs stay queued).
+    if (again && o.queue) process.exit(sig === 'SIGINT' ? 130 : 143);
     if (o.queue) log(`cairn sweep: ${sig}: no longer waiting; the queued runs go on on the workers, and the same command waits for them again`);
     else log(`cairn sweep: ${sig}: ${again ? 'killing' : 'stopping'} ${children.size} running run(s); the same command resumes them`);
     for (const c of children) c.kill(again ? 'SIGKILL' : 'SIGTERM');
@@ -152,13 +156,14 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
       });
       const index = new Map(pending.map((i) => [runs[i].name, i]));
       log(`cairn sweep: ${jobs.length} run(s) on the queue ${o.queue}; start workers with cairn worker --queue ${o.queue}`);
-      await runOnQueue(o.queue, o.outDir, jobs, (j, exit) => settle(index.get(j.name)!, exit), stopped);
+      await runOnQueue(o.queue, outDir, jobs, (j, exit) => settle(index.get(j.name)!, exit), stopped);
     } else {
       await runPool(pending, parallel, async (i) => {
         const state = states[i], resume = state.kind === 'interrupted';
         const args = [...trainArgs(i, resume ? state.threads ?? threads : threads), ...(resume ? ['--resume'] : [])];
         log(`[${done}/${runs.length}] ${resume ? 'resume' : 'start'} ${runs[i].name} (${children.size + 1} running)`);
-        const { child, exited } = startCairn(args, { log: path.join(logDir, `${runs[i].name}.log`) });
+        // Tied to the sweep: a sweep killed outright leaves no trainer writing a run the next sweep resumes.
+        const { child, exited } = startCairn(args, { log: path.join(logDir, `${runs[i].name}.log`), exitWithParent: true });
         children.add(child);
         const r = await exited;
         children.delete(child);

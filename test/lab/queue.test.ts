@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { redisConnection, runJobId } from '../../engine/lab/queue.ts';
-import { startRedis } from '../helpers/redis.ts';
+import { freePort, startRedis } from '../helpers/redis.ts';
 import { tempDirs } from '../helpers/tmp.ts';
 import { evals, groupAlive, readResults, runDir, startSweep, sweepFile, until } from './sweep-helpers.ts';
 
@@ -38,6 +38,26 @@ describe('cairn sweep --queue', { timeout: 300_000 }, () => {
     assert.deepEqual(redisConnection('redis://10.0.0.2:6380'), { url: 'redis://10.0.0.2:6380', maxRetriesPerRequest: null });
     assert.equal(runJobId('/a/sweep', 'reach-s1'), runJobId('/a/../a/sweep', 'reach-s1'));
     assert.notEqual(runJobId('/a/sweep', 'reach-s1'), runJobId('/b/sweep', 'reach-s1'));
+  });
+
+  it('an unreachable Redis is a clear error, not a hang, for the sweep and the worker', async () => {
+    const closed = `redis://127.0.0.1:${await freePort()}`;
+    const file = await sweepFile(tmp());
+    const run = (args: string[]) => new Promise<{ code: number | null; stderr: string; seconds: number }>((resolve) => {
+      const t0 = Date.now();
+      const p = spawn(process.execPath, ['bin/cairn.mjs', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      p.stderr!.on('data', (d) => (stderr += d));
+      p.on('close', (code) => resolve({ code, stderr, seconds: (Date.now() - t0) / 1000 }));
+    });
+    const out = path.join(tmp(), 'out');
+    const [sweep, worker] = await Promise.all([run(['sweep', file, '--out', out, '--queue', closed]), run(['worker', '--queue', closed])]);
+    await assert.rejects(fs.access(out), 'nothing was written');
+    for (const r of [sweep, worker]) {
+      assert.equal(r.code, 2, r.stderr);
+      assert.ok(r.stderr.includes(`cannot reach Redis at ${closed} (connect ECONNREFUSED`), r.stderr);
+      assert.ok(r.seconds < 30, `took ${r.seconds} s`);
+    }
   });
 
   it('two workers, one SIGKILLed mid-run: every run finishes once, with the local sweep\'s results', async () => {
