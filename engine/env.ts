@@ -125,6 +125,8 @@ export class VecEnv {
   private closed = false;
   private started = false;
   private penaltyCoefs: Penalties = { ...NO_PENALTIES };
+  /** Episodes end where an object falls off the table (EnvOptions.terminateOnInfraction). */
+  readonly terminateOnInfraction: boolean;
   /** Layout of the rows getState returns and setState takes. */
   readonly stateLayout: StateLayout;
   /** One env's observation: a Dict of observation [obsDim] (named fields), achieved_goal and desired_goal [goalDim]. */
@@ -135,7 +137,8 @@ export class VecEnv {
   readonly spec: EnvSpec;
 
   /** Use makeEnv(). */
-  constructor(task: TaskDef, batch: Batch, physics: PhysicsConfig, shaper: ShapingKernel, slice: SimSlice | null, pool: WorkerPool | null) {
+  constructor(task: TaskDef, batch: Batch, physics: PhysicsConfig, shaper: ShapingKernel, slice: SimSlice | null, pool: WorkerPool | null, terminateOnInfraction = false) {
+    this.terminateOnInfraction = terminateOnInfraction;
     this.task = task;
     this.shaper = shaper;
     this.batch = batch;
@@ -172,6 +175,8 @@ export class VecEnv {
     checkInt('startEpisode', startEpisode, 0, 0x7fffffff);
     if (startEpisode !== 0 && seed === undefined) throw new Error('reset: startEpisode needs a seed');
     this.started = true;
+    // No transition yet: no penalty (as the slices zero the reward terms).
+    this.batch.penalties.fill(0);
     if (this.slice) this.slice.resetAll(seed, startEpisode);
     else if (seed === undefined) this.pool!.run(CMD_RESET);
     else this.pool!.run(CMD_RESET_SEEDED, JSON.stringify({ seed, startEpisode }));
@@ -321,6 +326,7 @@ export class VecEnv {
   /** Changes the shaping mode, gamma, weight or bonus between steps (missing fields keep their value). */
   setShaping(config: Partial<ShapingConfig>): void {
     this.checkOpen();
+    if (this.terminateOnInfraction && config?.mode !== undefined) checkInfractionMode(config.mode, 'setShaping');
     this.shaper.setConfig(config);
   }
 
@@ -355,6 +361,15 @@ export class VecEnv {
   }
 }
 
+/**
+ * Throws unless a shaping mode leaves ending an episode early unprofitable under terminateOnInfraction: the infraction
+ * term T − t makes up the sparse reward's forgone −1s, PBRS sums to −Φ(s₀) however the episode ends, and the bonus mode
+ * only forgoes bonuses; but the dense and gated modes' per-step costs (−w·d) would pay for knocking an object off.
+ */
+function checkInfractionMode(mode: string, where: string): void {
+  if (mode === 'dense' || mode === 'gated') throw new Error(`${where}: terminateOnInfraction goes with the sparse, pbrs or bonus shaping modes, not '${mode}': its per-step costs would make ending an episode early pay`);
+}
+
 /** The env with its penalty coefficients set. */
 function withPenalties(env: VecEnv, p: Penalties): VecEnv {
   env.setPenalties(p);
@@ -376,6 +391,7 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
   const penalties = resolvePenalties(opts.penalties);
   const terminateOnInfraction = opts.terminateOnInfraction ?? false;
   if (typeof terminateOnInfraction !== 'boolean') throw new Error(`makeEnv: terminateOnInfraction must be a boolean, got ${JSON.stringify(terminateOnInfraction)}`);
+  if (terminateOnInfraction && opts.shaping?.mode !== undefined) checkInfractionMode(opts.shaping.mode, 'makeEnv');
   const scene = validateScene(task.scene);
   const batch = createBatch({
     numEnvs, obsDim: task.obsDim, actDim: task.actDim, goalDim: task.goalDim, numPoints: task.pointNames.length,
@@ -388,13 +404,13 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
       const R = await loadRapier();
       const slice = new SimSlice(R, task, batch, 0, numEnvs, seed, physics, dr, terminateOnInfraction);
       slice.shaping = shaper;
-      return withPenalties(new VecEnv(task, batch, physics, shaper, slice, null), penalties);
+      return withPenalties(new VecEnv(task, batch, physics, shaper, slice, null, terminateOnInfraction), penalties);
     }
     if (!isNode()) throw new Error('makeEnv: numWorkers > 1 needs Node worker_threads; in a browser envs run on one thread (numWorkers: 1)');
     // Hidden from bundlers: the pool and its workers are Node-only.
     const { WorkerPool } = await importHidden<typeof import('./workers/worker-pool.ts')>(moduleUrl('./workers/worker-pool.ts', import.meta.url).href);
     const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec, dr, terminateOnInfraction);
-    return withPenalties(new VecEnv(task, batch, physics, shaper, null, pool), penalties);
+    return withPenalties(new VecEnv(task, batch, physics, shaper, null, pool, terminateOnInfraction), penalties);
   } catch (e) {
     shaper.free();
     throw e;

@@ -64,4 +64,18 @@ test('an object off the table ends the episode as a termination, costed T − t,
   const workers = await dropCube(true, 2);
   assert.deepEqual({ ...workers, summary: null }, { ...on, summary: null });
   await assert.rejects(makeEnv('Push', { terminateOnInfraction: 'yes' as never }), /terminateOnInfraction must be a boolean/);
+  // Per-step shaping costs would make ending early pay: refused at creation and at a mode change.
+  await assert.rejects(makeEnv('Push', { terminateOnInfraction: true, shaping: { mode: 'dense' } }), /makeEnv: terminateOnInfraction goes with the sparse, pbrs or bonus shaping modes, not 'dense'/);
+  const env = await makeEnv('Push', { terminateOnInfraction: true, shaping: { mode: 'bonus' }, penalties: { bound: 1 } });
+  try {
+    assert.equal(env.terminateOnInfraction, true);
+    assert.throws(() => env.setShaping({ mode: 'gated' }), /setShaping: terminateOnInfraction goes with .* not 'gated'/);
+    env.setShaping({ mode: 'pbrs' });
+    env.reset();
+    env.step(new Float32Array(4).fill(3));
+    assert.ok(env.batch.penalties[1] > 0);
+    assert.deepEqual([...env.reset().penalties], [0, 0, 0], 'a reset clears the last step\'s penalties');
+  } finally {
+    await env.close();
+  }
 });
