@@ -64,11 +64,14 @@ export async function analyzeRunDir(dir: string, o: AnalyzeRunOptions): Promise<
 export const LAB_ANALYSIS_EPISODES = 100;
 
 /**
- * The analysis of `episodes` episodes cached in dir/analysis.json (by `cairn analyze`, a search or a sweep) if it is
- * of that many episodes, else a new one on the CPU, cached there.
+ * The analysis cached in dir/analysis.json (by `cairn analyze`, a search or a sweep) if it is of this checkpoint, the
+ * evaluation's seed and `episodes` episodes, else a new one on the CPU, cached there.
  */
 export async function cachedRunAnalysis(dir: string, episodes: number): Promise<RunDirAnalysis> {
   const out = path.join(dir, ANALYSIS_FILE);
   const cached = await fs.readFile(out, 'utf8').then((t) => JSON.parse(t) as RunDirAnalysis, () => null);
-  return cached?.episodes === episodes ? cached : analyzeRunDir(dir, { episodes, backend: 'wasm', out });
+  // Only an analysis of this checkpoint, with the evaluation's seed and this many episodes, answers for it.
+  const { manifest } = cached ? await loadCheckpoint(dir) : { manifest: null };
+  const fits = cached && manifest && cached.episodes === episodes && cached.envSteps === manifest.envSteps && cached.seed === evalSeed(manifest.seed);
+  return fits ? cached : analyzeRunDir(dir, { episodes, backend: 'wasm', out });
 }

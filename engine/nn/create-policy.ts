@@ -19,7 +19,8 @@ export async function createPolicy(opts: PolicyOptions): Promise<WebGpuPolicy | 
   if (kind === 'webgpu') return WebGpuPolicy.create(opts);
   if (kind === 'auto') {
     const device = opts.device ?? (await getDevice().catch(() => undefined));
-    if (device && chooseBackend('auto', gpuProbeOf(adapterInfoOf(device))).kind === 'webgpu') return WebGpuPolicy.create({ ...opts, device });
+    // A device probed here belongs to the policy, destroyed with it, as when createPolicy makes one for 'webgpu'.
+    if (device && chooseBackend('auto', gpuProbeOf(adapterInfoOf(device))).kind === 'webgpu') return WebGpuPolicy.create({ ...opts, device }, !opts.device);
     if (device && !opts.device) device.destroy();
   }
   return WasmPolicy.create(opts);

@@ -54,6 +54,8 @@ export { STAT_CLIP_COUNT, STAT_GRAD_SCALE, STAT_KL_SUM, STAT_NORM_SQ, STAT_OK, S
 export interface WebGpuBackendOptions extends MlpBackendOptions {
   /** Device to run on; default a new one from getDevice(), owned and destroyed by the backend. */
   device?: GPUDevice;
+  /** Destroy `device` with the backend (and on a failed create), as one it made itself; default false. */
+  ownsDevice?: boolean;
 }
 
 /** The policy backend on WebGPU: WGSL forward, sampling, PPO gradient, clipping and Adam, state on the GPU. */
@@ -80,7 +82,7 @@ export class WebGpuBackend extends MlpSizes implements PolicyBackend {
   static async create(opts: WebGpuBackendOptions): Promise<WebGpuBackend> {
     const { seed, maxBatch, layout } = resolveBackendOptions(opts);
     const device = opts.device ?? (await getDevice());
-    const ownsDevice = !opts.device;
+    const ownsDevice = !opts.device || opts.ownsDevice === true;
     let backend: WebGpuBackend | undefined;
     try {
       checkBufferLimits(device, layout, maxBatch);

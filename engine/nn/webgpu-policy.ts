@@ -13,9 +13,9 @@ export class WebGpuPolicy extends BackendPolicy<WebGpuBackend> {
   /** The device the policy runs on (destroyed with the policy when the policy made it). */
   readonly device: GPUDevice;
 
-  /** Makes a policy with cleanrl's initialization from `seed` on opts.device (a new one, owned by the policy, when absent). */
-  static async create(opts: Omit<PolicyOptions, 'backend'>): Promise<WebGpuPolicy> {
-    return new WebGpuPolicy(await WebGpuBackend.create({ obsDim: opts.obsDim, actDim: opts.actDim, hidden: opts.hidden, seed: opts.seed ?? 0, maxBatch: opts.maxBatch, device: opts.device }));
+  /** Makes a policy with cleanrl's initialization from `seed` on opts.device (a new one, owned by the policy, when absent; owned too with ownsDevice). */
+  static async create(opts: Omit<PolicyOptions, 'backend'>, ownsDevice = false): Promise<WebGpuPolicy> {
+    return new WebGpuPolicy(await WebGpuBackend.create({ obsDim: opts.obsDim, actDim: opts.actDim, hidden: opts.hidden, seed: opts.seed ?? 0, maxBatch: opts.maxBatch, device: opts.device, ownsDevice }));
   }
 
   private constructor(b: WebGpuBackend) {

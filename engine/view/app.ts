@@ -63,7 +63,9 @@ export class ViewApp {
     install?.();
     const loaded = this.checkpoints.loaded;
     const kind = this.actionKind === 'policy' && !(loaded && loaded.checkpoint.manifest.task === p.task) ? 'scripted' : this.actionKind;
-    const sim = await ViewSim.create({ task: p.task, numEnvs: p.numEnvs, seed: p.seed, policy: kind, loaded, shaping: p.shaping });
+    // A checkpoint's policy acts on the env it was trained on: its own subgoal spec.
+    const subgoals = kind === 'policy' && loaded ? (loaded.checkpoint.manifest.config as { subgoals?: unknown }).subgoals : undefined;
+    const sim = await ViewSim.create({ task: p.task, numEnvs: p.numEnvs, seed: p.seed, policy: kind, loaded, shaping: p.shaping, subgoals });
     this.sim = sim;
     this.scene = new EnvScene(this.renderer, sim.env.task, sim.env.numEnvs, sim.numStages);
     if (p.focus !== null && p.focus >= p.numEnvs) p.focus = null;

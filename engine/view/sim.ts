@@ -23,6 +23,8 @@ export interface ViewSimOptions {
   /** The checkpoint policy; needed when policy is 'policy'. The sim does not own it (the page destroys it). */
   loaded?: LoadedPolicy | null;
   shaping: ShapingMode;
+  /** A subgoal spec replacing the task's own (a checkpoint's: its stages make the stage one-hot of stageInObs). */
+  subgoals?: unknown;
 }
 
 export class ViewSim {
@@ -68,7 +70,7 @@ export class ViewSim {
 
   /** Creates the env (one thread: the browser has no worker_threads) and resets it with the seed. */
   static async create(opts: ViewSimOptions): Promise<ViewSim> {
-    const env = await makeEnv(opts.task, { numEnvs: opts.numEnvs, seed: opts.seed, numWorkers: 1 });
+    const env = await makeEnv(opts.task, { numEnvs: opts.numEnvs, seed: opts.seed, numWorkers: 1, subgoals: opts.subgoals });
     try {
       return new ViewSim(env, opts);
     } catch (e) {

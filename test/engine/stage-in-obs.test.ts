@@ -11,6 +11,8 @@ import { evalSeed, evaluatePolicy } from '../../engine/train/evaluate.ts';
 import { RunningNormalizer } from '../../engine/nn/normalizer.ts';
 import { DEFAULT_PPO_CONFIG, PpoTrainer } from '../../engine/train/ppo.ts';
 import { trainRun } from '../../engine/train/run.ts';
+import { policySafetensors } from '../../engine/train/export.ts';
+import { decodeSafetensors } from '../../engine/train/safetensors.ts';
 import { checkCheckpointFits } from '../../engine/view/policy.ts';
 import { tempDirs } from '../helpers/tmp.ts';
 
@@ -78,6 +80,11 @@ test('a stage-in-obs run: the checkpoint records it, evaluation rebuilds the inp
   } finally {
     backend.destroy();
   }
+  // The safetensors export says what the input is: the stage one-hot and the stage names.
+  const meta = decodeSafetensors(policySafetensors(manifest, arrays)).metadata;
+  assert.equal(meta.input, 'observation ⊕ desired_goal ⊕ one_hot(latched stage, K + 1)');
+  assert.deepEqual(JSON.parse(meta.stage_names), ['behind-object', 'object-at-goal']);
+  assert.equal(meta.obs_dim, '31');
   checkCheckpointFits(manifest);
   assert.throws(() => checkCheckpointFits({ ...manifest, stageInObs: false }), /maps 31 inputs to 4 actions, but Push gives 25 obs \+ 3 goal = 28 inputs/);
   // A run without it keeps the identity runs had before the option (they resume).
