@@ -1,16 +1,18 @@
 // cairn render: a GIF of a run's policy from the view in headless Chromium; it has the frames asked for, and they move.
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { GifReader } from 'omggif';
 import { main } from '../../engine/cli/main.ts';
 import { trainRun } from '../../engine/train/run.ts';
+import { tempDirs } from '../helpers/tmp.ts';
+
+const tmp = tempDirs('cairn-render-');
 
 describe('cairn render', () => {
   it('writes a GIF of the policy: 1 episode every 10 steps is 5 frames, drawn (many colours) and different from each other', { timeout: 180_000 }, async () => {
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'cairn-render-'));
+    const dir = tmp();
     await trainRun({
       task: 'Reach', shaping: 'dense', shapingWeight: 1, numEnvs: 16, numWorkers: 1, totalSteps: 2e4, seed: 1, outDir: dir, backend: 'wasm', threads: 1, hidden: [16, 16],
       ppo: {}, evalEpisodes: 16, resume: false, checkpointSeconds: 1e9,
