@@ -124,7 +124,7 @@ export class VecEnv {
   private readonly finished = new Float64Array(SLOT_STAT_WORDS);
   private closed = false;
   private started = false;
-  private penaltyCoefs: Penalties = { ...NO_PENALTIES };
+  private penaltyCoefs: Penalties;
   /** Episodes end where an object falls off the table (EnvOptions.terminateOnInfraction). */
   readonly terminateOnInfraction: boolean;
   /** Layout of the rows getState returns and setState takes. */
@@ -137,8 +137,9 @@ export class VecEnv {
   readonly spec: EnvSpec;
 
   /** Use makeEnv(). */
-  constructor(task: TaskDef, batch: Batch, physics: PhysicsConfig, shaper: ShapingKernel, slice: SimSlice | null, pool: WorkerPool | null, terminateOnInfraction = false) {
-    this.terminateOnInfraction = terminateOnInfraction;
+  constructor(task: TaskDef, batch: Batch, physics: PhysicsConfig, shaper: ShapingKernel, slice: SimSlice | null, pool: WorkerPool | null, rewards: { penalties: Penalties; terminateOnInfraction: boolean } = { penalties: NO_PENALTIES, terminateOnInfraction: false }) {
+    this.penaltyCoefs = { ...rewards.penalties };
+    this.terminateOnInfraction = rewards.terminateOnInfraction;
     this.task = task;
     this.shaper = shaper;
     this.batch = batch;
@@ -370,12 +371,6 @@ function checkInfractionMode(mode: string, where: string): void {
   if (mode === 'dense' || mode === 'gated') throw new Error(`${where}: terminateOnInfraction goes with the sparse, pbrs or bonus shaping modes, not '${mode}': its per-step costs would make ending an episode early pay`);
 }
 
-/** The env with its penalty coefficients set. */
-function withPenalties(env: VecEnv, p: Penalties): VecEnv {
-  env.setPenalties(p);
-  return env;
-}
-
 /** Creates a vector env of a registered task, e.g. `await makeEnv('Push', { numEnvs: 1024, seed: 1 })`. */
 export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<VecEnv> {
   const task = getTask(taskName);
@@ -404,13 +399,13 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
       const R = await loadRapier();
       const slice = new SimSlice(R, task, batch, 0, numEnvs, seed, physics, dr, terminateOnInfraction);
       slice.shaping = shaper;
-      return withPenalties(new VecEnv(task, batch, physics, shaper, slice, null, terminateOnInfraction), penalties);
+      return new VecEnv(task, batch, physics, shaper, slice, null, { penalties, terminateOnInfraction });
     }
     if (!isNode()) throw new Error('makeEnv: numWorkers > 1 needs Node worker_threads; in a browser envs run on one thread (numWorkers: 1)');
     // Hidden from bundlers: the pool and its workers are Node-only.
     const { WorkerPool } = await importHidden<typeof import('./workers/worker-pool.ts')>(moduleUrl('./workers/worker-pool.ts', import.meta.url).href);
     const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec, dr, terminateOnInfraction);
-    return withPenalties(new VecEnv(task, batch, physics, shaper, null, pool, terminateOnInfraction), penalties);
+    return new VecEnv(task, batch, physics, shaper, null, pool, { penalties, terminateOnInfraction });
   } catch (e) {
     shaper.free();
     throw e;

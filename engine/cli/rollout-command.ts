@@ -5,6 +5,7 @@ import type { ShapingMode } from '../shaping/spec.ts';
 import { flag, parseHidden } from './args.ts';
 import { parseCommand, type CommandSpec } from './command.ts';
 import { loadCheckpoint } from '../train/checkpoint-fs.ts';
+import { checkpointSubgoals } from '../train/checkpoint.ts';
 import { RunningNormalizer } from '../nn/normalizer.ts';
 import { policyInputDim } from '../nn/policy-input.ts';
 import { createBackend, type BackendKind } from '../nn/select-backend.ts';
@@ -59,7 +60,7 @@ export async function rolloutCommand(argv: string[]): Promise<number> {
   const ckpt = f.checkpoint !== undefined ? await loadCheckpoint(f.checkpoint as string) : null;
   if (ckpt && f.task !== undefined && getTask(task).name !== ckpt.manifest.task) throw new Error(`--task ${task} differs from the checkpoint's task ${ckpt.manifest.task}`);
   // A checkpoint's env uses the subgoal spec it was trained with (its stages make the stage one-hot of stageInObs).
-  const subgoals = ckpt ? (ckpt.manifest.config as { subgoals?: unknown }).subgoals : undefined;
+  const subgoals = ckpt ? checkpointSubgoals(ckpt.manifest) : undefined;
   const env = await makeEnv(ckpt ? ckpt.manifest.task : task, { numEnvs: (f.envs as number | undefined) ?? 1024, numWorkers: (f.workers as number | undefined) ?? 1, seed, shaping, subgoals });
   const stageInObs = ckpt?.manifest.stageInObs === true;
   let backend: PolicyBackend | null = null;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { SHAPING_MODES, type ShapingMode } from '../shaping/spec.ts';
 import { validateDomainRandomization } from '../domain-randomization.ts';
 import { loadCheckpoint } from '../train/checkpoint-fs.ts';
+import { checkpointSubgoals } from '../train/checkpoint.ts';
 import { evalSeed, evaluatePolicy } from '../train/evaluate.ts';
 import { RunningNormalizer } from '../nn/normalizer.ts';
 import { trainRun } from '../train/run.ts';
@@ -164,7 +165,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     console.error(`cairn eval: ${manifest.task}, backend ${backend.kind} (${reason}), ${episodes} episodes, checkpoint at ${manifest.envSteps} env steps`);
     const t0 = performance.now();
     const seed = flag(f, 'seed', evalSeed(manifest.seed));
-    const r = await evaluatePolicy(manifest.task, backend, normalizer, episodes, seed, { subgoals: (manifest.config as { subgoals?: unknown }).subgoals, stageInObs: manifest.stageInObs === true });
+    const r = await evaluatePolicy(manifest.task, backend, normalizer, episodes, seed, { subgoals: checkpointSubgoals(manifest), stageInObs: manifest.stageInObs === true });
     if (flag(f, 'json', false)) console.log(JSON.stringify({ successRate: r.successRate, envSteps: r.envSteps, wallSeconds: +((performance.now() - t0) / 1000).toFixed(2), checkpoint: path.resolve(dir) }));
     else console.log(`success rate: ${pct(r.successRate)} over ${r.episodes} episodes (mean action), mean sparse return ${r.meanReturn.toFixed(2)}`);
     return 0;

@@ -6,7 +6,7 @@ import { RunningNormalizer } from '../nn/normalizer.ts';
 import { createBackend, type BackendKind } from '../nn/select-backend.ts';
 import type { ShapingConfig } from '../shaping/spec.ts';
 import { loadCheckpoint } from '../train/checkpoint-fs.ts';
-import type { CheckpointManifest } from '../train/checkpoint.ts';
+import { checkpointSubgoals, MANIFEST_FILE, type CheckpointManifest } from '../train/checkpoint.ts';
 import { evalSeed } from '../train/evaluate.ts';
 import { checkWritableFile } from '../cli/paths.ts';
 import { analyzeEpisodes, type RunAnalysis } from './analyze.ts';
@@ -36,9 +36,9 @@ export interface AnalyzeRunOptions {
 
 /** The run's subgoal spec, shaping config, penalty coefficients and policy input from its manifest (absent: the env's defaults). */
 function runSettings(m: CheckpointManifest): TraceOptions {
-  const c = m.config as { subgoals?: unknown; shaping?: Partial<ShapingConfig>; run?: { ppo?: { actionPenalty?: number; boundPenalty?: number } } };
+  const c = m.config as { shaping?: Partial<ShapingConfig>; run?: { ppo?: { actionPenalty?: number; boundPenalty?: number } } };
   const ppo = c.run?.ppo;
-  return { subgoals: c.subgoals, shaping: c.shaping, penalties: ppo && { action: ppo.actionPenalty, bound: ppo.boundPenalty }, stageInObs: m.stageInObs === true };
+  return { subgoals: checkpointSubgoals(m), shaping: c.shaping, penalties: ppo && { action: ppo.actionPenalty, bound: ppo.boundPenalty }, stageInObs: m.stageInObs === true };
 }
 
 /** Traces `episodes` evaluation episodes of the checkpoint in dir (a run directory or its checkpoint.json) as cairn eval runs them, and analyzes them. */
@@ -70,8 +70,9 @@ export const LAB_ANALYSIS_EPISODES = 100;
 export async function cachedRunAnalysis(dir: string, episodes: number): Promise<RunDirAnalysis> {
   const out = path.join(dir, ANALYSIS_FILE);
   const cached = await fs.readFile(out, 'utf8').then((t) => JSON.parse(t) as RunDirAnalysis, () => null);
-  // Only an analysis of this checkpoint, with the evaluation's seed and this many episodes, answers for it.
-  const { manifest } = cached ? await loadCheckpoint(dir) : { manifest: null };
+  // Only an analysis of this checkpoint, with the evaluation's seed and this many episodes, answers for it (the manifest
+  // says which checkpoint; its weights need not be read and hashed for that).
+  const manifest = cached ? await fs.readFile(path.join(dir, MANIFEST_FILE), 'utf8').then((t) => JSON.parse(t) as CheckpointManifest, () => null) : null;
   const fits = cached && manifest && cached.episodes === episodes && cached.envSteps === manifest.envSteps && cached.seed === evalSeed(manifest.seed);
   return fits ? cached : analyzeRunDir(dir, { episodes, backend: 'wasm', out });
 }

@@ -39,6 +39,11 @@ export interface CheckpointManifest {
   weights: { file: string; bytes: number; sha256: string; arrays: { name: keyof CheckpointArrays; offset: number; length: number }[] };
 }
 
+/** The subgoal spec a checkpoint's run trained with (config.subgoals, as trainRun records it), or undefined where none is recorded. */
+export function checkpointSubgoals(m: CheckpointManifest): { stages?: { name?: unknown }[] } | undefined {
+  return (m.config as { subgoals?: { stages?: { name?: unknown }[] } } | undefined)?.subgoals;
+}
+
 /** Hex SHA-256 of bytes (WebCrypto, in Node and browsers). */
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
   const d = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));

@@ -5,7 +5,7 @@
  * policy; with stageInObs, the stage one-hot and the stage names).
  */
 import { paramLayout } from '../nn/param-layout.ts';
-import type { CheckpointArrays, CheckpointManifest } from './checkpoint.ts';
+import { checkpointSubgoals, type CheckpointArrays, type CheckpointManifest } from './checkpoint.ts';
 import { encodeSafetensors, type Tensor } from './safetensors.ts';
 
 /** Safetensors name of a parameter entry: policy.{l}.* → pi.{l}.*, value.{l}.* → vf.{l}.*, logStd → pi.log_std. */
@@ -25,7 +25,7 @@ export function policySafetensors(m: CheckpointManifest, arrays: CheckpointArray
   tensors['obs_norm.mean'] = { dtype: 'F64', shape: [m.obsDim], data: Float64Array.from(m.normalizer.mean) };
   tensors['obs_norm.var'] = { dtype: 'F64', shape: [m.obsDim], data: Float64Array.from(m.normalizer.var) };
   // With stageInObs the input ends with the one-hot of the latched stage (stage k of the run's spec at index k; K = every stage done).
-  const stages = (m.config as { subgoals?: { stages?: { name?: unknown }[] } } | undefined)?.subgoals?.stages;
+  const stages = checkpointSubgoals(m)?.stages;
   const stageMeta: Record<string, string> = m.stageInObs ? {
     input: 'observation ⊕ desired_goal ⊕ one_hot(latched stage, K + 1)',
     stage_names: JSON.stringify(Array.isArray(stages) ? stages.map((st) => String(st.name)) : []),

@@ -10,6 +10,7 @@ import { Notes } from './notes.ts';
 import { Panel } from './panel.ts';
 import { formatViewParams, type PolicyChoice, type ViewParams } from './params.ts';
 import type { LoadedCheckpoint } from './policy.ts';
+import { checkpointSubgoals } from '../train/checkpoint.ts';
 import { createRenderer, EnvScene } from './scene.ts';
 import { ViewSim, type ActionKind } from './sim.ts';
 
@@ -64,7 +65,7 @@ export class ViewApp {
     const loaded = this.checkpoints.loaded;
     const kind = this.actionKind === 'policy' && !(loaded && loaded.checkpoint.manifest.task === p.task) ? 'scripted' : this.actionKind;
     // A checkpoint's policy acts on the env it was trained on: its own subgoal spec.
-    const subgoals = kind === 'policy' && loaded ? (loaded.checkpoint.manifest.config as { subgoals?: unknown }).subgoals : undefined;
+    const subgoals = kind === 'policy' && loaded ? checkpointSubgoals(loaded.checkpoint.manifest) : undefined;
     const sim = await ViewSim.create({ task: p.task, numEnvs: p.numEnvs, seed: p.seed, policy: kind, loaded, shaping: p.shaping, subgoals });
     this.sim = sim;
     this.scene = new EnvScene(this.renderer, sim.env.task, sim.env.numEnvs, sim.numStages);

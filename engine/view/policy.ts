@@ -13,7 +13,7 @@ import { paramLayout } from '../nn/param-layout.ts';
 import { createBackend } from '../nn/select-backend.ts';
 import type { WebGpuBackend } from '../nn/webgpu-backend.ts';
 import { policySource, type ActionSource } from '../rollout.ts';
-import { decodeCheckpoint, MANIFEST_FILE, type CheckpointArrays, type CheckpointManifest } from '../train/checkpoint.ts';
+import { checkpointSubgoals, decodeCheckpoint, MANIFEST_FILE, type CheckpointArrays, type CheckpointManifest } from '../train/checkpoint.ts';
 import { RunningNormalizer } from '../nn/normalizer.ts';
 import { getTask, listTasks } from '../../tasks/registry.ts';
 
@@ -97,7 +97,7 @@ export function checkCheckpointFits(m: CheckpointManifest): void {
     throw new Error(`checkpoint: trained on task '${m.task}', which this view does not have (known: ${listTasks().join(', ')})`);
   }
   // With stageInObs the input ends with the one-hot of the checkpoint's own subgoal stages (K + 1).
-  const spec = (m.config as { subgoals?: { stages?: unknown[] } } | undefined)?.subgoals;
+  const spec = checkpointSubgoals(m);
   const stages = m.stageInObs ? (Array.isArray(spec?.stages) ? spec.stages.length : task.subgoals.stages.length) + 1 : 0;
   const inputs = task.obsDim + task.goalDim + stages;
   if (m.obsDim !== inputs || m.actDim !== task.actDim) {
