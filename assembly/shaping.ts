@@ -13,8 +13,11 @@
 //           and Cephes' degree-5 expf polynomial
 //   Φ(s') = w · (j + g(d_j / σ_j)), j = min(k, K − 1): the last stage is the task's goal, and its progress term
 //           stays live once it holds, so Φ falls again if the goal is lost; 0 when the transition terminated
+//   P(s') = j + g(d_j / σ_j), the subgoal progress (Φ = w · P): bestProgress keeps the episode's highest P
 //   terms:  [0] sparse = reward, [1] dense = −w · d_{K−1}, [2] pbrs F = γ Φ(s') − Φ(s) (in f64, then f32),
-//           [3] bonus = b · (stages completed by this transition), [4] gated = −w · d_j
+//           [3] bonus = b · (stages completed by this transition), [4] gated = −w · d_j,
+//           [5] progress = w · max(P(s') − bestProgress, 0) (CaRL: only new progress pays), then
+//           bestProgress = max(bestProgress, P(s')); [6..11] 0 (the slice writes the penalty terms there)
 //   shapedReward = reward + terms[mode] (+ 0 in mode sparse)
 //   accumulators of the running episode: episodeReturn += reward, episodeShapedReturn += shapedReward,
 //           episodeTermSums += terms, maxStage = max(maxStage, k); the slice copies them to the batch's
@@ -23,7 +26,7 @@
 import {
   D_AWAY, D_FROM, D_KIND, D_OFFSET, D_SHIFT, D_XY, DERIVED_BYTES, DERIVED_OFFSET, DERIVED_SHIFT, H_BONUS, H_GAMMA, H_MAGIC, H_MODE,
   H_NUM_BASE, H_NUM_DERIVED, H_NUM_STAGES, H_VERSION, H_WEIGHT, L_A, L_B, L_KIND, L_VALUE, L_XY, LEAF_BYTES, LEAF_DISTANCE, LEAF_GRIPPER_CLOSED, LEAF_GRIPPER_OPEN,
-  LEAF_HEIGHT, MAGIC, MAX_SLOTS, MODE_BONUS, MODE_DENSE, MODE_GATED, MODE_PBRS, PTR_DONE, PTR_EP_RETURN, PTR_EP_SHAPED, PTR_EP_TERMS,
+  LEAF_HEIGHT, MAGIC, MAX_SLOTS, MODE_BONUS, MODE_DENSE, MODE_GATED, MODE_PBRS, MODE_PROGRESS, PTR_BEST_PROGRESS, PTR_DONE, PTR_EP_RETURN, PTR_EP_SHAPED, PTR_EP_TERMS,
   PTR_GRIPPER, PTR_MAX_STAGE, PTR_POINTS, PTR_POTENTIAL, PTR_REWARD, PTR_SHAPED, PTR_STAGE, PTR_TERMINATED, PTR_TERMS, SL_POINTS,
   SL_TMP, SLOT_BYTES, SLOTS_OFFSET,
   ST_LEAVES, ST_NUM_LEAVES, ST_PROG_A, ST_PROG_B, ST_PROG_XY, ST_SIGMA, STAGE_BYTES, STAGES_OFFSET, TABLE_BYTES, TERMS_STRIDE, VERSION,
@@ -233,7 +236,7 @@ const POINT_BYTES: i32 = 48;
 }
 
 /**
- * One transition for envs [lo, hi): latch update on s', Φ(s'), F, the five terms, shapedReward and the running
+ * One transition for envs [lo, hi): latch update on s', Φ(s'), F, the six terms, shapedReward, bestProgress and the running
  * episode's accumulators.
  */
 export function step(table: usize, lo: i32, hi: i32, slot: i32): void {
@@ -247,7 +250,7 @@ export function step(table: usize, lo: i32, hi: i32, slot: i32): void {
   const pReward = ptr(table, PTR_REWARD), pShaped = ptr(table, PTR_SHAPED), pPot = ptr(table, PTR_POTENTIAL);
   const pTerms = ptr(table, PTR_TERMS), pGrip = ptr(table, PTR_GRIPPER), pEpRet = ptr(table, PTR_EP_RETURN);
   const pEpShaped = ptr(table, PTR_EP_SHAPED), pEpTerms = ptr(table, PTR_EP_TERMS), pStage = ptr(table, PTR_STAGE);
-  const pMaxStage = ptr(table, PTR_MAX_STAGE), pTerm = ptr(table, PTR_TERMINATED);
+  const pMaxStage = ptr(table, PTR_MAX_STAGE), pTerm = ptr(table, PTR_TERMINATED), pBest = ptr(table, PTR_BEST_PROGRESS);
   const sl = table + <usize>(SLOTS_OFFSET + slot * SLOT_BYTES);
   const pts = sl + <usize>SL_POINTS, tmp = sl + <usize>SL_TMP;
   const zero = f32x4.splat(0);
@@ -259,7 +262,10 @@ export function step(table: usize, lo: i32, hi: i32, slot: i32): void {
     const k0 = load4(pStage, i, count);
     const k = latch(table, k0, numStages, pts, load4(pGrip, i, count));
     const terminated = i32x4.ne(loadBytes4(pTerm, i, count), i32x4.splat(0));
-    const phi = v128.bitselect(zero, potential(table, k, numStages, pts, w, tmp), terminated);
+    const prog = potential(table, k, numStages, pts, 1.0, tmp);
+    const phi = v128.bitselect(zero, f32x4.mul(splat(w), prog), terminated);
+    const best = load4(pBest, i, count);
+    const gain = f32x4.mul(splat(w), f32x4.max(f32x4.sub(prog, best), zero));
     const dk = v128.load(tmp);
     const dLast = v128.load(tmp, 16);
     // F = γΦ(s') − Φ(s) in f64, two lanes at a time.
@@ -276,27 +282,31 @@ export function step(table: usize, lo: i32, hi: i32, slot: i32): void {
     else if (mode == MODE_PBRS) t = f;
     else if (mode == MODE_BONUS) t = bon;
     else if (mode == MODE_GATED) t = gated;
+    else if (mode == MODE_PROGRESS) t = gain;
     const shaped = f32x4.add(r, t);
     storeLanes(pShaped + i4, shaped, count, tmp);
     storeLanes(pPot + i4, phi, count, tmp);
+    storeLanes(pBest + i4, f32x4.max(best, prog), count, tmp);
     storeLanes(pStage + i4, k, count, tmp);
     storeLanes(pMaxStage + i4, i32x4.max_s(load4(pMaxStage, i, count), k), count, tmp);
     storeLanes(pEpRet + i4, f32x4.add(load4(pEpRet, i, count), r), count, tmp);
     storeLanes(pEpShaped + i4, f32x4.add(load4(pEpShaped, i, count), shaped), count, tmp);
-    // Terms rows [sparse, dense, pbrs, bonus] [gated, 0, 0, 0] per env: a 4 x 4 transpose, then the sums.
+    // Terms rows [sparse, dense, pbrs, bonus] [gated, progress, 0, 0] [0, 0, 0, 0] per env: 4 x 4 transposes, then the sums.
     const t0 = f32x4.shuffle(r, dense, 0, 4, 1, 5), t1 = f32x4.shuffle(f, bon, 0, 4, 1, 5);
     const t2 = f32x4.shuffle(r, dense, 2, 6, 3, 7), t3 = f32x4.shuffle(f, bon, 2, 6, 3, 7);
     const tp = pTerms + <usize>(i * TERMS_STRIDE * 4);
     const ep = pEpTerms + <usize>(i * TERMS_STRIDE * 4);
     for (let l = 0; l < count; l++) {
       let row: v128, rowG: v128;
-      if (l == 0) { row = f32x4.shuffle(t0, t1, 0, 1, 4, 5); rowG = f32x4.shuffle(gated, zero, 0, 4, 4, 4); }
-      else if (l == 1) { row = f32x4.shuffle(t0, t1, 2, 3, 6, 7); rowG = f32x4.shuffle(gated, zero, 1, 4, 4, 4); }
-      else if (l == 2) { row = f32x4.shuffle(t2, t3, 0, 1, 4, 5); rowG = f32x4.shuffle(gated, zero, 2, 4, 4, 4); }
-      else { row = f32x4.shuffle(t2, t3, 2, 3, 6, 7); rowG = f32x4.shuffle(gated, zero, 3, 4, 4, 4); }
+      if (l == 0) { row = f32x4.shuffle(t0, t1, 0, 1, 4, 5); rowG = f32x4.shuffle(gated, gain, 0, 4, 4, 4); }
+      else if (l == 1) { row = f32x4.shuffle(t0, t1, 2, 3, 6, 7); rowG = f32x4.shuffle(gated, gain, 1, 5, 5, 5); }
+      else if (l == 2) { row = f32x4.shuffle(t2, t3, 0, 1, 4, 5); rowG = f32x4.shuffle(gated, gain, 2, 6, 6, 6); }
+      else { row = f32x4.shuffle(t2, t3, 2, 3, 6, 7); rowG = f32x4.shuffle(gated, gain, 3, 7, 7, 7); }
+      rowG = v128.and(rowG, i32x4(-1, -1, 0, 0));
       const o = <usize>(l * TERMS_STRIDE * 4);
       v128.store(tp + o, row);
       v128.store(tp + o, rowG, 16);
+      v128.store(tp + o, zero, 32);
       v128.store(ep + o, f32x4.add(v128.load(ep + o), row));
       v128.store(ep + o, f32x4.add(v128.load(ep + o, 16), rowG), 16);
     }
@@ -305,7 +315,7 @@ export function step(table: usize, lo: i32, hi: i32, slot: i32): void {
 
 /**
  * Starts the episode of envs [lo, hi) (only those with done = 1 when onlyDone != 0): latch from stage 0 on the
- * current state, Φ of it, maxStage = stage, episode accumulators zeroed. With onlyDone = 0 (env.reset()) there
+ * current state, Φ and P of it (bestProgress = P), maxStage = stage, episode accumulators zeroed. With onlyDone = 0 (env.reset()) there
  * is no transition, so shapedReward and rewardTerms are zeroed as well; with onlyDone = 1 they keep the
  * transition that ended the episode.
  */
@@ -316,7 +326,7 @@ export function reset(table: usize, lo: i32, hi: i32, onlyDone: i32, slot: i32):
   const pShaped = ptr(table, PTR_SHAPED), pPot = ptr(table, PTR_POTENTIAL), pTerms = ptr(table, PTR_TERMS);
   const pGrip = ptr(table, PTR_GRIPPER), pEpRet = ptr(table, PTR_EP_RETURN), pEpShaped = ptr(table, PTR_EP_SHAPED);
   const pEpTerms = ptr(table, PTR_EP_TERMS), pStage = ptr(table, PTR_STAGE), pMaxStage = ptr(table, PTR_MAX_STAGE);
-  const pDone = ptr(table, PTR_DONE);
+  const pDone = ptr(table, PTR_DONE), pBest = ptr(table, PTR_BEST_PROGRESS);
   const sl = table + <usize>(SLOTS_OFFSET + slot * SLOT_BYTES);
   const pts = sl + <usize>SL_POINTS, tmp = sl + <usize>SL_TMP;
   const zero = f32x4.splat(0);
@@ -331,9 +341,11 @@ export function reset(table: usize, lo: i32, hi: i32, onlyDone: i32, slot: i32):
     loadPoints(table, pts, i, min(i + 1, last), min(i + 2, last), last);
     const i4 = <usize>(i << 2);
     const k = latch(table, i32x4.splat(0), numStages, pts, load4(pGrip, i, count));
-    const phi = potential(table, k, numStages, pts, w, 0);
+    const prog = potential(table, k, numStages, pts, 1.0, 0);
+    const phi = f32x4.mul(splat(w), prog);
     if (lanes == 15) {
       v128.store(pPot + i4, phi);
+      v128.store(pBest + i4, prog);
       v128.store(pStage + i4, k);
       v128.store(pMaxStage + i4, k);
       v128.store(pEpRet + i4, zero);
@@ -341,6 +353,8 @@ export function reset(table: usize, lo: i32, hi: i32, onlyDone: i32, slot: i32):
     } else {
       v128.store(tmp, phi);
       for (let l = 0; l < 4; l++) if ((lanes >> l) & 1) store<f32>(pPot + i4 + <usize>(l << 2), load<f32>(tmp + <usize>(l << 2)));
+      v128.store(tmp, prog);
+      for (let l = 0; l < 4; l++) if ((lanes >> l) & 1) store<f32>(pBest + i4 + <usize>(l << 2), load<f32>(tmp + <usize>(l << 2)));
       v128.store(tmp, k);
       for (let l = 0; l < 4; l++) {
         if (!((lanes >> l) & 1)) continue;
@@ -356,9 +370,11 @@ export function reset(table: usize, lo: i32, hi: i32, onlyDone: i32, slot: i32):
       const o = <usize>((i + l) * TERMS_STRIDE * 4);
       v128.store(pEpTerms + o, zero);
       v128.store(pEpTerms + o, zero, 16);
+      v128.store(pEpTerms + o, zero, 32);
       if (onlyDone == 0) {
         v128.store(pTerms + o, zero);
         v128.store(pTerms + o, zero, 16);
+        v128.store(pTerms + o, zero, 32);
         store<f32>(pShaped + <usize>((i + l) << 2), 0);
       }
     }

@@ -10,7 +10,7 @@
  * (N = numEnvs, O = obsDim, A = actDim, G = goalDim, P = numPoints, T = MAX_REWARD_TERMS, B = numBodies,
  * S = numSceneParams, W = stateRowWidth). The state block (every env's full state: what a reset samples and what snapshot/restore
  * copies) is bodyPose, bodyVel, fingerPos, fingerVel, mocapTarget, fingerTarget, desiredGoal, sceneParams,
- * episodeStep, episodeIndex and the shaping latch and potential (stage, maxStage, potential); every other
+ * episodeStep, episodeIndex and the shaping latch, potential and best progress (stage, maxStage, potential, bestProgress); every other
  * field is derived from it or belongs to the transition. Positions are env-local, z up.
  *
  * | field               | type    | shape   | meaning                                                    |
@@ -25,6 +25,7 @@
  * | reward              | f32     | [N]     | task reward of the transition (sparse: -1 or 0)            |
  * | shapedReward        | f32     | [N]     | reward the learner should use (= reward when unshaped)     |
  * | potential           | f32     | [N]     | Φ of the returned state, after any reset                   |
+ * | bestProgress        | f32     | [N]     | highest subgoal progress P = j + g(d_j/σ_j) of the running episode (shaping mode 'progress') |
  * | rewardTerms         | f32     | [N, T]  | each reward term of the transition, logged separately      |
  * | points              | f32     | [N,P,3] | named task points (env-local metres), for subgoal specs    |
  * | gripperOpening      | f32     | [N]     | finger opening, metres (0 = closed)                        |
@@ -66,7 +67,7 @@
  */
 export const KERNEL_RESERVED_BYTES = 65536;
 /** Most reward terms a shaping mode can log per env. */
-export const MAX_REWARD_TERMS = 8;
+export const MAX_REWARD_TERMS = 12;
 /** Field alignment in bytes (one f32x4 SIMD lane group). */
 export const FIELD_ALIGN = 16;
 /** WebAssembly page size in bytes. */
@@ -100,6 +101,7 @@ export const BATCH_FIELDS = [
   ['reward', 'f32', () => 1],
   ['shapedReward', 'f32', () => 1],
   ['potential', 'f32', () => 1],
+  ['bestProgress', 'f32', () => 1],
   ['rewardTerms', 'f32', () => MAX_REWARD_TERMS],
   ['points', 'f32', (d) => d.numPoints * 3],
   ['gripperOpening', 'f32', () => 1],
@@ -138,7 +140,7 @@ export const BATCH_FIELDS = [
  */
 export const STATE_FIELDS = [
   'bodyPose', 'bodyVel', 'fingerPos', 'fingerVel', 'mocapTarget', 'fingerTarget', 'desiredGoal', 'sceneParams', 'episodeStep', 'episodeIndex',
-  'stage', 'maxStage', 'potential', 'episodeReturn', 'episodeShapedReturn', 'episodeTermSums',
+  'stage', 'maxStage', 'potential', 'bestProgress', 'episodeReturn', 'episodeShapedReturn', 'episodeTermSums',
 ] as const;
 
 /** Floats in one snapshot row: the per-env widths of the STATE_FIELDS. */

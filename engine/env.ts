@@ -41,7 +41,7 @@ export interface EnvOptions {
   numWorkers?: number;
   /** Physics settings over DEFAULT_PHYSICS. */
   physics?: Partial<PhysicsConfig>;
-  /** Reward shaping: mode ('sparse' | 'dense' | 'pbrs' | 'bonus' | 'gated'), gamma (the learner's discount), weight, bonus. */
+  /** Reward shaping: mode ('sparse' | 'dense' | 'pbrs' | 'bonus' | 'gated' | 'progress'), gamma (the learner's discount), weight, bonus. */
   shaping?: Partial<ShapingConfig>;
   /** A subgoal spec (JSON) replacing the task's own (engine/shaping/spec.ts documents the format). */
   subgoals?: unknown;
@@ -86,7 +86,7 @@ export interface StepResult {
   finalStage: Int32Array;
   /** [N] potential Φ of obs, after any reset. */
   potential: Float32Array;
-  /** [N, 8] every reward term of the transition (engine/shaping REWARD_TERM_NAMES: sparse, dense, pbrs, bonus, gated, action, bound). */
+  /** [N, 12] every reward term of the transition (engine/shaping REWARD_TERM_NAMES: sparse, dense, pbrs, bonus, gated, progress, action, bound, infraction; the rest 0). */
   rewardTerms: Float32Array;
   /** [N, 3] the action, bound and infraction penalties of the transition (costs ≥ 0, f64): a learner's reward is shapedReward − their sum. */
   penalties: Float64Array;
@@ -364,11 +364,12 @@ export class VecEnv {
 
 /**
  * Throws unless a shaping mode leaves ending an episode early unprofitable under terminateOnInfraction: the infraction
- * term T − t makes up the sparse reward's forgone −1s, PBRS sums to −Φ(s₀) however the episode ends, and the bonus mode
- * only forgoes bonuses; but the dense and gated modes' per-step costs (−w·d) would pay for knocking an object off.
+ * term T − t makes up the sparse reward's forgone −1s, PBRS sums to −Φ(s₀) however the episode ends, and the bonus and
+ * progress modes only forgo rewards ≥ 0; but the dense and gated modes' per-step costs (−w·d) would pay for knocking an
+ * object off.
  */
 function checkInfractionMode(mode: string, where: string): void {
-  if (mode === 'dense' || mode === 'gated') throw new Error(`${where}: terminateOnInfraction goes with the sparse, pbrs or bonus shaping modes, not '${mode}': its per-step costs would make ending an episode early pay`);
+  if (mode === 'dense' || mode === 'gated') throw new Error(`${where}: terminateOnInfraction goes with the sparse, pbrs, bonus or progress shaping modes, not '${mode}': its per-step costs would make ending an episode early pay`);
 }
 
 /** Creates a vector env of a registered task, e.g. `await makeEnv('Push', { numEnvs: 1024, seed: 1 })`. */

@@ -8,6 +8,11 @@
  *                                                  drifts past ±1 every sample acts the same and nothing pulls it back)
  *   infraction = T − t where an episode terminates on an infraction at step t of T (terminateOnInfraction, CaRL): the
  *                sparse return it forgoes, so that ending an episode early is never better than failing to the limit
+ *
+ * In shaping mode 'progress' (CaRL) the action and bound costs are not subtracted but multiply the progress term p ≥ 0
+ * as factors e^{−cost} in (0, 1]: the learner gets reward + p · e^{−action} · e^{−bound} − infraction. The slice
+ * writes that as the costs p · (1 − e^{−action}) and p · e^{−action} · (1 − e^{−bound}) (multiplyPenalties), so that a
+ * learner's reward is shapedReward − Σ penalties in every mode, and the logged terms say how much progress each took.
  */
 import { checkNumberIn } from './numeric.ts';
 
@@ -52,4 +57,12 @@ export function costActions(actions: ArrayLike<number>, n: number, actDim: numbe
     out[PENALTY_WIDTH * i] = action;
     out[PENALTY_WIDTH * i + 1] = bound;
   }
+}
+
+/** Turns env g's action and bound costs in pen [N, PENALTY_WIDTH] into the shares of its progress term p ≥ 0 that the factors e^{−cost} remove (mode 'progress'). */
+export function multiplyPenalties(pen: Float64Array, g: number, progress: number): void {
+  const i = PENALTY_WIDTH * g;
+  const keepAction = Math.exp(-pen[i]), keepBound = Math.exp(-pen[i + 1]);
+  pen[i] = progress * (1 - keepAction);
+  pen[i + 1] = progress * keepAction * (1 - keepBound);
 }

@@ -19,13 +19,16 @@ import { VEL_WIDTH } from './physics/scene-def.ts';
 import { SceneWorld } from './physics/scene-world.ts';
 import { counterGaussian, EpisodeRng } from './rng.ts';
 import { packRow, stateLayout, type StateLayout } from './state.ts';
-import { PENALTY_TERM_INDEX } from './shaping/stats.ts';
-import { PENALTY_WIDTH } from './penalties.ts';
+import { PENALTY_TERM_INDEX, REWARD_TERM_NAMES } from './shaping/stats.ts';
+import type { ShapingMode } from './shaping/spec.ts';
+import { multiplyPenalties, PENALTY_WIDTH } from './penalties.ts';
 import { goalReached, poseAt, sparseReward, velAt, type EpisodeStart, type TaskDef } from '../tasks/task.ts';
 
 /** Salts that separate the action-noise and observation-noise streams from the episode stream. */
 const ACTION_NOISE_SALT = 0x5a17ac71;
 const OBS_NOISE_SALT = 0x0b5e7e5d;
+/** Index of the progress term in rewardTerms rows. */
+const PROGRESS_TERM = REWARD_TERM_NAMES.indexOf('progress');
 
 /** Shaping over a slice, run after readback and again after autoreset (engine/shaping glue implements it). */
 export interface SliceShaping {
@@ -33,6 +36,8 @@ export interface SliceShaping {
   reset(lo: number, hi: number, onlyDone: boolean): void;
   /** Recomputes Φ of envs [lo, hi) at their latched stage from their points. */
   refreshPotential(lo: number, hi: number): void;
+  /** The config in effect (its mode says whether the penalties multiply the progress term). */
+  readonly config: { mode: ShapingMode };
 }
 
 /** How far below its table's top an object counts as fallen off the table (an infraction), m. */
@@ -146,8 +151,11 @@ export class SimSlice {
         b.episodeTermSums[g * MAX_REWARD_TERMS] += b.reward[g];
       }
     }
-    // PENALTIES: the action terms env.step costed from the raw actions and the infraction's, logged and summed as reward terms
+    // PENALTIES: the action terms env.step costed from the raw actions (in mode 'progress', as the shares of the progress
+    // term their factors remove) and the infraction's, logged and summed as reward terms
+    const multiplicative = this.shaping?.config.mode === 'progress';
     for (let g = lo; g < hi; g++) {
+      if (multiplicative) multiplyPenalties(b.penalties, g, b.rewardTerms[g * MAX_REWARD_TERMS + PROGRESS_TERM]);
       const t = g * MAX_REWARD_TERMS + PENALTY_TERM_INDEX;
       for (let j = 0; j < PENALTY_WIDTH; j++) {
         const term = 0 - b.penalties[PENALTY_WIDTH * g + j];

@@ -2,14 +2,14 @@
  * Snapshot rows: each env's state block (engine/batch.ts) packed into one f32 row, for getState/setState,
  * recordings and the Go-Explore archive. A row holds, in this order: bodyPose [B·7], bodyVel [B·6], fingerPos [2],
  * fingerVel [2], mocapTarget [3], fingerTarget [2], desiredGoal [G], sceneParams [S], then episodeStep,
- * episodeIndex, stage, maxStage (integers stored as exact f32 values), potential, episodeReturn,
+ * episodeIndex, stage, maxStage (integers stored as exact f32 values), potential, bestProgress, episodeReturn,
  * episodeShapedReturn and episodeTermSums [T]. Everything the next step depends on is in the row except Rapier's
  * contact caches (README, Snapshot and restore).
  */
 import { STATE_FIELDS, type Batch, type BatchLayout } from './batch.ts';
 
 /** Version of the row layout; recordings and archives carry it. */
-export const STATE_LAYOUT_VERSION = 1;
+export const STATE_LAYOUT_VERSION = 2;
 /** Largest integer a row stores exactly (f32 has a 24-bit significand). */
 const MAX_EXACT_INT = 1 << 24;
 
@@ -111,6 +111,8 @@ export function checkRow(rows: Float32Array, layout: StateLayout, r: number, lim
   int('episodeIndex', 0, MAX_EXACT_INT);
   int('stage', 0, lim.numStages);
   int('maxStage', 0, lim.numStages);
+  const best = rows[base + layout.fields.bestProgress[0]];
+  if (best < 0 || best > lim.numStages) throw new Error(`${what}: row ${r} has bestProgress ${best}, expected a number in [0, ${lim.numStages}]`);
   for (const name of ['fingerPos', 'fingerTarget'] as const) {
     const [o, w] = layout.fields[name];
     for (let k = 0; k < w; k++) {

@@ -6,7 +6,7 @@
 /** Magic word at offset 0 ('CRNS' little-endian). */
 export const MAGIC: i32 = 0x534e5243;
 /** Layout version; bump with any change below. */
-export const VERSION: i32 = 3;
+export const VERSION: i32 = 4;
 
 // Header: i32 words.
 export const H_MAGIC: i32 = 0;
@@ -37,6 +37,8 @@ export const PTR_TERMINATED: i32 = 76;
 export const PTR_TRUNCATED: i32 = 80;
 export const PTR_SUCCESS: i32 = 84;
 export const PTR_DONE: i32 = 88;
+/** The episode's best progress P = j + g(d_j / σ_j) so far (mode 'progress'). */
+export const PTR_BEST_PROGRESS: i32 = 92;
 // Config: f64.
 export const H_GAMMA: i32 = 96;
 export const H_WEIGHT: i32 = 104;
@@ -97,5 +99,6 @@ export const MODE_DENSE: i32 = 1;
 export const MODE_PBRS: i32 = 2;
 export const MODE_BONUS: i32 = 3;
 export const MODE_GATED: i32 = 4;
+export const MODE_PROGRESS: i32 = 5;
 /** Width of a rewardTerms row (batch MAX_REWARD_TERMS). */
-export const TERMS_STRIDE: i32 = 8;
+export const TERMS_STRIDE: i32 = 12;

@@ -31,7 +31,7 @@ export const ROLLOUT_SPEC: CommandSpec = {
     hidden: { kind: 'string', help: 'hidden widths of a fresh --policy mlp', default: '64,64', value: 'widths' },
     backend: { kind: 'string', help: 'network backend of --policy mlp: auto, wasm, webgpu', default: 'auto' },
     deterministic: { kind: 'boolean', help: 'mean action instead of a sample (--policy mlp)' },
-    shaping: { kind: 'string', help: 'reward: sparse, dense, pbrs, bonus, gated', default: 'sparse' },
+    shaping: { kind: 'string', help: 'reward: sparse, dense, pbrs, bonus, gated, progress (CaRL)', default: 'sparse' },
     seed: { kind: 'number', help: 'episode seed (uint32)', default: 0 },
     record: { kind: 'string', help: 'write episodes to this recording file', value: 'file' },
     'record-episodes': { kind: 'number', help: 'episodes to record (with --record)', default: 16 },

@@ -20,7 +20,7 @@ export const TRAIN_SPEC: CommandSpec = {
   summary: 'Train PPO on a task into a run directory (metrics, checkpoints, curve, evaluation).',
   flags: {
     task: { kind: 'string', help: 'task: reach, push, pickandplace, slide, stack', default: 'push' },
-    shaping: { kind: 'string', help: 'reward: sparse, dense, pbrs, bonus, gated', default: 'pbrs' },
+    shaping: { kind: 'string', help: 'reward: sparse, dense, pbrs, bonus, gated, progress (CaRL)', default: 'pbrs' },
     weight: { kind: 'number', help: 'shaping weight w (Φ in [0, w·stages])', default: 20 },
     envs: { kind: 'number', help: 'parallel envs N', default: 256 },
     steps: { kind: 'number', help: 'env steps to train for (rounded up to whole iterations)', default: '5e6' },

@@ -10,7 +10,9 @@
  *   lengths that must be positive (distance `below`, gripper `threshold`, progress `sigma`) and the weight are
  *   scaled by e^u, u uniform in [−SCALE_RANGE, SCALE_RANGE], within [MIN_SPEC_LENGTH, MAX_SPEC_LENGTH] m and
  *   [0, MAX_SHAPING_SCALE]; signed lengths (derived-point `offset`, `shift` components, height `above`) move by
- *   uniform [−STEP_RANGE, STEP_RANGE] m within ±MAX_SPEC_LENGTH (shift: ±MAX_SHIFT);
+ *   uniform [−STEP_RANGE, STEP_RANGE] m within ±MAX_SPEC_LENGTH (shift: ±MAX_SHIFT). One move in WIDE_SHARE
+ *   takes WIDE_FACTOR times that range (a two-scale mutation: small steps refine a good spec, wide ones let a search
+ *   that starts far from one, e.g. σ 0.02 where 0.25 works, get there in a few generations);
  * - structural: swap two adjacent stages before the last, drop a stage other than the last, toggle `xy` on a
  *   progress term or a distance predicate.
  *
@@ -36,6 +38,10 @@ export interface Mutation {
 export const SCALE_RANGE = 0.5;
 /** Range of additive moves, metres: the value moves by uniform [−0.03, 0.03]. */
 export const STEP_RANGE = 0.03;
+/** Share of numeric moves drawn from the wide range. */
+export const WIDE_SHARE = 0.5;
+/** How much wider the wide range is: e^{±1.5} (×0.22 to ×4.5) and ±0.09 m. */
+export const WIDE_FACTOR = 3;
 /** Draws of one mutation before it gives up (each invalid, unchanged or refused draw is drawn again). */
 export const MAX_DRAWS = 100;
 /** Share of moves that perturb a number where a structural move is possible. */
@@ -59,7 +65,8 @@ function numberMoves(c: Candidate, rng: EpisodeRng): Move[] {
   const moves: Move[] = [];
   /** A move of o[key]: additive (signed lengths) or multiplicative (positive ones, the weight), clamped to [lo, hi]. */
   const site = (o: object, key: string | number, at: string, lo: number, hi: number, additive: boolean) => moves.push(() => {
-    const rec = o as Record<string | number, number>, before = rec[key], u = rng.uniform(-1, 1);
+    const rec = o as Record<string | number, number>, before = rec[key];
+    const u = rng.uniform(-1, 1) * (rng.uniform(0, 1) < WIDE_SHARE ? WIDE_FACTOR : 1);
     rec[key] = roundClamp(additive ? before + STEP_RANGE * u : before * Math.exp(SCALE_RANGE * u), lo, hi);
     return `${at} ${before} → ${rec[key]}`;
   });

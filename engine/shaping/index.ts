@@ -15,7 +15,12 @@
  * formed in f64 from the stored f32 potentials, so that the stored potentials telescope to f32 rounding of F.
  * The kernel (assembly/shaping.ts, four envs per f32x4) and the reference (reference.ts) agree bit for bit.
  *
- * Terms of a transition s → s', written to rewardTerms [N, 8] at these indices (5..7 are 0):
+ * Progress, the potential without its weight: P(s) = Φ(s) / w = j + 1 − tanh(d_j / σ_j) in (0, K]; the batch field
+ * bestProgress keeps the highest P of the running episode (P(s0) at reset; part of the state block, so a restore
+ * brings it back).
+ *
+ * Terms of a transition s → s', written to rewardTerms [N, 12] at these indices (the slice writes the penalty
+ * terms at 6..8; 9..11 are 0):
  *   0 sparse  the task reward (−1/0)
  *   1 dense   −w · d_{K−1}(s'): distance of the last stage's progress term (Fetch's dense reward for Reach
  *             and Push), whatever the stage
@@ -24,11 +29,15 @@
  *             (Ng, Harada & Russell 1999) when γ is the learner's discount
  *   3 bonus   b · (stages completed by this transition), b = config.bonus ?? w (CALM-style; not potential-based)
  *   4 gated   −w · d_j(s'): the dense term of the open gate only, the current stage j = min(k, K − 1) (G-RA-style)
+ *   5 progress w · max(P(s') − bestProgress, 0): only progress beyond the episode's best pays, so an episode's
+ *             progress rewards sum to w · (best P − P(s0)) ≤ w · K and cannot be farmed by going back and forth
+ *             (CaRL's route-completion reward). In this mode the action and bound penalties multiply it instead
+ *             of being subtracted (engine/penalties.ts)
  * shapedReward = reward + terms[mode]  (mode 'sparse': reward). Every term is computed in every mode, so a
  * run can log what the others would have given.
  *
  * Episode accumulators (running episode, plain sums): episodeReturn (Σ reward), episodeShapedReturn
- * (Σ shapedReward), episodeTermSums [N, 8] (Σ terms), maxStage. When a transition ends the episode
+ * (Σ shapedReward), episodeTermSums [N, 12] (Σ terms), maxStage. When a transition ends the episode
  * (terminated or truncated) the slice copies them to the batch's finalEpisode* fields before the reset, and
  * the finished-episode statistics (env.takeEpisodeStats(): count, successes, Σ returns, Σ term sums,
  * histogram of maxStage; stats.ts) come from those fields (engine/env.ts), not from the shaper.

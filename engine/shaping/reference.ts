@@ -121,22 +121,26 @@ export class ShapingReference implements Shaper {
     const gamma = this.cfg.gamma, w = fr(this.cfg.weight);
     const bonus = fr(this.cfg.bonus ?? this.cfg.weight);
     const mode = modeIndex(this.cfg.mode);
-    const terms = [0, 0, 0, 0, 0];
+    const terms = [0, 0, 0, 0, 0, 0];
     for (let i = lo; i < hi; i++) {
       this.loadPoints(i);
       const k0 = b.stage[i];
       const k = this.latch(k0, b.gripperOpening[i]);
       const dk = this.progress(Math.min(k, K - 1));
-      const phi = b.terminated[i] ? 0 : this.potentialOf(k, dk);
+      const prog = this.progressOf(k, dk);
+      const phi = b.terminated[i] ? 0 : fr(w * prog);
+      const best = b.bestProgress[i];
       const r = b.reward[i];
       terms[0] = r;
       terms[1] = fr(-w * this.progress(K - 1));
       terms[2] = fr(gamma * phi - b.potential[i]); // f64, as the kernel does
       terms[3] = fr(bonus * (k - k0));
       terms[4] = fr(-w * dk);
+      terms[5] = fr(w * Math.max(fr(prog - best), 0));
       const shaped = fr(r + (mode === 0 ? 0 : terms[mode]));
       b.shapedReward[i] = shaped;
       b.potential[i] = phi;
+      b.bestProgress[i] = Math.max(best, prog);
       b.stage[i] = k;
       if (k > b.maxStage[i]) b.maxStage[i] = k;
       for (let j = 0; j < T; j++) {
@@ -157,7 +161,9 @@ export class ShapingReference implements Shaper {
       if (onlyDone && !b.done[i]) continue;
       this.loadPoints(i);
       const k = this.latch(0, b.gripperOpening[i]);
-      b.potential[i] = this.potentialOf(k);
+      const prog = this.progressOf(k);
+      b.potential[i] = fr(fr(this.cfg.weight) * prog);
+      b.bestProgress[i] = prog;
       b.stage[i] = k;
       b.maxStage[i] = k;
       b.episodeReturn[i] = 0;
@@ -199,12 +205,18 @@ export class ShapingReference implements Shaper {
   }
 
   /**
-   * Φ at latched stage k, evaluated at stage j = min(k, K − 1) (the last stage's progress term stays live once it
-   * holds), with dk the progress distance of stage j (computed when omitted), f32.
+   * The subgoal progress P = j + g(d_j / σ_j) at latched stage k, evaluated at stage j = min(k, K − 1) (the last
+   * stage's progress term stays live once it holds), with dk the progress distance of stage j (computed when
+   * omitted), f32; Φ = w · P.
    */
-  private potentialOf(k: number, dk?: number): number {
-    const j = Math.min(k, this.numStages - 1), w = fr(this.cfg.weight);
+  private progressOf(k: number, dk?: number): number {
+    const j = Math.min(k, this.numStages - 1);
     const d = dk ?? this.progress(j);
-    return fr(w * fr(j + oneMinusTanhF32(fr(d / this.c.stages[j].sigma))));
+    return fr(j + oneMinusTanhF32(fr(d / this.c.stages[j].sigma)));
+  }
+
+  /** Φ = w · P at latched stage k, f32. */
+  private potentialOf(k: number): number {
+    return fr(fr(this.cfg.weight) * this.progressOf(k));
   }
 }

@@ -121,7 +121,7 @@ export interface SubgoalSpec {
 }
 
 /** Reward modes; each is also the name of the reward term it adds to the sparse reward. */
-export const SHAPING_MODES = ['sparse', 'dense', 'pbrs', 'bonus', 'gated'] as const;
+export const SHAPING_MODES = ['sparse', 'dense', 'pbrs', 'bonus', 'gated', 'progress'] as const;
 export type ShapingMode = (typeof SHAPING_MODES)[number];
 
 /**

@@ -10,9 +10,9 @@
  * | 1      | successCount                                       |
  * | 2      | sumReturn: Σ episodeReturn                         |
  * | 3      | sumShapedReturn: Σ episodeShapedReturn             |
- * | 4..11  | termSums [MAX_REWARD_TERMS]: Σ episodeTermSums     |
- * | 12..20 | [MAX_STAGES + 1] episodes by maxStage              |
- * | 21     | sumLength: Σ control steps per episode             |
+ * | 4..15  | termSums [MAX_REWARD_TERMS]: Σ episodeTermSums     |
+ * | 16..24 | [MAX_STAGES + 1] episodes by maxStage              |
+ * | 25     | sumLength: Σ control steps per episode             |
  */
 import { MAX_REWARD_TERMS } from '../batch.ts';
 import { MAX_STAGES, SHAPING_MODES, type ShapingMode } from './spec.ts';
@@ -23,7 +23,7 @@ export const PENALTY_TERM_NAMES = ['action', 'bound', 'infraction'] as const;
 export type RewardTermName = ShapingMode | (typeof PENALTY_TERM_NAMES)[number];
 /** Names of the logged reward terms, by their index in rewardTerms [N, MAX_REWARD_TERMS]; the rest are 0. */
 export const REWARD_TERM_NAMES: readonly RewardTermName[] = [...SHAPING_MODES, ...PENALTY_TERM_NAMES];
-/** Index of the first penalty term in rewardTerms rows (action, then bound). */
+/** Index of the first penalty term in rewardTerms rows (action, bound, infraction). */
 export const PENALTY_TERM_INDEX = SHAPING_MODES.length;
 
 /** Sums over the finished episodes recorded since the last clear. */
@@ -60,7 +60,7 @@ export interface EpisodeSummary {
 /** Word offsets of the statistics (f64). */
 const W_COUNT = 0, W_SUCCESS = 1, W_RETURN = 2, W_SHAPED = 3, W_TERMS = 4, W_HIST = W_TERMS + MAX_REWARD_TERMS;
 const W_LENGTH = W_HIST + MAX_STAGES + 1;
-/** f64 words of one statistics record: [count, successCount, sumReturn, sumShapedReturn, termSums [8], hist [9], sumLength]. */
+/** f64 words of one statistics record: [count, successCount, sumReturn, sumShapedReturn, termSums [12], hist [9], sumLength]. */
 export const SLOT_STAT_WORDS = W_LENGTH + 1;
 
 /** Reads EpisodeStats from statistics words [SLOT_STAT_WORDS], for a spec with numStages stages. */

@@ -9,7 +9,7 @@
  * | bytes          | content                                                                         |
  * |----------------|---------------------------------------------------------------------------------|
  * | 0..28          | i32 magic 'CRNS', version, P (task points), P + D, K (stages), mode, D          |
- * | 32..92         | u32 byte addresses of 15 batch fields (reward ... done, see TABLE_FIELDS)       |
+ * | 32..96         | u32 byte addresses of 16 batch fields (reward ... bestProgress, TABLE_FIELDS)   |
  * | 96..120        | f64 gamma, weight, bonus (NaN = same as weight)                                 |
  * | 128..384       | 8 derived points × 32: i32 from, awayFrom, xy, kind (DERIVED_*); then by kind:  |
  * |                |   DERIVED_AWAY f32 offset at +16, DERIVED_SHIFT f32 shift x, y, z at +16..28    |
@@ -30,13 +30,13 @@ import {
 } from './spec.ts';
 
 export const TABLE_MAGIC = 0x534e5243;
-export const TABLE_VERSION = 3;
+export const TABLE_VERSION = 4;
 
 export const H_MAGIC = 0, H_VERSION = 4, H_NUM_BASE = 8, H_NUM_POINTS = 12, H_NUM_STAGES = 16, H_MODE = 20, H_NUM_DERIVED = 24;
 /** Batch fields whose addresses the header holds, in order from byte 32. */
 export const TABLE_FIELDS = [
   'reward', 'shapedReward', 'potential', 'rewardTerms', 'points', 'gripperOpening', 'episodeReturn', 'episodeShapedReturn',
-  'episodeTermSums', 'stage', 'maxStage', 'terminated', 'truncated', 'success', 'done',
+  'episodeTermSums', 'stage', 'maxStage', 'terminated', 'truncated', 'success', 'done', 'bestProgress',
 ] as const;
 export const PTR_FIRST = 32;
 export const H_GAMMA = 96, H_WEIGHT = 104, H_BONUS = 112;

@@ -229,6 +229,7 @@ export class PpoTrainer {
     let r = this.last ?? env.reset();
     const lr = config.annealLr ? this.lr0 * (1 - this.iteration / this.totalIterations) : this.lr0;
     env.takeEpisodeStats();
+    const progressMode = env.shaping.mode === 'progress';
     for (let t = 0; t < T; t++) {
       const obsT = st.obs.subarray(t * N * O, (t + 1) * N * O);
       this.prepareInput(r.obs, r.desiredGoal, r.stage, true, obsT);
@@ -245,10 +246,11 @@ export class PpoTrainer {
       let anyTrunc = false;
       for (let i = 0; i < N; i++) {
         const k = t * N + i;
-        // The learner's reward: the env's (shaped) reward less its penalty terms, in f64 before the scale.
+        // The learner's reward: the env's (shaped) reward less its penalty terms, in f64 before the scale. The task
+        // critic's reward keeps the penalties on the task, not those that are shares of the progress term (mode 'progress').
         const penalty = r.penalties[3 * i] + r.penalties[3 * i + 1] + r.penalties[3 * i + 2];
         st.rewards[k] = (r.shapedReward[i] - penalty) * config.rewardScale;
-        st.taskRewards[k] = (r.reward[i] - penalty) * config.rewardScale;
+        st.taskRewards[k] = (r.reward[i] - (progressMode ? r.penalties[3 * i + 2] : penalty)) * config.rewardScale;
         st.terminated[k] = r.terminated[i];
         st.truncated[k] = r.truncated[i];
         st.truncValues[k] = 0;

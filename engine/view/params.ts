@@ -6,7 +6,7 @@
  * |---------|---------------------------------------------------------------------------|----------|
  * | task    | task name (any case): reach, push, pickandplace, slide, stack             | push     |
  * | envs    | integer in [1, MAX_VIEW_ENVS]                                             | 64       |
- * | shaping | sparse, dense, pbrs, bonus, gated                                         | sparse   |
+ * | shaping | sparse, dense, pbrs, bonus, gated, progress                               | sparse   |
  * | policy  | random, scripted, or the URL of a checkpoint.json or of its run directory | scripted |
  * | backend | where a checkpoint's network runs: auto, wasm, webgpu                     | auto     |
  * | seed    | uint32 seed of the episodes (and of the random policy)                    | 0        |

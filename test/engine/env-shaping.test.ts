@@ -98,8 +98,8 @@ describe('shaping in the env', () => {
         // Φ lies in [0, w·K] = [0, 2]; F = γΦ(s') − Φ(s) up to f32 rounding of the stored potentials.
         assert.ok(r.potential[i] >= 0 && r.potential[i] <= 2);
         assert.ok(Math.abs(r.shapedReward[i] - r.reward[i] - (gamma * r.potential[i] - before[i])) < 1e-5);
-        assert.ok(Math.abs(r.rewardTerms[i * 8 + 2] - (gamma * r.potential[i] - before[i])) < 1e-5);
-        assert.equal(r.rewardTerms[i * 8], r.reward[i]);
+        assert.ok(Math.abs(r.rewardTerms[i * MAX_REWARD_TERMS + 2] - (gamma * r.potential[i] - before[i])) < 1e-5);
+        assert.equal(r.rewardTerms[i * MAX_REWARD_TERMS], r.reward[i]);
         if (r.stage[i] === 2) sawStage2 = true;
         checked++;
       }
@@ -110,7 +110,7 @@ describe('shaping in the env', () => {
     assert.equal(env.shaping.mode, 'dense');
     assert.equal(env.shaping.gamma, gamma, 'fields not given keep their value');
     r = env.step(act);
-    for (let i = 0; i < N; i++) assert.ok(Math.abs(r.shapedReward[i] - (r.reward[i] + r.rewardTerms[i * 8 + 1])) < 1e-6);
+    for (let i = 0; i < N; i++) assert.ok(Math.abs(r.shapedReward[i] - (r.reward[i] + r.rewardTerms[i * MAX_REWARD_TERMS + 1])) < 1e-6);
     assert.throws(() => env.setShaping({ mode: 'magic' as never }), /mode/);
     await env.close();
   });

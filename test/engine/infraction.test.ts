@@ -36,7 +36,7 @@ async function dropCube(terminateOnInfraction: boolean, numWorkers: number, step
 
 test('an object off the table ends the episode as a termination, costed T − t, only with terminateOnInfraction', async () => {
   assert.equal(REWARD_TERM_NAMES[INFRACTION], 'infraction');
-  assert.equal(REWARD_TERM_NAMES.length, MAX_REWARD_TERMS);
+  assert.equal(REWARD_TERM_NAMES.length + 3, MAX_REWARD_TERMS, "three spare term slots");
   const on = await dropCube(true, 1);
   assert.deepEqual(on.terminated, [0, 1, 0]);
   assert.deepEqual(on.truncated, [0, 0, 0]);
@@ -65,7 +65,7 @@ test('an object off the table ends the episode as a termination, costed T − t,
   assert.deepEqual({ ...workers, summary: null }, { ...on, summary: null });
   await assert.rejects(makeEnv('Push', { terminateOnInfraction: 'yes' as never }), /terminateOnInfraction must be a boolean/);
   // Per-step shaping costs would make ending early pay: refused at creation and at a mode change.
-  await assert.rejects(makeEnv('Push', { terminateOnInfraction: true, shaping: { mode: 'dense' } }), /makeEnv: terminateOnInfraction goes with the sparse, pbrs or bonus shaping modes, not 'dense'/);
+  await assert.rejects(makeEnv('Push', { terminateOnInfraction: true, shaping: { mode: 'dense' } }), /makeEnv: terminateOnInfraction goes with the sparse, pbrs, bonus or progress shaping modes, not 'dense'/);
   const env = await makeEnv('Push', { terminateOnInfraction: true, shaping: { mode: 'bonus' }, penalties: { bound: 1 } });
   try {
     assert.equal(env.terminateOnInfraction, true);

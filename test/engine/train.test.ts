@@ -204,7 +204,7 @@ describe('cairn train and eval CLI', () => {
     assert.match(bad.stderr, /truncated or replaced/);
     const flagErr = run('train', '--shaping', 'pbr');
     assert.equal(flagErr.status, 2);
-    assert.match(flagErr.stderr, /--shaping must be one of sparse, dense, pbrs, bonus, gated, got 'pbr'/);
+    assert.match(flagErr.stderr, /--shaping must be one of sparse, dense, pbrs, bonus, gated, progress, got 'pbr'/);
     // A bad PPO setting is refused before the run directory exists.
     const fresh = path.join(dir, 'never');
     const criticErr = run('train', '--critic', 'value', '--out', fresh);
@@ -229,7 +229,7 @@ describe('cairn train and eval CLI', () => {
 describe('training on the grasping tasks', () => {
   for (const task of ['PickAndPlace', 'Slide', 'Stack']) {
     it(`${task}: a tiny run in every shaping mode (wasm) finishes with finite metrics and a loadable checkpoint`, async () => {
-      for (const shaping of ['sparse', 'dense', 'pbrs', 'bonus', 'gated'] as const) {
+      for (const shaping of ['sparse', 'dense', 'pbrs', 'bonus', 'gated', 'progress'] as const) {
         const dir = tmp();
         const iters: IterationMetrics[] = [];
         const r = await trainRun(options(dir, { task, shaping, totalSteps: 16 * 10 * 2, evalEpisodes: 16 }), quiet, (m) => iters.push(m));

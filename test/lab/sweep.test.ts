@@ -40,7 +40,7 @@ describe('sweep file', () => {
   it('names the place and field of every bad entry, and the sweep refuses to start', () => {
     const dir = tmp();
     const bad: [unknown, RegExp][] = [
-      [{ runs: [{}, {}, { shaping: 'pbsr' }] }, /^runs\[2\]\.shaping: must be one of sparse, dense, pbrs, bonus, gated, got 'pbsr'$/],
+      [{ runs: [{}, {}, { shaping: 'pbsr' }] }, /^runs\[2\]\.shaping: must be one of sparse, dense, pbrs, bonus, gated, progress, got 'pbsr'$/],
       [{ grid: { lr: [0.001, -1] } }, /^grid\.lr\[1\]: must be a number in \[0, 1\], got -1$/],
       [{ runs: [{}], base: { envs: 0 } }, /^base\.envs: must be an integer in \[1, 65536\], got 0$/],
       [{ runs: [{ lrr: 0.1 }] }, /^runs\[0\]\.lrr: unknown field 'lrr' \(fields: task, shaping, weight/],

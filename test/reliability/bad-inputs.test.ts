@@ -183,7 +183,7 @@ const cases: BadInput[] = [
   train('with --epochs 0', ['--epochs', '0'], /--epochs must be a positive integer, got 0/),
   train('with --num-steps 2.5', ['--num-steps', '2.5'], /--num-steps must be a positive integer, got 2.5/),
   train('with --task nope', ['--task', 'nope'], /unknown task 'nope'/),
-  train('with --shaping pbr', ['--shaping', 'pbr'], /--shaping must be one of sparse, dense, pbrs, bonus, gated, got 'pbr'/),
+  train('with --shaping pbr', ['--shaping', 'pbr'], /--shaping must be one of sparse, dense, pbrs, bonus, gated, progress, got 'pbr'/),
   train('with --backend cuda', ['--backend', 'cuda'], /--backend must be one of .*, got 'cuda'/),
   train('with --threads 0', ['--threads', '0'], /--threads must be a positive integer, got 0/),
   train('with --threads 1e6', ['--threads', '1000000'], /threads must be an integer in \[1, 256\], got 1000000/),

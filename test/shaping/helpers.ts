@@ -181,7 +181,7 @@ export function copyBatch(a: Batch, b: Batch): void {
 }
 
 /** Fields the shaper writes. */
-export const OUTPUT_FIELDS = ['shapedReward', 'potential', 'rewardTerms', 'episodeReturn', 'episodeShapedReturn', 'episodeTermSums', 'stage', 'maxStage'] as const;
+export const OUTPUT_FIELDS = ['shapedReward', 'potential', 'rewardTerms', 'episodeReturn', 'episodeShapedReturn', 'episodeTermSums', 'stage', 'maxStage', 'bestProgress'] as const;
 
 /** Asserts the shaper outputs of a and b are the same bits, naming the first field and element that differ. */
 export function assertOutputsEqual(a: Batch, b: Batch, what: string): void {

@@ -263,7 +263,10 @@ test('episode accumulators at the end of an episode, hand-counted on 4 envs, and
   assert.deepEqual(terms(3).slice(0, 4), [0, 0, -phi0, 0]);
   for (const i of [0, 2]) assert.deepEqual(terms(i).slice(0, 4), [-1, 0, 0, 0]);
   for (const i of [0, 2, 3]) assertClose(terms(i)[4], -0.493077, 1e-6, `gated[${i}]`);
-  for (let i = 0; i < 4; i++) assert.ok(a.episodeTermSums.subarray(i * T + 5, i * T + T).every((x) => x === 0), 'terms 5..7 are 0');
+  // Progress: env 1 went from P0 = Φ0 (w = 1) to P = 1 + g(0) = 2, so w · (2 − P0); the unmoved envs gained nothing.
+  assert.deepEqual([0, 1, 2, 3].map((i) => a.episodeTermSums[i * T + 5]), [0, fr(2 - phi0), 0, 0]);
+  assert.deepEqual([...a.bestProgress], [phi0, 2, phi0, phi0]);
+  for (let i = 0; i < 4; i++) assert.ok(a.episodeTermSums.subarray(i * T + 6, i * T + T).every((x) => x === 0), 'terms 6..11 are 0');
   // The env's statistics of these accumulators (engine/env.ts adds the done envs 1, 2, 3 in env order):
   // count 3, successes 2, Σ return 0 − 1 + 0 = −1, Σ shaped = (2 − Φ0) − 1 − Φ0 = 1 − 2Φ0, Σ F = 2 − 2Φ0,
   // Σ bonus 2, Σ gated over envs 2 and 3 = −2 · 0.493077, maxStage histogram [2, 0, 1].

@@ -153,7 +153,7 @@ test('shaping configs: defaults, partial configs, and errors naming the field', 
   assert.deepEqual(validateShapingConfig({ mode: 'bonus', bonus: 0.5 }), { mode: 'bonus', gamma: 0.99, weight: 1, bonus: 0.5 });
   assert.deepEqual(validateShapingConfig({ weight: 3 }, { mode: 'pbrs', gamma: 0.9, weight: 1, bonus: 2 }), { mode: 'pbrs', gamma: 0.9, weight: 3, bonus: 2 });
   const bad: [unknown, string][] = [
-    [{ mode: 'PBRS' }, 'shaping.mode: unknown mode string "PBRS" (known: sparse, dense, pbrs, bonus, gated)'],
+    [{ mode: 'PBRS' }, 'shaping.mode: unknown mode string "PBRS" (known: sparse, dense, pbrs, bonus, gated, progress)'],
     [{ gamma: 1.01 }, 'shaping.gamma: must be a number in [0, 1], got number 1.01'],
     [{ gamma: '0.99' }, 'shaping.gamma: must be a number in [0, 1], got string "0.99"'],
     [{ weight: -1 }, 'shaping.weight: must be a finite number >= 0, got number -1'],
@@ -190,7 +190,7 @@ test('shift points in the table: kind 2 at +12, f32 shift x, y, z at +16, +20, +
   assert.deepEqual(entry(1), [3, 2, 1, 1, f(0.01), 0, 0]); // approach: from hover, away from goal, xy, offset 0.01
   assert.deepEqual(entry(2), [4, 0, 0, 2, f(0.005), f(-0.004), f(0.002)]);
   assert.deepEqual(entry(3), [2, 0, 0, 2, f(-0.01), f(0.02), f(0.03)]);
-  assert.equal(v.getInt32(4, true), 3, 'table version');
+  assert.equal(v.getInt32(4, true), 4, 'table version');
 });
 
 test('compilation: task points first, derived points after the points they use', () => {
