@@ -7,7 +7,7 @@ import { createBatch, MAX_REWARD_TERMS, type Batch } from './batch.ts';
 import { importHidden, isNode } from './gpu/device.ts';
 import { moduleUrl } from './module-url.ts';
 import { checkIntIn } from './numeric.ts';
-import { costActions, NO_PENALTIES, resolvePenalties, type Penalties } from './penalties.ts';
+import { checkInfractionMode, costActions, NO_PENALTIES, resolvePenalties, type Penalties } from './penalties.ts';
 import { resolvePhysicsConfig, type PhysicsConfig } from './physics/config.ts';
 import { loadRapier } from './physics/rapier.ts';
 import { SimSlice } from './sim-slice.ts';
@@ -362,15 +362,6 @@ export class VecEnv {
   }
 }
 
-/**
- * Throws unless a shaping mode leaves ending an episode early unprofitable under terminateOnInfraction: the infraction
- * term T − t makes up the sparse reward's forgone −1s, PBRS sums to −Φ(s₀) however the episode ends, and the bonus and
- * progress modes only forgo rewards ≥ 0; but the dense and gated modes' per-step costs (−w·d) would pay for knocking an
- * object off.
- */
-function checkInfractionMode(mode: string, where: string): void {
-  if (mode === 'dense' || mode === 'gated') throw new Error(`${where}: terminateOnInfraction goes with the sparse, pbrs, bonus or progress shaping modes, not '${mode}': its per-step costs would make ending an episode early pay`);
-}
 
 /** Creates a vector env of a registered task, e.g. `await makeEnv('Push', { numEnvs: 1024, seed: 1 })`. */
 export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<VecEnv> {

@@ -16,6 +16,16 @@
  */
 import { checkNumberIn } from './numeric.ts';
 
+/**
+ * Throws unless a shaping mode leaves ending an episode early unprofitable under terminateOnInfraction: the infraction
+ * term T − t makes up the sparse reward's forgone −1s, PBRS sums to −Φ(s₀) however the episode ends, and the bonus and
+ * progress modes only forgo rewards ≥ 0; but the dense and gated modes' per-step costs (−w·d) would pay for knocking an
+ * object off.
+ */
+export function checkInfractionMode(mode: string, where: string): void {
+  if (mode === 'dense' || mode === 'gated') throw new Error(`${where}: terminateOnInfraction goes with the sparse, pbrs, bonus or progress shaping modes, not '${mode}': its per-step costs would make ending an episode early pay`);
+}
+
 /** Coefficients of the penalty terms, each ≥ 0 (0 = off). */
 export interface Penalties {
   action: number;

@@ -27,6 +27,7 @@ import { getTask } from '../../tasks/registry.ts';
 import { MAX_ENVS } from '../env.ts';
 import { checkIntIn, checkNumberIn } from '../numeric.ts';
 import { SHAPING_MODES, validateSubgoalSpec, MAX_SHAPING_SCALE } from '../shaping/spec.ts';
+import { checkInfractionMode } from '../penalties.ts';
 import { validateDomainRandomization } from '../domain-randomization.ts';
 import { CRITIC_REWARDS, DEFAULT_PPO_CONFIG } from '../train/ppo.ts';
 import { INIT_LOG_STD_RANGE } from '../train/run.ts';
@@ -215,7 +216,7 @@ function checkSettings(o: unknown, place: string, baseDir: string, inputs: Map<u
   return out;
 }
 
-/** Checks what depends on a whole configuration: the subgoal spec against its task's points, minibatches against samples. */
+/** Checks what depends on a whole configuration: the subgoal spec against its task's points, infraction termination against the shaping mode, minibatches against samples. */
 function checkConfiguration(s: Record<string, unknown>, inputs: Record<string, unknown>, where: string): void {
   const task = getTask(s.task as string);
   if (inputs.subgoals !== undefined) {
@@ -227,6 +228,7 @@ function checkConfiguration(s: Record<string, unknown>, inputs: Record<string, u
   }
   const numSteps = (s['num-steps'] as number | undefined) ?? task.ppoDefaults?.numSteps ?? DEFAULT_PPO_CONFIG.numSteps;
   const samples = ((s.envs as number | undefined) ?? TRAIN_DEFAULT_ENVS) * numSteps;
+  if (s['terminate-on-infraction'] === true) checkInfractionMode(s.shaping as string, `${where}.terminate-on-infraction`);
   const minibatches = (s.minibatches as number | undefined) ?? DEFAULT_PPO_CONFIG.numMinibatches;
   if (minibatches > samples) throw new Error(`${where}.minibatches: ${minibatches} exceeds the ${samples} samples of an iteration (envs × num-steps)`);
 }

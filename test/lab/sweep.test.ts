@@ -56,6 +56,7 @@ describe('sweep file', () => {
       [{ runs: [{ 'norm-adv': 'true' }] }, /^runs\[0\]\.norm-adv: must be true or false, got 'true'$/],
       [{ runs: [{ critic: 'value' }] }, /^runs\[0\]\.critic: must be one of auto, shaped, task, got 'value'$/],
       [{ runs: [{ envs: 2, 'num-steps': 2, minibatches: 8 }] }, /^runs\[0\]\.minibatches: 8 exceeds the 4 samples of an iteration/],
+      [{ runs: [{}, { shaping: 'gated', 'terminate-on-infraction': true }] }, /^runs\[1\]\.terminate-on-infraction: terminateOnInfraction goes with the sparse, pbrs, bonus or progress shaping modes, not 'gated'/],
       [{ runs: [{ lr: 0.001 }, { lr: 0.001 }] }, /^runs\[1\]: the same configuration as runs\[0\] \(push-pbrs-lr0\.001\)$/],
       [{ runs: [{}], grid: { lr: [1] } }, /^sweep: give exactly one of "grid"/],
       [{ seeds: [1] }, /^sweep: give exactly one of "grid"/],
