@@ -51,7 +51,7 @@ export interface EnvOptions {
   penalties?: Partial<Penalties>;
   /**
    * End an episode where an object falls off the table (CaRL's termination on an infraction): terminated = 1, so
-   * Φ(s′) = 0 and no bootstrap, with the 'infraction' penalty term T − t (the sparse return it forgoes); default false.
+   * Φ(s′) = 0 and no bootstrap, with the 'infraction' penalty term 1 / (1 − γ) (the discounted return of failing forever, engine/penalties.ts); default false.
    */
   terminateOnInfraction?: boolean;
 }

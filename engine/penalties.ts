@@ -6,8 +6,11 @@
  *   action     = c_action Σ_j a_j²                (a norm cost; 0 = off)
  *   bound      = c_bound  Σ_j max(|a_j| − 1, 0)²  (the part beyond the env's clip to [−1, 1]: once a Gaussian mean
  *                                                  drifts past ±1 every sample acts the same and nothing pulls it back)
- *   infraction = T − t where an episode terminates on an infraction at step t of T (terminateOnInfraction, CaRL): the
- *                sparse return it forgoes, so that ending an episode early is never better than failing to the limit
+ *   infraction = 1 / (1 − γ) where an episode terminates on an infraction (terminateOnInfraction, CaRL), γ the shaping γ
+ *                (the learner's): the discounted return of failing forever at −1 per step, which is what a learner that
+ *                bootstraps truncated episodes from V(finalObs) forgoes by ending one (not the T − t steps left: valued
+ *                that way, ending early beats failing to the time limit by γ^{T−t} / (1 − γ), and learners learn to
+ *                knock the object off the table). T − t when γ = 1
  *
  * In shaping mode 'progress' (CaRL) the action and bound costs are not subtracted but multiply the progress term p ≥ 0
  * as factors e^{−cost} in (0, 1]: the learner gets reward + p · e^{−action} · e^{−bound} − infraction. The slice
@@ -18,7 +21,7 @@ import { checkNumberIn } from './numeric.ts';
 
 /**
  * Throws unless a shaping mode leaves ending an episode early unprofitable under terminateOnInfraction: the infraction
- * term T − t makes up the sparse reward's forgone −1s, PBRS sums to −Φ(s₀) however the episode ends, and the bonus and
+ * term 1 / (1 − γ) makes up the sparse reward's forgone −1s, PBRS sums to −Φ(s₀) however the episode ends, and the bonus and
  * progress modes only forgo rewards ≥ 0; but the dense and gated modes' per-step costs (−w·d) would pay for knocking an
  * object off.
  */
@@ -47,6 +50,11 @@ export function resolvePenalties(p: Partial<Penalties> | undefined, base: Readon
     action: p.action === undefined ? base.action : checkNumberIn('penalties.action', p.action, 0, MAX_PENALTY),
     bound: p.bound === undefined ? base.bound : checkNumberIn('penalties.bound', p.bound, 0, MAX_PENALTY),
   };
+}
+
+/** The infraction cost of a termination with `stepsLeft` steps to the time limit: 1 / (1 − γ), or stepsLeft when γ = 1 (header). */
+export function infractionCost(gamma: number, stepsLeft: number): number {
+  return gamma < 1 ? 1 / (1 - gamma) : Math.max(stepsLeft, 0);
 }
 
 /** Costs per env in batch.penalties: action, bound, infraction. */

@@ -21,7 +21,7 @@ import { counterGaussian, EpisodeRng } from './rng.ts';
 import { packRow, stateLayout, type StateLayout } from './state.ts';
 import { PENALTY_TERM_INDEX, REWARD_TERM_NAMES } from './shaping/stats.ts';
 import type { ShapingMode } from './shaping/spec.ts';
-import { multiplyPenalties, PENALTY_WIDTH } from './penalties.ts';
+import { infractionCost, multiplyPenalties, PENALTY_WIDTH } from './penalties.ts';
 import { goalReached, poseAt, sparseReward, velAt, type EpisodeStart, type TaskDef } from '../tasks/task.ts';
 
 /** Salts that separate the action-noise and observation-noise streams from the episode stream. */
@@ -36,8 +36,8 @@ export interface SliceShaping {
   reset(lo: number, hi: number, onlyDone: boolean): void;
   /** Recomputes Φ of envs [lo, hi) at their latched stage from their points. */
   refreshPotential(lo: number, hi: number): void;
-  /** The config in effect (its mode says whether the penalties multiply the progress term). */
-  readonly config: { mode: ShapingMode };
+  /** The config in effect (its mode says whether the penalties multiply the progress term; γ prices an infraction). */
+  readonly config: { mode: ShapingMode; gamma: number };
 }
 
 /** How far below its table's top an object counts as fallen off the table (an infraction), m. */
@@ -125,6 +125,8 @@ export class SimSlice {
       world.readState(b, wlo);
     }
     // OUTPUTS, reward, success and time limit
+    const shaping = this.shaping?.config;
+    const gamma = shaping?.gamma ?? 1;
     for (let g = lo; g < hi; g++) {
       const t = ++b.episodeStep[g];
       this.writeOutputs(g);
@@ -136,7 +138,7 @@ export class SimSlice {
       b.terminated[g] = infraction ? 1 : 0;
       b.truncated[g] = t >= task.maxEpisodeSteps ? 1 : 0;
       b.done[g] = b.terminated[g] | b.truncated[g];
-      b.penalties[PENALTY_WIDTH * g + 2] = infraction ? Math.max(task.maxEpisodeSteps - t, 0) : 0;
+      b.penalties[PENALTY_WIDTH * g + 2] = infraction ? infractionCost(gamma, task.maxEpisodeSteps - t) : 0;
       b.finalObs.set(b.obs.subarray(g * O, g * O + O), g * O);
       b.finalAchievedGoal.set(b.achievedGoal.subarray(g * G, g * G + G), g * G);
       b.finalDesiredGoal.set(b.desiredGoal.subarray(g * G, g * G + G), g * G);
@@ -153,7 +155,7 @@ export class SimSlice {
     }
     // PENALTIES: the action terms env.step costed from the raw actions (in mode 'progress', as the shares of the progress
     // term their factors remove) and the infraction's, logged and summed as reward terms
-    const multiplicative = this.shaping?.config.mode === 'progress';
+    const multiplicative = shaping?.mode === 'progress';
     for (let g = lo; g < hi; g++) {
       if (multiplicative) multiplyPenalties(b.penalties, g, b.rewardTerms[g * MAX_REWARD_TERMS + PROGRESS_TERM]);
       const t = g * MAX_REWARD_TERMS + PENALTY_TERM_INDEX;

@@ -1,6 +1,6 @@
 // CaRL's termination on an infraction: with terminateOnInfraction an object that falls off the table ends the episode
-// as a true termination (terminated = 1, Φ(s') = 0, no time-limit flag), costed by the 'infraction' term T − t; off by
-// default; the same with workers.
+// as a true termination (terminated = 1, Φ(s') = 0, no time-limit flag), costed by the 'infraction' term 1 / (1 − γ)
+// (T − t at γ = 1); off by default; the same with workers.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { makeEnv } from '../../index.ts';
@@ -10,8 +10,8 @@ import { PENALTY_TERM_INDEX, REWARD_TERM_NAMES } from '../../engine/shaping/stat
 const INFRACTION = PENALTY_TERM_INDEX + 2;
 
 /** Steps `steps` times with zero actions, then drops env 1's cube 30 cm below the table and steps once more. */
-async function dropCube(terminateOnInfraction: boolean, numWorkers: number, steps = 7) {
-  const N = 3, env = await makeEnv('Push', { numEnvs: N, numWorkers, seed: 5, shaping: { mode: 'pbrs', gamma: 0.98, weight: 20 }, terminateOnInfraction });
+async function dropCube(terminateOnInfraction: boolean, numWorkers: number, gamma = 0.98, steps = 7) {
+  const N = 3, env = await makeEnv('Push', { numEnvs: N, numWorkers, seed: 5, shaping: { mode: 'pbrs', gamma, weight: 20 }, terminateOnInfraction });
   try {
     const act = new Float32Array(N * 4);
     env.reset();
@@ -34,17 +34,18 @@ async function dropCube(terminateOnInfraction: boolean, numWorkers: number, step
   }
 }
 
-test('an object off the table ends the episode as a termination, costed T − t, only with terminateOnInfraction', async () => {
+test('an object off the table ends the episode as a termination, costed 1 / (1 − γ), only with terminateOnInfraction', async () => {
   assert.equal(REWARD_TERM_NAMES[INFRACTION], 'infraction');
   assert.equal(REWARD_TERM_NAMES.length + 3, MAX_REWARD_TERMS, "three spare term slots");
   const on = await dropCube(true, 1);
   assert.deepEqual(on.terminated, [0, 1, 0]);
   assert.deepEqual(on.truncated, [0, 0, 0]);
   assert.deepEqual(on.done, [0, 1, 0]);
-  // Terminated at step t = 8 of T = 50: the forgone sparse return 42.
+  // Terminated at step 8 of 50, γ = 0.98: the cost is the discounted return of failing forever, 1 / 0.02 = 50 (the
+  // learner bootstraps the time limit, so the 42 steps left would undercharge it).
   assert.equal(on.finalLength, 8);
-  assert.equal(on.infractionCost, 42);
-  assert.equal(on.infractionTerm, -42);
+  assert.equal(on.infractionCost, 1 / (1 - 0.98));
+  assert.equal(on.infractionTerm, Math.fround(-1 / (1 - 0.98)));
   // PBRS with Φ(s') = 0 at a termination: F = −Φ(s).
   assert.ok(on.phiBefore > 0);
   assert.equal(on.pbrsTerm, Math.fround(-on.phiBefore));
@@ -52,7 +53,10 @@ test('an object off the table ends the episode as a termination, costed T − t,
   assert.deepEqual(on.episodeStep, [8, 0, 8]);
   assert.equal(on.summary.episodes, 1);
   assert.equal(on.summary.successRate, 0);
-  assert.equal(on.summary.meanTerms.infraction, -42);
+  assert.equal(on.summary.meanTerms.infraction, Math.fround(-1 / (1 - 0.98)));
+  // Undiscounted (γ = 1), the steps left: 42.
+  const flat = await dropCube(true, 1, 1);
+  assert.deepEqual([flat.infractionCost, flat.infractionTerm], [42, -42]);
   assert.equal(on.summary.meanReturn, -8);
   const off = await dropCube(false, 1);
   assert.deepEqual(off.terminated, [0, 0, 0]);
