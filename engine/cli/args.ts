@@ -58,12 +58,7 @@ export function flag<T extends string | number | boolean>(f: Record<string, unkn
   return v as T;
 }
 
-/** Parses hidden widths like "64,64"; throws on anything but positive integers up to 4096. */
-export function parseHidden(text: string): number[] {
-  const hidden = text.split(',').map(Number);
-  if (!text || !hidden.every((h) => Number.isInteger(h) && h > 0 && h <= 4096)) throw new Error(`--hidden must be comma-separated positive widths, got '${text}'`);
-  return hidden;
-}
+export { parseHidden } from '../train/session.ts';
 
 /** Reads the JSON file given to --flagName (a subgoal spec, DR ranges, search settings; validated later, where its meaning is known). */
 export async function readJsonFlag(flagName: string, file: string): Promise<unknown> {

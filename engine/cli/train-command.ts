@@ -8,6 +8,7 @@ import { checkpointSubgoals } from '../train/checkpoint.ts';
 import { evalSeed, evaluatePolicy } from '../train/evaluate.ts';
 import { RunningNormalizer } from '../nn/normalizer.ts';
 import { trainRun } from '../train/run.ts';
+import { DEFAULT_TRAIN_WEIGHT } from '../train/session.ts';
 import type { IterationMetrics } from '../train/ppo.ts';
 import { BACKEND_KINDS, createBackend, type BackendKind } from '../nn/select-backend.ts';
 import { flag, readJsonFlag, parseHidden } from './args.ts';
@@ -58,8 +59,6 @@ export const TRAIN_SPEC: CommandSpec = {
     json: { kind: 'boolean', help: 'print the result as one JSON line' },
   },
 };
-/** Shaping weight w of `cairn train` (Φ in [0, w·K]); 20 gave Push with PBRS ≥ 90% in 5M steps (README, Learning). */
-export const DEFAULT_TRAIN_WEIGHT = 20;
 /** `cairn eval`'s flags. */
 export const EVAL_SPEC: CommandSpec = {
   name: 'eval',

@@ -26,7 +26,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { getTask } from '../../tasks/registry.ts';
 import { checkOutputDir } from '../cli/paths.ts';
-import { DEFAULT_TRAIN_WEIGHT } from '../cli/train-command.ts';
+import { DEFAULT_TRAIN_WEIGHT } from '../train/session.ts';
 import { writeAtomic } from '../fs-atomic.ts';
 import { checkIntIn, checkNumberIn } from '../numeric.ts';
 import { validateSubgoalSpec, type SubgoalSpec } from '../shaping/spec.ts';

@@ -10,24 +10,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { checkOutputDir } from '../cli/paths.ts';
 import { isAtomicTemp, writeAtomic } from '../fs-atomic.ts';
-import { makeEnv, MAX_ENVS } from '../env.ts';
 import { checkIntIn, checkNumberIn } from '../numeric.ts';
-import type { DomainRandomization } from '../domain-randomization.ts';
 import { getTask } from '../../tasks/registry.ts';
-import type { ShapingMode } from '../shaping/spec.ts';
-import type { PpoHyperparams } from '../nn/backend.ts';
 import { cleanCheckpointDir, loadCheckpoint, saveCheckpoint } from './checkpoint-fs.ts';
 import { MANIFEST_FILE, WEIGHTS_FILE_PATTERN } from './checkpoint.ts';
-import { validateHyperparams } from '../nn/backend.ts';
-import { evalSeed, evaluatePolicy, type EvalResult } from './evaluate.ts';
+import type { EvalResult } from './evaluate.ts';
 import { lineChartSvg, stackedChartsSvg, type Series } from './plot.ts';
 import { csvLine, flattenMetrics, metricsCsv } from './metrics-csv.ts';
 import { policySafetensors } from './export.ts';
-import { DEFAULT_PPO_CONFIG, PpoTrainer, validatePpoConfig, type IterationMetrics, type PpoConfig } from './ppo.ts';
-import { policyInputDim } from '../nn/policy-input.ts';
-import { createBackend, type BackendKind } from '../nn/select-backend.ts';
-import { paramLayout } from '../nn/param-layout.ts';
-import { VALUE_OUT_GAIN } from '../nn/init.ts';
+import type { IterationMetrics, PpoConfig, PpoTrainer } from './ppo.ts';
+import { resolveSessionConfig, TrainSession, type TrainSessionOptions } from './session.ts';
 import { readArchive } from '../explore/run.ts';
 import { DEFAULT_CURRICULUM, replayDemos, StartCurriculum, validateCurriculum, type CurriculumSettings } from '../explore/start-curriculum.ts';
 
@@ -41,39 +33,14 @@ async function loadDemos(dir: string, task: string) {
   return replayDemos(want, found.archive.successes);
 }
 
-/** Options of a training run. */
-export interface TrainRunOptions {
-  task: string;
-  shaping: ShapingMode;
-  /** Shaping weight w (Φ scale). */
-  shapingWeight: number;
-  numEnvs: number;
-  numWorkers: number;
-  /** Env steps to train for (rounded up to whole iterations). */
-  totalSteps: number;
-  seed: number;
+/** Options of a training run: a session's (engine/train/session.ts) and its directory's. */
+export interface TrainRunOptions extends TrainSessionOptions {
   outDir: string;
-  backend: BackendKind;
-  /** Threads of the WASM backend: > 1 splits every batch across worker threads (ParallelWasmBackend); default 1. */
-  threads?: number;
-  hidden: number[];
-  ppo: Partial<Omit<PpoConfig, 'hp'>> & { hp?: Partial<PpoHyperparams> };
-  evalEpisodes: number;
   resume: boolean;
   /** Replace the run in outDir (its run files are deleted first); without it, or resume, a directory that holds a run is refused. */
   overwrite?: boolean;
   /** Seconds between checkpoints (taken at the next episode-aligned iteration). */
   checkpointSeconds: number;
-  /** A subgoal spec (JSON) replacing the task's own. */
-  subgoals?: unknown;
-  /** Domain-randomization ranges of the training envs (engine/domain-randomization.ts); evaluation runs without them. */
-  domainRandomization?: DomainRandomization;
-  /** Training episodes end where an object falls off the table (EnvOptions.terminateOnInfraction, CaRL); evaluation runs to the time limit. */
-  terminateOnInfraction?: boolean;
-  /** Gain of the value output layer's orthogonal init (cleanrl: 1); ignored on resume. */
-  valueOutGain?: number;
-  /** Initial log standard deviation of the policy (cleanrl: 0); ignored on resume. */
-  initLogStd?: number;
   /** Stop after this many iterations of this invocation (a later --resume goes on); default: run to the end. */
   stopAfter?: number;
   /** A Go-Explore run directory: episodes also start from states along its successful trajectories (engine/explore/start-curriculum.ts). */
@@ -91,11 +58,6 @@ export interface TrainRunResult {
   eval: EvalResult;
   plot: string;
   backend: string;
-}
-
-/** Greatest common divisor. */
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
 }
 
 /** Settings a resumed run must share with the checkpoint. */
@@ -117,25 +79,14 @@ async function runFilesIn(dir: string): Promise<string[]> {
   return names.filter((n) => (RUN_FILES as readonly string[]).includes(n) || WEIGHTS_FILE_PATTERN.test(n) || isAtomicTemp(n)).sort();
 }
 
-/** Range of --init-log-std: σ from e^-5 ≈ 0.007 to e^2 ≈ 7.4 (actions are clipped to [-1, 1]). */
-export const INIT_LOG_STD_RANGE: readonly [number, number] = [-5, 2];
+export { INIT_LOG_STD_RANGE } from './session.ts';
 
-/** Checks the options that no other module checks (PPO, shaping, spec, physics and DR check their own). */
-function checkTrainOptions(o: TrainRunOptions, cfg: PpoConfig): void {
+/** Checks the options of the run directory (the session's are checked by resolveSessionConfig; PPO, shaping, spec, physics and DR check their own). */
+function checkRunOptions(o: TrainRunOptions): void {
   if (typeof o.outDir !== 'string' || !o.outDir) throw new Error('train: outDir must be a directory path');
-  checkNumberIn('train: totalSteps', o.totalSteps, 1, 1e13);
-  checkIntIn('train: numEnvs', o.numEnvs, 1, MAX_ENVS);
-  checkIntIn('train: evalEpisodes', o.evalEpisodes, 1, 1e6);
   checkNumberIn('train: checkpointSeconds', o.checkpointSeconds, 0, 1e9);
-  if (o.threads !== undefined) checkIntIn('train: threads', o.threads, 1, 256);
   if (o.stopAfter !== undefined) checkIntIn('train: stopAfter', o.stopAfter, 1, Number.MAX_SAFE_INTEGER);
-  if (o.initLogStd !== undefined) checkNumberIn('train: initLogStd', o.initLogStd, INIT_LOG_STD_RANGE[0], INIT_LOG_STD_RANGE[1]);
-  if (o.valueOutGain !== undefined) checkNumberIn('train: valueOutGain', o.valueOutGain, 1e-6, 100);
   if (o.resume && o.overwrite) throw new Error('train: resume and overwrite exclude each other (resume continues the run in outDir, overwrite replaces it)');
-  if (cfg.numMinibatches > o.numEnvs * cfg.numSteps) {
-    throw new Error(`train: ppo.numMinibatches ${cfg.numMinibatches} exceeds the ${o.numEnvs * cfg.numSteps} samples of an iteration (numEnvs ${o.numEnvs} × numSteps ${cfg.numSteps})`);
-  }
-  paramLayout(1, 1, o.hidden);
 }
 
 /**
@@ -196,10 +147,8 @@ function packageInfo(): { name: string; version: string; commit: string | null }
  * so a kill at any later instant leaves a checkpoint that loads and resumes.
  */
 export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: string; reason: string; iterations: number; startIteration: number; finished: boolean; cleaned: string[]; demos?: { kept: number; failed: number } }) => void, onIteration: (m: IterationMetrics, t: PpoTrainer) => void): Promise<TrainRunResult> {
-  if (!o || typeof o !== 'object') throw new Error(`train: options must be an object, got ${o === null ? 'null' : typeof o}`);
-  const cfg: PpoConfig = validatePpoConfig({ ...DEFAULT_PPO_CONFIG, ...getTask(o.task).ppoDefaults, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...o.ppo?.hp } });
-  checkTrainOptions(o, cfg);
-  validateHyperparams(cfg.hp);
+  const cfg = resolveSessionConfig(o);
+  checkRunOptions(o);
   if (o.curriculum) validateCurriculum({ ...DEFAULT_CURRICULUM, ...o.curriculum });
   await checkOutputDir(o.outDir, 'outDir');
   const present = await runFilesIn(o.outDir);
@@ -223,19 +172,10 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
   }
   // Demonstrations first: a bad archive fails before the run directory is touched.
   const demoSet = o.starts === undefined ? null : await loadDemos(o.starts, o.task);
-  const env = await makeEnv(o.task, { numEnvs: o.numEnvs, numWorkers: o.numWorkers, seed: o.seed, shaping: { mode: o.shaping, weight: o.shapingWeight }, subgoals: o.subgoals, domainRandomization: o.domainRandomization, terminateOnInfraction: o.terminateOnInfraction });
-  let choice: Awaited<ReturnType<typeof createBackend>>;
-  try {
-    const mbSize = Math.ceil((o.numEnvs * cfg.numSteps) / cfg.numMinibatches);
-    choice = await createBackend(o.backend, { obsDim: policyInputDim(env, cfg.stageInObs), actDim: env.actDim, hidden: o.hidden, seed: o.seed, maxBatch: Math.max(mbSize, o.numEnvs, Math.min(o.evalEpisodes, 500)), threads: o.threads });
-  } catch (e) {
-    await env.close();
-    throw e;
-  }
-  const backend = choice.backend;
+  const session = await TrainSession.open(o, cfg);
+  const { env, backend, trainer, aligned } = session;
   const t0 = performance.now();
   try {
-    const trainer = new PpoTrainer(env, backend, cfg, o.seed, o.totalSteps);
     const curriculum = demoSet ? new StartCurriculum(demoSet.demos, { ...DEFAULT_CURRICULUM, ...o.curriculum }, env.numEnvs, o.seed) : null;
     if (curriculum) {
       trainer.onStep = (e) => curriculum.afterStep(e);
@@ -244,23 +184,8 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     }
     // Episodes are 50 steps for every env at once, so every `aligned` iterations all envs start new episodes:
     // checkpoints are taken there, and a resumed run restarts those episodes exactly.
-    const episodeLen = env.task.maxEpisodeSteps;
-    const aligned = episodeLen / gcd(episodeLen, cfg.numSteps);
-    if (resumed && resumed.manifest.iteration % aligned !== 0) throw new Error(`resume: checkpoint iteration ${resumed.manifest.iteration} is not at an episode boundary (every ${aligned} iterations)`);
-    if ((o.initLogStd !== undefined || o.valueOutGain !== undefined) && !resumed) {
-      const p = await backend.getParams();
-      const layout = paramLayout(policyInputDim(env, cfg.stageInObs), env.actDim, o.hidden);
-      if (o.initLogStd !== undefined) {
-        const at = layout.entries.find((e) => e.name === 'logStd')!;
-        p.fill(o.initLogStd, at.offset, at.offset + env.actDim);
-      }
-      if (o.valueOutGain !== undefined) {
-        // Orthogonal init is linear in the gain: rescale the value output weights from VALUE_OUT_GAIN.
-        const last = layout.valueLayers[layout.valueLayers.length - 1];
-        for (let k = 0; k < last.inDim * last.outDim; k++) p[last.weightOffset + k] *= o.valueOutGain / VALUE_OUT_GAIN;
-      }
-      backend.setParams(p);
-    }
+    if (resumed) session.checkResumable(resumed.manifest);
+    if (!resumed) await session.initParams();
     const csvPath = path.join(o.outDir, 'metrics.csv');
     // metrics.csv's columns: those of its first row (null until a row exists, when the next append writes the header).
     let csvColumns: string[] | null = null;
@@ -270,11 +195,7 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     const cleaned = o.overwrite ? [] : await cleanCheckpointDir(o.outDir);
     if (resumed) {
       const m = resumed.manifest;
-      backend.setParams(resumed.arrays.params);
-      if (resumed.arrays.adamM && resumed.arrays.adamV) backend.setOptimizerState({ m: resumed.arrays.adamM, v: resumed.arrays.adamV, t: m.adamStep });
-      trainer.normalizer.load(m.normalizer);
-      trainer.restoreCounters(m.iteration, m.envSteps);
-      trainer.markStarted(env.reset({ seed: o.seed, startEpisode: (m.iteration * cfg.numSteps) / episodeLen }));
+      session.restore(m, resumed.arrays);
       const kept = metricsUpTo(await fs.readFile(metricsPath, 'utf8').catch(() => ''), m.iteration, metricsPath);
       await writeAtomic(metricsPath, kept.text);
       // metrics.csv follows metrics.jsonl: rebuilt from the rows kept.
@@ -289,18 +210,14 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     let checkpoint = path.join(o.outDir, MANIFEST_FILE);
     let lastSave = performance.now();
     const save = async () => {
-      const opt = await backend.getOptimizerState();
-      checkpoint = await saveCheckpoint(o.outDir, {
-        task: env.task.name, obsDim: policyInputDim(env, cfg.stageInObs), actDim: env.actDim, hidden: o.hidden, seed: o.seed, envSteps: trainer.envSteps, iteration: trainer.iteration,
-        adamStep: opt.t, normalizer: trainer.normalizer.state(), ...(cfg.stageInObs ? { stageInObs: true } : {}),
-        config: { run: want, shaping: env.shaping, subgoals: env.subgoals, inputs: cfg.stageInObs ? 'obs ⊕ desiredGoal ⊕ stage one-hot' : 'obs ⊕ desiredGoal', backend: backend.kind, ...(curriculum ? { curriculumBack: curriculum.back } : {}) },
-      }, { params: await backend.getParams(), adamM: opt.m, adamV: opt.v });
+      const { meta, arrays } = await session.checkpointMeta({ run: want, ...(curriculum ? { curriculumBack: curriculum.back } : {}) });
+      checkpoint = await saveCheckpoint(o.outDir, meta, arrays);
       lastSave = performance.now();
     };
     if (!resumed) await save();
     // Announced once a checkpoint exists: from here on a kill leaves a run that loads and resumes.
     const finished = trainer.iteration >= trainer.totalIterations;
-    onStart({ backend: backend.kind, reason: choice.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration, finished, cleaned, demos: demoSet ? { kept: demoSet.demos.length, failed: demoSet.failed } : undefined });
+    onStart({ backend: backend.kind, reason: session.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration, finished, cleaned, demos: demoSet ? { kept: demoSet.demos.length, failed: demoSet.failed } : undefined });
     const startIteration = trainer.iteration;
     const stopAt = Math.min(trainer.totalIterations, trainer.iteration + (o.stopAfter ?? Infinity));
     while (trainer.iteration < stopAt) {
@@ -322,13 +239,12 @@ export async function trainRun(o: TrainRunOptions, onStart: (info: { backend: st
     if (trainer.iteration > startIteration && (trainer.iteration === trainer.totalIterations || trainer.iteration % aligned === 0)) await save();
     const final = await loadCheckpoint(o.outDir);
     await writeAtomic(path.join(o.outDir, EXPORT_FILE), policySafetensors(final.manifest, final.arrays));
-    const evaluation = await evaluatePolicy(o.task, backend, trainer.normalizer, o.evalEpisodes, evalSeed(o.seed), { subgoals: o.subgoals, stageInObs: cfg.stageInObs });
+    const evaluation = await session.evaluate();
     await writeAtomic(path.join(o.outDir, 'eval.json'), JSON.stringify(evaluation, null, 2) + '\n');
     const plot = await writeCurve(o.outDir, `${env.task.name}, ${o.shaping} reward, ${o.numEnvs} envs, seed ${o.seed}`, env.stageNames, evaluation);
     return { successRate: evaluation.successRate, envSteps: trainer.envSteps, wallSeconds: (performance.now() - t0) / 1000, checkpoint, eval: evaluation, plot, backend: backend.kind };
   } finally {
-    backend.destroy();
-    await env.close();
+    await session.close();
   }
 }
 

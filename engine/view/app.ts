@@ -13,6 +13,7 @@ import type { LoadedCheckpoint } from './policy.ts';
 import { checkpointSubgoals } from '../train/checkpoint.ts';
 import { createRenderer, EnvScene } from './scene.ts';
 import { ViewSim, type ActionKind } from './sim.ts';
+import type { ViewTrainer } from './view-trainer.ts';
 
 export class ViewApp {
   /** The page's parameters, kept in the URL (updateUrl). */
@@ -29,6 +30,8 @@ export class ViewApp {
   rebuilding: Promise<void> | null = null;
   /** A fatal error message, or null. */
   error: string | null = null;
+  /** Training in the page (the Train box); set by the entry once the page is up. */
+  trainer: ViewTrainer | null = null;
   /** Where actions come from (the sim's source after the next build). */
   actionKind: ActionKind;
   private readonly renderer: WebGLRenderer;

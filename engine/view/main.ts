@@ -14,6 +14,9 @@ import { parseViewParams } from './params.ts';
 import { fetchCheckpoint } from './policy.ts';
 import { runReplay } from './replay-page.ts';
 import { installTestHook } from './test-hook.ts';
+import { bindTrainControls } from './train-controls.ts';
+import { parseTrainParams, urlNamesShaping } from './train-params.ts';
+import { ViewTrainer } from './view-trainer.ts';
 
 export type { CheckpointState } from './checkpoint-loader.ts';
 export type { FrameTiming } from './frame-loop.ts';
@@ -23,12 +26,18 @@ export type { ViewHandle, ViewInstances, ViewMarkers, ViewState } from './test-h
 async function main(): Promise<void> {
   const { params, warnings } = parseViewParams(location.search);
   if (params.replay !== undefined) return runReplay(params.replay, warnings);
+  const train = parseTrainParams(location.search);
+  // A run started from the URL shapes with PBRS unless the URL names a mode.
+  if (train.params.autostart && !urlNamesShaping(location.search)) params.shaping = 'pbrs';
   const app = new ViewApp(params);
-  warnings.forEach((w, k) => app.notes.set(`param-${k}`, 'warn', w));
+  [...warnings, ...train.warnings].forEach((w, k) => app.notes.set(`param-${k}`, 'warn', w));
+  const trainer = new ViewTrainer(app, train.params);
+  app.trainer = trainer;
   installTestHook(app);
   window.addEventListener('error', (e) => app.fail(e.error ?? e.message));
   window.addEventListener('unhandledrejection', (e) => app.fail(e.reason));
   bindControls(app);
+  bindTrainControls(app, trainer);
   app.checkpoints.updatePolicyInfo();
   let built = false;
   const choice = params.policy;
@@ -48,6 +57,7 @@ async function main(): Promise<void> {
     }
   }
   app.loop.start();
+  if (train.params.autostart) trainer.start();
 }
 
 void main();

@@ -6,6 +6,7 @@ import type { FrameTiming } from './frame-loop.ts';
 import type { SceneInstances } from './scene.ts';
 import { stageColor } from './scene-style.ts';
 import type { ActionKind } from './sim.ts';
+import type { TrainState } from './view-trainer.ts';
 
 /** What the page reports through window.cairnView.state(). */
 export interface ViewState {
@@ -79,6 +80,10 @@ export interface ViewHandle {
   restart(): Promise<void>;
   /** Pauses, takes `steps` control steps, draws, and returns the frame scaled to width × height as base64 RGBA bytes. */
   advance(steps: number, width: number, height: number): Promise<string>;
+  /** Training in the page: its state (engine/view/view-trainer.ts). */
+  train(): TrainState;
+  /** The run's current checkpoint as files (the weights base64), what the Train box's download saves. */
+  trainCheckpoint(): Promise<{ manifestText: string; weightsName: string; weightsBase64: string }>;
 }
 
 /** What window.cairnView.instances() returns: the drawn instances (world frame) and the batch's views (env-local). */
@@ -217,5 +222,12 @@ export function installTestHook(app: ViewApp): void {
     instances: () => viewInstances(app),
     restart: () => app.loop.restart(),
     advance: (n, w, h) => app.loop.advance(n, () => canvasPixels(app.canvas, w, h)),
+    train: () => app.trainer!.get(),
+    trainCheckpoint: async () => {
+      const f = await app.trainer!.currentCheckpoint();
+      let bin = '';
+      for (let i = 0; i < f.weights.length; i += 0x8000) bin += String.fromCharCode(...f.weights.subarray(i, i + 0x8000));
+      return { manifestText: f.manifestText, weightsName: f.weightsName, weightsBase64: btoa(bin) };
+    },
   };
 }

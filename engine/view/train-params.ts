@@ -1,0 +1,73 @@
+/**
+ * The URL parameters of training in the page (`?train=1&task=push&shaping=pbrs&steps=5e6`); task, shaping, seed and
+ * backend are the view's own (engine/view/params.ts), with PBRS the shaping when `train=1` names none.
+ *
+ * | name      | values                                                        | default |
+ * |-----------|---------------------------------------------------------------|---------|
+ * | train     | 1: start a run when the page opens; 0: show the panel only    | 0       |
+ * | steps     | env steps of the run, a number ≥ 1 (5e6 or 5000000)           | 2e6     |
+ * | trainEnvs | training envs, integer in [1, 4096]                           | 256     |
+ * | hidden    | hidden widths of both networks, e.g. 64,64                    | 64,64   |
+ * | threads   | WASM backend threads: 1 (the page trains on one worker)        | 1       |
+ *
+ * A bad value falls back to the default with a warning the page shows, as the view's other parameters do.
+ */
+import { DEFAULT_HIDDEN } from '../nn/backend.ts';
+import { parseHidden } from '../train/session.ts';
+
+/** Most training envs the page offers. */
+export const MAX_TRAIN_ENVS = 4096;
+
+/** The training settings a URL asks for, after validation. */
+export interface TrainParams {
+  /** Start a run as soon as the page is up. */
+  autostart: boolean;
+  steps: number;
+  envs: number;
+  hidden: number[];
+  threads: number;
+}
+
+export const DEFAULT_TRAIN_PARAMS: Readonly<TrainParams> = Object.freeze({ autostart: false, steps: 2e6, envs: 256, hidden: [...DEFAULT_HIDDEN], threads: 1 });
+
+/** Reads the training parameters from a query string; one warning per value that was rejected. */
+export function parseTrainParams(search: string): { params: TrainParams; warnings: string[] } {
+  const q = new URLSearchParams(search);
+  const p: TrainParams = { ...DEFAULT_TRAIN_PARAMS, hidden: [...DEFAULT_TRAIN_PARAMS.hidden] };
+  const warnings: string[] = [];
+  const train = q.get('train');
+  if (train !== null) {
+    if (train === '1' || train === 'true') p.autostart = true;
+    else if (train !== '0' && train !== 'false') warnings.push(`train=${train}: expected 1 or 0; not starting a run`);
+  }
+  const steps = q.get('steps');
+  if (steps !== null) {
+    const v = Number(steps);
+    if (steps.trim() !== '' && Number.isFinite(v) && v >= 1 && v <= 1e10) p.steps = Math.round(v);
+    else warnings.push(`steps=${steps}: expected a number of env steps in [1, 1e10]; using ${p.steps}`);
+  }
+  const envs = q.get('trainEnvs');
+  if (envs !== null) {
+    const v = Number(envs);
+    if (/^\s*\d+\s*$/.test(envs) && v >= 1 && v <= MAX_TRAIN_ENVS) p.envs = v;
+    else warnings.push(`trainEnvs=${envs}: expected an integer in [1, ${MAX_TRAIN_ENVS}]; using ${p.envs}`);
+  }
+  const hidden = q.get('hidden');
+  if (hidden !== null) {
+    try {
+      p.hidden = parseHidden(hidden);
+    } catch {
+      warnings.push(`hidden=${hidden}: expected comma-separated positive widths like 64,64; using ${p.hidden.join(',')}`);
+    }
+  }
+  const threads = q.get('threads');
+  if (threads !== null && threads !== '1') {
+    warnings.push(`threads=${threads}: the page trains on one thread (multi-threaded WASM in a tab is not built yet); using 1`);
+  }
+  return { params: p, warnings };
+}
+
+/** Whether the URL names a shaping mode (without one, a training run uses PBRS). */
+export function urlNamesShaping(search: string): boolean {
+  return new URLSearchParams(search).get('shaping') !== null;
+}

@@ -1,0 +1,238 @@
+/**
+ * Training in the page: the Train box of the panel drives one run in a Web Worker (engine/view/train-worker.ts),
+ * shows its progress line and learning curves per iteration, puts each snapshot checkpoint into the scene (an
+ * evaluation batch of the view's envs acting with the current policy, refreshed every few seconds), and downloads
+ * the run as checkpoint.json + weights-<hash>.bin, the files `cairn eval` reads.
+ */
+import type { ViewApp } from './app.ts';
+import { LineChart } from './chart.ts';
+import { $, fmt } from './dom.ts';
+import type { LoadedCheckpoint } from './policy.ts';
+import type { CheckpointFiles, TrainEvent, TrainRequest } from './train-protocol.ts';
+import type { TrainParams } from './train-params.ts';
+import { decodeCheckpoint, MANIFEST_FILE } from '../train/checkpoint.ts';
+import type { EvalResult } from '../train/evaluate.ts';
+import type { IterationMetrics } from '../train/ppo.ts';
+import { DEFAULT_TRAIN_WEIGHT, type TrainSessionOptions } from '../train/session.ts';
+
+/** Where a run is: idle (none yet), starting, running, paused, stopping, finished (ran out or stopped), failed. */
+export type TrainStatus = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
+
+/** What the page reports about training (window.cairnView.train()). */
+export interface TrainState {
+  status: TrainStatus;
+  error: string | null;
+  backend: string | null;
+  iteration: number;
+  iterations: number;
+  envSteps: number;
+  /** Env-steps/s of the last iteration. */
+  sps: number;
+  /** Success rate of the last iteration that finished episodes (NaN before one). */
+  successRate: number;
+  /** The final evaluation (mean action) once the run ran to its end. */
+  eval: EvalResult | null;
+  /** Iteration of the newest checkpoint the page holds, or null. */
+  checkpointIteration: number | null;
+  /** Iterations whose metrics arrived. */
+  history: number;
+}
+
+/** Seconds between the snapshots that refresh the policy acting in the scene. */
+export const SNAPSHOT_SECONDS = 8;
+
+export class ViewTrainer {
+  private worker: Worker | null = null;
+  private state: TrainState = ViewTrainer.idleState();
+  private readonly metrics: IterationMetrics[] = [];
+  private stageNames: string[] = [];
+  private lastFiles: CheckpointFiles | null = null;
+  /** Resolves the download that waits for a requested checkpoint. */
+  private pendingCheckpoint: ((f: CheckpointFiles) => void) | null = null;
+  private startedAt = 0;
+  private readonly successChart = new LineChart($('chart-train-success') as HTMLCanvasElement, { title: 'training: success, stages reached', yMin: 0, yMax: 1 });
+  private readonly returnChart = new LineChart($('chart-train-return') as HTMLCanvasElement, { title: 'training: return', digits: 1 });
+  /** A snapshot waiting to be shown (only the newest is kept while the scene rebuilds). */
+  private showing: Promise<void> | null = null;
+  private nextShow: CheckpointFiles | null = null;
+
+  constructor(private readonly app: ViewApp, readonly params: TrainParams) {}
+
+  private static idleState(): TrainState {
+    return { status: 'idle', error: null, backend: null, iteration: 0, iterations: 0, envSteps: 0, sps: 0, successRate: Number.NaN, eval: null, checkpointIteration: null, history: 0 };
+  }
+
+  /** A copy of the training state. */
+  get(): TrainState {
+    return { ...this.state };
+  }
+
+  /** The newest checkpoint the page holds (snapshot, requested or final), or null. */
+  get checkpoint(): CheckpointFiles | null {
+    return this.lastFiles;
+  }
+
+  /** The session options of a run with the view's task, shaping, seed and backend and the panel's steps, envs and widths. */
+  options(): TrainSessionOptions {
+    const p = this.app.params, t = this.params;
+    return {
+      task: p.task, shaping: p.shaping, shapingWeight: DEFAULT_TRAIN_WEIGHT, numEnvs: t.envs, numWorkers: 1, totalSteps: t.steps, seed: p.seed,
+      backend: p.backend, threads: 1, hidden: [...t.hidden], ppo: {}, evalEpisodes: 500,
+    };
+  }
+
+  /** Starts a run (continuing `from` when given); a run already in progress is refused. */
+  start(from?: CheckpointFiles): void {
+    if (this.state.status === 'starting' || this.state.status === 'running' || this.state.status === 'paused' || this.state.status === 'stopping') {
+      throw new Error('train: a run is already in progress; stop it first');
+    }
+    this.worker?.terminate();
+    const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module' });
+    this.worker = worker;
+    worker.onmessage = (e: MessageEvent<TrainEvent>) => this.onEvent(e.data);
+    worker.onerror = (e) => this.fail(e.message || 'the training worker failed to load');
+    this.metrics.length = 0;
+    this.lastFiles = null;
+    this.state = { ...ViewTrainer.idleState(), status: 'starting' };
+    this.startedAt = performance.now();
+    this.send({ type: 'start', options: this.options(), from, snapshotSeconds: SNAPSHOT_SECONDS });
+    this.render();
+  }
+
+  pause(): void {
+    if (this.state.status === 'running') this.send({ type: 'pause' });
+  }
+
+  resume(): void {
+    if (this.state.status === 'paused' || this.state.status === 'running') this.send({ type: 'resume' });
+  }
+
+  stop(): void {
+    if (this.state.status !== 'running' && this.state.status !== 'paused') return;
+    this.state.status = 'stopping';
+    this.send({ type: 'stop' });
+    this.render();
+  }
+
+  /** The current checkpoint: the final one once the run ended, otherwise a fresh one from the worker. */
+  async currentCheckpoint(): Promise<CheckpointFiles> {
+    const live = this.state.status === 'running' || this.state.status === 'paused';
+    if (!live) {
+      if (!this.lastFiles) throw new Error('train: no run to download yet; start one');
+      return this.lastFiles;
+    }
+    return new Promise<CheckpointFiles>((resolve) => {
+      this.pendingCheckpoint = resolve;
+      this.send({ type: 'checkpoint' });
+    });
+  }
+
+  /** Saves the current checkpoint as checkpoint.json and its weights file (two downloads). */
+  async download(): Promise<void> {
+    const f = await this.currentCheckpoint();
+    saveFile(MANIFEST_FILE, new Blob([f.manifestText], { type: 'application/json' }));
+    saveFile(f.weightsName, new Blob([f.weights as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  }
+
+  private send(req: TrainRequest): void {
+    this.worker?.postMessage(req);
+  }
+
+  private fail(message: string): void {
+    this.state = { ...this.state, status: 'failed', error: message };
+    this.app.notes.set('train', 'error', `training: ${message}`);
+    console.error(`train: ${message}`);
+    this.render();
+  }
+
+  private onEvent(e: TrainEvent): void {
+    const s = this.state;
+    if (e.type === 'started') {
+      Object.assign(s, { status: 'running', backend: e.backend, iterations: e.iterations, iteration: e.startIteration, envSteps: e.envSteps });
+      this.stageNames = e.stageNames;
+      this.app.notes.set('train', 'info', `training ${this.app.params.task} (${this.app.params.shaping}) in a worker on ${e.backend === 'wasm' ? 'the CPU (WASM, one thread)' : 'WebGPU'}: ${e.reason}`);
+    } else if (e.type === 'iteration') {
+      const m = e.metrics;
+      this.metrics.push(m);
+      Object.assign(s, { iteration: m.iteration, envSteps: m.envSteps, sps: m.sps, history: this.metrics.length });
+      if (m.episodes > 0) s.successRate = m.successRate;
+    } else if (e.type === 'checkpoint') {
+      this.lastFiles = e.files;
+      s.checkpointIteration = e.iteration;
+      if (e.reason === 'requested' && this.pendingCheckpoint) {
+        this.pendingCheckpoint(e.files);
+        this.pendingCheckpoint = null;
+      }
+      this.show(e.files);
+    } else if (e.type === 'paused') s.status = 'paused';
+    else if (e.type === 'resumed') s.status = 'running';
+    else if (e.type === 'finished') {
+      s.status = 'finished';
+      s.eval = e.eval;
+      this.app.notes.set('train', 'info', e.eval ? `training finished: ${fmt(100 * e.eval.successRate, 1)}% success over ${e.eval.episodes} evaluation episodes (mean action)` : `training stopped at iteration ${s.iteration}; download keeps its checkpoint`);
+    } else if (e.type === 'error') this.fail(e.message);
+    this.render();
+  }
+
+  /** Puts a checkpoint's policy into the scene: the view's envs restart acting with it (the newest wins while one loads). */
+  private show(files: CheckpointFiles): void {
+    this.nextShow = files;
+    if (this.showing) return;
+    const next = async () => {
+      while (this.nextShow) {
+        const f = this.nextShow;
+        this.nextShow = null;
+        const { manifest, arrays } = await decodeCheckpoint(f.manifestText, async () => f.weights, 'training checkpoint');
+        const origin = `training run, iteration ${manifest.iteration}`;
+        const ck: LoadedCheckpoint = { manifest, arrays, origin };
+        await this.app.loadCheckpoint(origin, { kind: 'file', name: 'training run' }, async () => ck);
+      }
+    };
+    this.showing = next().catch((e: unknown) => this.fail(e instanceof Error ? e.message : String(e))).finally(() => { this.showing = null; });
+  }
+
+  /** The progress line, the buttons' states and the curves. */
+  render(): void {
+    const s = this.state;
+    const busy = s.status === 'starting' || s.status === 'running' || s.status === 'paused' || s.status === 'stopping';
+    ($('train-start') as HTMLButtonElement).disabled = busy;
+    ($('train-pause') as HTMLButtonElement).disabled = !(s.status === 'running' || s.status === 'paused');
+    $('train-pause').textContent = s.status === 'paused' ? 'resume' : 'pause';
+    ($('train-stop') as HTMLButtonElement).disabled = !(s.status === 'running' || s.status === 'paused');
+    ($('train-download') as HTMLButtonElement).disabled = !(s.status === 'running' || s.status === 'paused' || this.lastFiles);
+    $('train-progress').textContent = this.progressLine();
+    const withEpisodes = this.metrics.filter((m) => m.episodes > 0);
+    const K = this.stageNames.length;
+    this.successChart.draw([
+      { label: 'success', color: '#7dd87d', values: withEpisodes.map((m) => m.successRate) },
+      ...this.stageNames.slice(0, K - 1).map((n, k) => ({ label: n, color: ['#5aa0ff', '#ffb347', '#c792ea', '#ff8fa3'][k % 4], values: withEpisodes.map((m) => m.stageReached[k]) })),
+    ]);
+    this.returnChart.draw([
+      { label: 'sparse', color: '#5aa0ff', values: withEpisodes.map((m) => m.sparseReturn) },
+      { label: 'shaped', color: '#ffb347', values: withEpisodes.map((m) => m.shapedReturn) },
+    ]);
+  }
+
+  private progressLine(): string {
+    const s = this.state;
+    if (s.status === 'idle') return 'no run yet';
+    if (s.status === 'starting') return 'starting the worker …';
+    if (s.status === 'failed') return `failed: ${s.error}`;
+    const pct = s.iterations ? (100 * s.iteration) / s.iterations : 0;
+    const elapsed = (performance.now() - this.startedAt) / 1000;
+    const perIter = s.history ? elapsed / s.history : Number.NaN;
+    const left = Number.isFinite(perIter) ? Math.max(0, (s.iterations - s.iteration) * perIter) : Number.NaN;
+    const head = `${s.status} · ${fmt(pct, 0)}% · ${s.envSteps.toLocaleString('en-US')} steps · ${Math.round(s.sps).toLocaleString('en-US')} env-steps/s · success ${fmt(100 * s.successRate, 1)}%`;
+    if (s.status === 'finished') return `${head}${s.eval ? ` · eval ${fmt(100 * s.eval.successRate, 1)}%` : ''}`;
+    return `${head} · ${Number.isFinite(left) ? `${Math.round(left)} s left` : '…'}`;
+  }
+}
+
+/** Saves a blob as a download named `name`. */
+function saveFile(name: string, blob: Blob): void {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
