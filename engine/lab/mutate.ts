@@ -47,8 +47,14 @@ export const MAX_DRAWS = 100;
 /** Share of moves that perturb a number where a structural move is possible. */
 const NUMERIC_SHARE = 0.75;
 
-/** One move a candidate allows: what it does, in words, once applied. */
-type Move = () => string;
+/** One move a candidate allows: what it does, in words, once applied; `stage` is the stage whose numbers or structure it changes (null: the weight, or a swap or drop). */
+interface Move {
+  apply: () => string;
+  stage: number | null;
+}
+
+/** How much more often a move on a stage is drawn, per share of the parent's episodes that stall there (times the stage count). */
+export const FOCUS_GAIN = 3;
 
 /** A canonical text of a candidate: equal for equal specs and weights (validated specs have a fixed key order). */
 export function candidateKey(c: Candidate): string {
@@ -64,27 +70,46 @@ function roundClamp(x: number, lo: number, hi: number): number {
 function numberMoves(c: Candidate, rng: EpisodeRng): Move[] {
   const moves: Move[] = [];
   /** A move of o[key]: additive (signed lengths) or multiplicative (positive ones, the weight), clamped to [lo, hi]. */
-  const site = (o: object, key: string | number, at: string, lo: number, hi: number, additive: boolean) => moves.push(() => {
+  const site = (stage: number | null, o: object, key: string | number, at: string, lo: number, hi: number, additive: boolean) => moves.push({ stage, apply: () => {
     const rec = o as Record<string | number, number>, before = rec[key];
     const u = rng.uniform(-1, 1) * (rng.uniform(0, 1) < WIDE_SHARE ? WIDE_FACTOR : 1);
     rec[key] = roundClamp(additive ? before + STEP_RANGE * u : before * Math.exp(SCALE_RANGE * u), lo, hi);
     return `${at} ${before} → ${rec[key]}`;
-  });
-  site(c, 'weight', 'weight', 0, MAX_SHAPING_SCALE, false);
+  } });
+  site(null, c, 'weight', 'weight', 0, MAX_SHAPING_SCALE, false);
   for (const [name, d] of Object.entries(c.spec.points ?? {})) {
-    if (isShiftPoint(d)) d.shift.forEach((_, j) => site(d.shift, j, `points.${name}.shift[${j}]`, -MAX_SHIFT, MAX_SHIFT, true));
-    else site(d, 'offset', `points.${name}.offset`, -MAX_SPEC_LENGTH, MAX_SPEC_LENGTH, true);
+    const stage = firstStageUsing(c.spec, name);
+    if (isShiftPoint(d)) d.shift.forEach((_, j) => site(stage, d.shift, j, `points.${name}.shift[${j}]`, -MAX_SHIFT, MAX_SHIFT, true));
+    else site(stage, d, 'offset', `points.${name}.offset`, -MAX_SPEC_LENGTH, MAX_SPEC_LENGTH, true);
   }
   c.spec.stages.forEach((s, k) => {
     for (const [p, at] of k + 1 < c.spec.stages.length ? leaves(s.predicate, `stages[${k}].predicate`) : []) {
-      if (p.kind === 'distance') site(p, 'below', `${at}.below`, MIN_SPEC_LENGTH, MAX_SPEC_LENGTH, false);
-      else if (p.kind === 'height') site(p, 'above', `${at}.above`, -MAX_SPEC_LENGTH, MAX_SPEC_LENGTH, true);
-      else site(p, 'threshold', `${at}.threshold`, MIN_SPEC_LENGTH, MAX_SPEC_LENGTH, false);
+      if (p.kind === 'distance') site(k, p, 'below', `${at}.below`, MIN_SPEC_LENGTH, MAX_SPEC_LENGTH, false);
+      else if (p.kind === 'height') site(k, p, 'above', `${at}.above`, -MAX_SPEC_LENGTH, MAX_SPEC_LENGTH, true);
+      else site(k, p, 'threshold', `${at}.threshold`, MIN_SPEC_LENGTH, MAX_SPEC_LENGTH, false);
     }
-    site(s.progress, 'sigma', `stages[${k}].progress.sigma`, MIN_SPEC_LENGTH, MAX_SPEC_LENGTH, false);
+    site(k, s.progress, 'sigma', `stages[${k}].progress.sigma`, MIN_SPEC_LENGTH, MAX_SPEC_LENGTH, false);
   });
   return moves;
 }
+
+/** The first stage whose predicate or progress term names point `name` (directly or through another derived point), or null. */
+function firstStageUsing(spec: SubgoalSpec, name: string): number | null {
+  const points = spec.points ?? {};
+  const uses = (p: string, depth = 0): boolean => {
+    if (p === name) return true;
+    const d = points[p];
+    // Derived points form no cycles (validated); the depth bound only guards against a malformed spec.
+    if (!d || depth > MAX_DERIVED_DEPTH) return false;
+    return uses(d.from, depth + 1) || (!isShiftPoint(d) && uses(d.awayFrom, depth + 1));
+  };
+  const leafUses = (l: LeafPredicate) => (l.kind === 'distance' ? uses(l.a) || uses(l.b) : l.kind === 'height' && uses(l.point));
+  const k = spec.stages.findIndex((s) => leaves(s.predicate, '').some(([l]) => leafUses(l)) || uses(s.progress.a) || uses(s.progress.b));
+  return k < 0 ? null : k;
+}
+
+/** Deepest chain of derived points followed when looking for a point's users. */
+const MAX_DERIVED_DEPTH = 16;
 
 /** The leaf predicates of a stage predicate with their paths. */
 function leaves(p: SubgoalSpec['stages'][number]['predicate'], at: string): [LeafPredicate, string][] {
@@ -95,32 +120,44 @@ function leaves(p: SubgoalSpec['stages'][number]['predicate'], at: string): [Lea
 function structureMoves(spec: SubgoalSpec): Move[] {
   const st = spec.stages, K = st.length, moves: Move[] = [];
   for (let k = 0; k + 2 < K; k++) {
-    moves.push(() => {
+    moves.push({ stage: null, apply: () => {
       [st[k], st[k + 1]] = [st[k + 1], st[k]];
       return `swap stages[${k}] ${st[k + 1].name} and stages[${k + 1}] ${st[k].name}`;
-    });
+    } });
   }
-  for (let k = 0; k + 1 < K; k++) moves.push(() => `drop stages[${k}] ${st.splice(k, 1)[0].name}`);
-  const toggle = (o: { xy?: boolean }, at: string): Move => () => {
+  for (let k = 0; k + 1 < K; k++) moves.push({ stage: null, apply: () => `drop stages[${k}] ${st.splice(k, 1)[0].name}` });
+  const toggle = (stage: number, o: { xy?: boolean }, at: string): Move => ({ stage, apply: () => {
     if (o.xy) delete o.xy;
     else o.xy = true;
     return `${at}.xy ${o.xy ? 'on' : 'off'}`;
-  };
+  } });
   st.forEach((s, k) => {
-    if (k + 1 < K) for (const [p, at] of leaves(s.predicate, `stages[${k}].predicate`)) if (p.kind === 'distance') moves.push(toggle(p, at));
-    moves.push(toggle(s.progress, `stages[${k}].progress`));
+    if (k + 1 < K) for (const [p, at] of leaves(s.predicate, `stages[${k}].predicate`)) if (p.kind === 'distance') moves.push(toggle(k, p, at));
+    moves.push(toggle(k, s.progress, `stages[${k}].progress`));
   });
   return moves;
 }
 
+/**
+ * One of `pool`, drawn with weight 1 + FOCUS_GAIN · K · focus[stage] for a move on a stage (1 for the others), or
+ * uniformly without focus.
+ */
+function pick(pool: Move[], rng: EpisodeRng, focus: readonly number[] | undefined): Move {
+  const wts = pool.map((m) => 1 + (focus && m.stage !== null ? FOCUS_GAIN * focus.length * (focus[m.stage] ?? 0) : 0));
+  let u = rng.next() * wts.reduce((a, b) => a + b, 0);
+  for (let i = 0; i < pool.length; i++) if ((u -= wts[i]) < 0) return pool[i];
+  return pool[pool.length - 1];
+}
+
 /** One draw: 1 or 2 moves on a copy of the parent. */
-function draw(parent: Candidate, rng: EpisodeRng): Mutation {
+function draw(parent: Candidate, rng: EpisodeRng, focus: readonly number[] | undefined): Mutation {
   const c: Candidate = structuredClone(parent);
   const moves: string[] = [];
   for (let m = rng.next() < 0.5 ? 1 : 2; m > 0; m--) {
     const structural = structureMoves(c.spec);
     const pool = structural.length > 0 && rng.next() >= NUMERIC_SHARE ? structural : numberMoves(c, rng);
-    moves.push(pool[Math.floor(rng.next() * pool.length)]());
+    // Focus indexes the parent's stages; after a structural move it no longer does.
+    moves.push(pick(pool, rng, c.spec.stages.length === parent.spec.stages.length ? focus : undefined).apply());
   }
   return { candidate: c, moves };
 }
@@ -128,13 +165,15 @@ function draw(parent: Candidate, rng: EpisodeRng): Mutation {
 /**
  * A mutation of `parent` (its spec valid for the task's pointNames), drawn from (seed, key): the first draw whose
  * spec validates, that differs from the parent and that `accept` takes (default: any). Throws after MAX_DRAWS draws.
+ * `focus` [K], the share of the parent's episodes that stall at each stage (its failure analysis), draws moves on
+ * the stages where episodes stall more often (Auto MC-Reward's use of trajectory analysis, without a language model).
  */
-export function mutate(parent: Candidate, pointNames: readonly string[], seed: number, key: number, accept: (c: Candidate) => boolean = () => true): Mutation {
+export function mutate(parent: Candidate, pointNames: readonly string[], seed: number, key: number, accept: (c: Candidate) => boolean = () => true, focus?: readonly number[]): Mutation {
   const base: Candidate = { spec: validateSubgoalSpec(parent.spec, pointNames), weight: parent.weight };
   const rng = new EpisodeRng(seed, key, 0);
   for (let d = 0; d < MAX_DRAWS; d++) {
     rng.reset(seed, key, d);
-    const m = draw(base, rng);
+    const m = draw(base, rng, focus);
     let candidate: Candidate;
     try {
       candidate = { spec: validateSubgoalSpec(m.candidate.spec, pointNames), weight: m.candidate.weight };

@@ -7,8 +7,9 @@
  * Generation 0 is the start spec and population − 1 mutations of it. Generation g > 0 carries the top E =
  * max(1, floor(population / 3)) candidates of everything trained so far (elitism: the best so far always
  * survives, with its results, not retrained) and adds population − E new ones: mutations of those parents in
- * turn, or, with a proposer, the specs the proposer prints (the rest mutations). A candidate already trained is
- * never trained again.
+ * turn, their moves drawn toward the stages where the parent's evaluation episodes stall (its failure analysis,
+ * mutate.ts `focus`), or, with a proposer, the specs the proposer prints (the rest mutations). A candidate already
+ * trained is never trained again.
  *
  * DIR holds gen-<g>/ (candidates.json, written before the sweep starts; sweep.json; the sweep's runs/, logs/,
  * inputs/, results.json, table.md, report.html), search.json (settings, every generation with its candidates,
@@ -304,7 +305,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
     const proposed = proposal.cands.length;
     for (let j = 0; fresh.length < population - parents.length; j++) {
       const parent = g === 0 ? { ...start, id: 'g0c0' } : parents[j % parents.length];
-      const m = mutate(parent, task.pointNames, seed, g * 65536 + j, (c) => !byKey.has(candidateKey(c)));
+      // The parent's failure analysis steers the moves to the stages where its episodes stall.
+      const a = g === 0 ? undefined : await analysisOf(parent as SearchCandidate);
+      const focus = a ? a.stalls.slice(0, a.stages.length).map((n) => n / a.episodes) : undefined;
+      const m = mutate(parent, task.pointNames, seed, g * 65536 + j, (c) => !byKey.has(candidateKey(c)), focus);
       add(m.candidate, `mutation of ${parent.id}`, m.moves);
     }
     const runs = parseSweep(sweepOf(fresh), genDir);

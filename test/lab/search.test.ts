@@ -74,6 +74,27 @@ describe('mutate', () => {
     assert.notDeepEqual(draws(3).map((m) => m.candidate), draws(4).map((m) => m.candidate));
   });
 
+  it('draws moves on the stages where the parent\'s episodes stall more often (focus)', () => {
+    const push = getTask('push');
+    const parent = { spec: push.subgoals!, weight: 20 };
+    // Push: stage 0 behind-object (its predicate, its σ, the behindObject offset), stage 1 object-at-goal (its σ).
+    const onStage0 = (line: string) => line.startsWith('stages[0]') || line.startsWith('points.behindObject');
+    const share = (focus?: number[]) => {
+      let on = 0, all = 0;
+      for (let key = 0; key < 400; key++) {
+        for (const line of mutate(parent, push.pointNames, 5, key, () => true, focus).moves) {
+          all++;
+          if (onStage0(line)) on++;
+        }
+      }
+      return on / all;
+    };
+    const plain = share(), stall0 = share([0.9, 0.1]), stall1 = share([0, 1]);
+    // Weights 1 + 3·2·focus: with 90% stalling at stage 0 its moves weigh 6.4 against 1.6 and 1 for the rest.
+    assert.ok(stall0 > plain + 0.15, `stage-0 share ${stall0} with focus, ${plain} without`);
+    assert.ok(stall1 < plain - 0.1, `stage-0 share ${stall1} with the episodes stalling at stage 1, ${plain} without`);
+  });
+
   it('draws again for a refused candidate, gives up after MAX_DRAWS, and refuses an invalid parent', () => {
     const reach = getTask('reach');
     const parent = { spec: reach.subgoals!, weight: 20 };
