@@ -112,6 +112,7 @@ export class ViewApp {
       this.actionKind = 'policy';
       this.checkpoints.install(policy, choice, origin);
     });
+    this.trainer?.render();
     return true;
   }
 

@@ -58,6 +58,7 @@ async function main(): Promise<void> {
   }
   app.loop.start();
   if (train.params.autostart) trainer.start();
+  else await trainer.offerSaved();
 }
 
 void main();

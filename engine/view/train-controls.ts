@@ -1,4 +1,4 @@
-/** The Train box's inputs and buttons: steps, training envs and hidden widths into the trainer's params; start, pause/resume, stop, download. */
+/** The Train box's inputs and buttons: steps, training envs and hidden widths into the trainer's params; start, pause/resume, stop, download, continue. */
 import type { ViewApp } from './app.ts';
 import { $ } from './dom.ts';
 import { MAX_TRAIN_ENVS } from './train-params.ts';
@@ -37,6 +37,10 @@ export function bindTrainControls(app: ViewApp, trainer: ViewTrainer): void {
   });
   $('train-pause').addEventListener('click', () => (trainer.get().status === 'paused' ? trainer.resume() : trainer.pause()));
   $('train-stop').addEventListener('click', () => trainer.stop());
+  $('train-continue').addEventListener('click', () => {
+    if (!readInputs()) return;
+    trainer.continueRun().catch((e: unknown) => app.notes.set('train', 'error', e instanceof Error ? e.message : String(e)));
+  });
   $('train-download').addEventListener('click', () => {
     trainer.download().catch((e: unknown) => app.notes.set('train', 'error', `download: ${e instanceof Error ? e.message : String(e)}`));
   });

@@ -25,11 +25,16 @@ function post(e: TrainEvent, transfer: Transferable[] = []): void {
   scope.postMessage(e, transfer);
 }
 
-/** The session's checkpoint as files, sent with `reason`. */
-async function sendCheckpoint(s: TrainSession, reason: CheckpointReason, run: Record<string, unknown>): Promise<void> {
+/** The session's checkpoint now, as files. */
+async function encodeFiles(s: TrainSession, run: Record<string, unknown>): Promise<CheckpointFiles> {
   const { manifest, bytes } = await s.encodeCheckpoint({ run, trainedIn: 'browser' });
-  const files: CheckpointFiles = { manifestText: JSON.stringify(manifest, null, 2) + '\n', weightsName: manifest.weights.file, weights: bytes };
-  post({ type: 'checkpoint', reason, iteration: manifest.iteration, envSteps: manifest.envSteps, files }, [bytes.buffer]);
+  return { manifestText: JSON.stringify(manifest, null, 2) + '\n', weightsName: manifest.weights.file, weights: bytes };
+}
+
+/** Sends checkpoint files (a copy of the bytes: the worker keeps its own). */
+function sendFiles(f: CheckpointFiles, reason: CheckpointReason, iteration: number, envSteps: number): void {
+  const files = { ...f, weights: f.weights.slice() };
+  post({ type: 'checkpoint', reason, iteration, envSteps, files }, [files.weights.buffer]);
 }
 
 async function run(req: Extract<TrainRequest, { type: 'start' }>): Promise<void> {
@@ -49,19 +54,28 @@ async function run(req: Extract<TrainRequest, { type: 'start' }>): Promise<void>
       s.restore(manifest, arrays);
     } else await s.initParams();
     post({ type: 'started', backend: s.backend.kind, reason: s.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration, envSteps: trainer.envSteps, stageNames: [...s.env.stageNames] });
-    let lastSnapshot = performance.now();
+    // Every checkpoint the worker sends is of an iteration where all envs start new episodes (as cairn train's are),
+    // so that a run continued from any of them restarts its episodes exactly: the newest such one is kept.
+    let aligned = { files: await encodeFiles(s, runInfo), iteration: trainer.iteration, envSteps: trainer.envSteps };
+    let lastSnapshot = performance.now(), snapshotIteration = -1;
+    const answerRequest = () => {
+      if (!wantCheckpoint) return;
+      wantCheckpoint = false;
+      sendFiles(aligned.files, 'requested', aligned.iteration, aligned.envSteps);
+    };
     while (trainer.iteration < trainer.totalIterations && !stopping) {
       // A macrotask turn between iterations, so that pause, stop and checkpoint requests are read (an iteration's
       // awaits are microtasks only).
       await new Promise((resolve) => setTimeout(resolve, 0));
+      answerRequest();
       if (stopping) break;
       const m = await trainer.runIteration();
       post({ type: 'iteration', metrics: m, paused });
-      if (wantCheckpoint) {
-        wantCheckpoint = false;
-        await sendCheckpoint(s, 'requested', runInfo);
-      } else if (performance.now() - lastSnapshot > req.snapshotSeconds * 1000) {
-        await sendCheckpoint(s, 'snapshot', runInfo);
+      if (trainer.iteration % s.aligned === 0) aligned = { files: await encodeFiles(s, runInfo), iteration: trainer.iteration, envSteps: trainer.envSteps };
+      answerRequest();
+      if (aligned.iteration !== snapshotIteration && performance.now() - lastSnapshot > req.snapshotSeconds * 1000) {
+        sendFiles(aligned.files, 'snapshot', aligned.iteration, aligned.envSteps);
+        snapshotIteration = aligned.iteration;
         lastSnapshot = performance.now();
       }
       if (paused && !stopping) {
@@ -70,15 +84,14 @@ async function run(req: Extract<TrainRequest, { type: 'start' }>): Promise<void>
         while (paused && !stopping) {
           await new Promise<void>((resolve) => (wake = resolve));
           wake = null;
-          if (wantCheckpoint) {
-            wantCheckpoint = false;
-            await sendCheckpoint(s, 'requested', runInfo);
-          }
+          answerRequest();
         }
         if (!stopping) post({ type: 'resumed' });
       }
     }
-    await sendCheckpoint(s, 'final', runInfo);
+    // A finished run's checkpoint is its last iteration; a stopped one keeps its newest aligned checkpoint.
+    if (!stopping) aligned = { files: await encodeFiles(s, runInfo), iteration: trainer.iteration, envSteps: trainer.envSteps };
+    sendFiles(aligned.files, 'final', aligned.iteration, aligned.envSteps);
     const evaluation = stopping ? null : await s.evaluate();
     post({ type: 'finished', stopped: stopping, eval: evaluation });
   } finally {

@@ -10,7 +10,8 @@ import { $, fmt } from './dom.ts';
 import type { LoadedCheckpoint } from './policy.ts';
 import type { CheckpointFiles, TrainEvent, TrainRequest } from './train-protocol.ts';
 import type { TrainParams } from './train-params.ts';
-import { decodeCheckpoint, MANIFEST_FILE } from '../train/checkpoint.ts';
+import { decodeCheckpoint, encodeCheckpoint, MANIFEST_FILE, type CheckpointManifest } from '../train/checkpoint.ts';
+import { clearRun, loadRun, saveRun, type SavedRun } from './run-store.ts';
 import type { EvalResult } from '../train/evaluate.ts';
 import type { IterationMetrics } from '../train/ppo.ts';
 import { DEFAULT_TRAIN_WEIGHT, type TrainSessionOptions } from '../train/session.ts';
@@ -38,6 +39,9 @@ export interface TrainState {
   history: number;
 }
 
+/** Milliseconds between renders of the Train box while events arrive. */
+const RENDER_MS = 200;
+
 /** Seconds between the snapshots that refresh the policy acting in the scene. */
 export const SNAPSHOT_SECONDS = 8;
 
@@ -50,6 +54,11 @@ export class ViewTrainer {
   /** Resolves the download that waits for a requested checkpoint. */
   private pendingCheckpoint: ((f: CheckpointFiles) => void) | null = null;
   private startedAt = 0;
+  private renderTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The options of the run in progress (what a saved run continues with). */
+  private runOptions: TrainSessionOptions | null = null;
+  /** The run saved in this browser (IndexedDB), or null. */
+  private saved: SavedRun | null = null;
   private readonly successChart = new LineChart($('chart-train-success') as HTMLCanvasElement, { title: 'training: success, stages reached', yMin: 0, yMax: 1 });
   private readonly returnChart = new LineChart($('chart-train-return') as HTMLCanvasElement, { title: 'training: return', digits: 1 });
   /** A snapshot waiting to be shown (only the newest is kept while the scene rebuilds). */
@@ -81,8 +90,8 @@ export class ViewTrainer {
     };
   }
 
-  /** Starts a run (continuing `from` when given); a run already in progress is refused. */
-  start(from?: CheckpointFiles): void {
+  /** Starts a run with `options` (default: the view's and the Train box's), continuing `from` when given; a run already in progress is refused. */
+  start(from?: CheckpointFiles, options: TrainSessionOptions = this.options()): void {
     if (this.state.status === 'starting' || this.state.status === 'running' || this.state.status === 'paused' || this.state.status === 'stopping') {
       throw new Error('train: a run is already in progress; stop it first');
     }
@@ -95,7 +104,8 @@ export class ViewTrainer {
     this.lastFiles = null;
     this.state = { ...ViewTrainer.idleState(), status: 'starting' };
     this.startedAt = performance.now();
-    this.send({ type: 'start', options: this.options(), from, snapshotSeconds: SNAPSHOT_SECONDS });
+    this.runOptions = options;
+    this.send({ type: 'start', options, from, snapshotSeconds: SNAPSHOT_SECONDS });
     this.render();
   }
 
@@ -112,6 +122,62 @@ export class ViewTrainer {
     this.state.status = 'stopping';
     this.send({ type: 'stop' });
     this.render();
+  }
+
+  /** Looks for a run saved in this browser and offers to continue it (a note and the Train box's continue button). */
+  async offerSaved(): Promise<void> {
+    try {
+      this.saved = await loadRun();
+    } catch (e) {
+      this.app.notes.set('train-store', 'warn', `no saved run could be read (${e instanceof Error ? e.message : String(e)})`);
+      return;
+    }
+    const r = this.saved;
+    if (r) this.app.notes.set('train-saved', 'info', `A training run is saved in this browser: ${r.options.task}, ${r.options.shaping}, ${r.envSteps.toLocaleString('en-US')} of ${r.options.totalSteps.toLocaleString('en-US')} env steps (${r.savedAt}). "continue" in the Train box goes on from there.`);
+    this.render();
+  }
+
+  /** Forgets the run saved in this browser. */
+  async forgetSaved(): Promise<void> {
+    this.saved = null;
+    await clearRun();
+    this.app.notes.set('train-saved', 'info', null);
+    this.render();
+  }
+
+  /**
+   * Continues training: from the checkpoint loaded in the view when there is one (its recorded run settings), else
+   * from the run saved in this browser. A run that already reached its steps trains on to the Train box's steps.
+   */
+  async continueRun(): Promise<void> {
+    const loaded = this.app.checkpoints.loaded;
+    let files: CheckpointFiles, options: TrainSessionOptions, m: CheckpointManifest;
+    if (loaded) {
+      m = loaded.checkpoint.manifest;
+      const { manifest, bytes } = await encodeCheckpoint(m, loaded.checkpoint.arrays);
+      files = { manifestText: JSON.stringify(manifest), weightsName: manifest.weights.file, weights: bytes };
+      options = this.optionsOf(m);
+    } else if (this.saved) {
+      files = this.saved.files;
+      options = this.saved.options;
+      m = JSON.parse(files.manifestText) as CheckpointManifest;
+    } else throw new Error('train: nothing to continue; load a checkpoint (or train a run in this browser) first');
+    if (m.envSteps >= options.totalSteps) {
+      if (this.params.steps <= m.envSteps) throw new Error(`train: that run already took its ${m.envSteps.toLocaleString('en-US')} env steps; set env steps above that to train on`);
+      options = { ...options, totalSteps: this.params.steps };
+    }
+    this.start(files, options);
+  }
+
+  /** The session options a checkpoint records (cairn train's and the page's runs record them in config.run), with the view's backend. */
+  private optionsOf(m: CheckpointManifest): TrainSessionOptions {
+    const run = ((m.config as { run?: Partial<TrainSessionOptions> & { subgoals?: unknown; domainRandomization?: unknown } }).run ?? {});
+    const base = this.options();
+    return {
+      ...base, task: m.task, seed: m.seed, hidden: [...m.hidden], shaping: run.shaping ?? base.shaping, shapingWeight: run.shapingWeight ?? base.shapingWeight,
+      numEnvs: run.numEnvs ?? base.numEnvs, totalSteps: run.totalSteps ?? base.totalSteps, ppo: run.ppo ?? {}, subgoals: run.subgoals ?? undefined,
+      domainRandomization: (run.domainRandomization ?? undefined) as TrainSessionOptions['domainRandomization'], terminateOnInfraction: run.terminateOnInfraction,
+    };
   }
 
   /** The current checkpoint: the final one once the run ended, otherwise a fresh one from the worker. */
@@ -159,6 +225,11 @@ export class ViewTrainer {
     } else if (e.type === 'checkpoint') {
       this.lastFiles = e.files;
       s.checkpointIteration = e.iteration;
+      if (this.runOptions) {
+        const run: SavedRun = { savedAt: new Date().toISOString(), options: this.runOptions, files: e.files, iteration: e.iteration, envSteps: e.envSteps };
+        this.saved = run;
+        saveRun(run).catch((err: unknown) => this.app.notes.set('train-store', 'warn', `the run could not be saved in this browser (${err instanceof Error ? err.message : String(err)}); a reload loses it`));
+      }
       if (e.reason === 'requested' && this.pendingCheckpoint) {
         this.pendingCheckpoint(e.files);
         this.pendingCheckpoint = null;
@@ -171,7 +242,16 @@ export class ViewTrainer {
       s.eval = e.eval;
       this.app.notes.set('train', 'info', e.eval ? `training finished: ${fmt(100 * e.eval.successRate, 1)}% success over ${e.eval.episodes} evaluation episodes (mean action)` : `training stopped at iteration ${s.iteration}; download keeps its checkpoint`);
     } else if (e.type === 'error') this.fail(e.message);
-    this.render();
+    this.renderSoon();
+  }
+
+  /** Renders within RENDER_MS (one render for any number of events in between: a fast run sends hundreds of iterations a second). */
+  private renderSoon(): void {
+    if (this.renderTimer !== null) return;
+    this.renderTimer = setTimeout(() => {
+      this.renderTimer = null;
+      this.render();
+    }, RENDER_MS);
   }
 
   /** Puts a checkpoint's policy into the scene: the view's envs restart acting with it (the newest wins while one loads). */
@@ -200,6 +280,7 @@ export class ViewTrainer {
     $('train-pause').textContent = s.status === 'paused' ? 'resume' : 'pause';
     ($('train-stop') as HTMLButtonElement).disabled = !(s.status === 'running' || s.status === 'paused');
     ($('train-download') as HTMLButtonElement).disabled = !(s.status === 'running' || s.status === 'paused' || this.lastFiles);
+    ($('train-continue') as HTMLButtonElement).disabled = busy || !(this.saved || this.app.checkpoints.loaded);
     $('train-progress').textContent = this.progressLine();
     const withEpisodes = this.metrics.filter((m) => m.episodes > 0);
     const K = this.stageNames.length;

@@ -105,7 +105,8 @@ test('pause holds the run and resume moves it on; stop ends it with a checkpoint
     await page.click('#train-stop');
     const stopped = await waitForStatus(page, ['finished']);
     assert.equal(stopped.eval, null, 'a stopped run is not evaluated');
-    assert.ok(stopped.checkpointIteration !== null && stopped.checkpointIteration >= paused.iteration, 'stop keeps a checkpoint');
+    // Stop keeps the newest checkpoint taken where every env starts a new episode (every 25 iterations: 50-step episodes, 16 steps each).
+    assert.ok(stopped.checkpointIteration !== null && stopped.checkpointIteration % 25 === 0 && stopped.checkpointIteration <= stopped.iteration, `checkpoint at ${stopped.checkpointIteration}`);
     assert.ok(stopped.iteration < 3000000 / (256 * 16), 'stopped before the end');
     assert.deepEqual(errors, []);
   } finally {
@@ -123,6 +124,29 @@ test('bad training parameters fall back to defaults with a note, and the run sti
     assert.ok(notes.some((n) => n.startsWith('threads=4: the page trains on one thread')), notes.join('\n'));
     assert.ok(notes.some((n) => n.startsWith('hidden=16,x: expected comma-separated positive widths')), notes.join('\n'));
     assert.equal(s.envSteps % (256 * 16), 0, 'trained with the default 256 envs');
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('a run survives a page reload: it is saved in IndexedDB and continues from its checkpoint', async () => {
+  const { page, errors } = await session.open('?train=1&task=reach&steps=3000000&trainEnvs=64&hidden=16,16&backend=wasm&seed=3&envs=4');
+  try {
+    // The first snapshot (every 8 s) is saved in IndexedDB.
+    await page.waitForFunction(() => (window.cairnView!.train().checkpointIteration ?? 0) >= 25, undefined, { timeout: 90000, polling: 200 });
+    const saved = (await trainState(page)).checkpointIteration!;
+    assert.ok(!page.url().includes('train=1'), 'the page drops train=1 from its URL, so a reload does not start a new run');
+    await page.reload();
+    await page.waitForFunction(() => window.cairnView?.state().ready === true, undefined, { timeout: 30000 });
+    await page.waitForFunction(() => window.cairnView!.state().notes.some((n) => n.startsWith('A training run is saved in this browser')), undefined, { timeout: 10000 });
+    assert.equal(await page.isDisabled('#train-continue'), false);
+    await page.click('#train-continue');
+    await page.waitForFunction((at) => window.cairnView!.train().status === 'running' && window.cairnView!.train().iteration > at, saved, { timeout: 30000 });
+    const s = await trainState(page);
+    assert.ok(s.iteration >= saved && s.iterations === Math.ceil(3000000 / (64 * 16)), `continued at iteration ${s.iteration} of ${s.iterations} (saved at ${saved})`);
+    await page.click('#train-stop');
+    await waitForStatus(page, ['finished']);
     assert.deepEqual(errors, []);
   } finally {
     await page.close();
