@@ -40,6 +40,17 @@ export const VIEW_SPACING = 1.1;
 export const VIEW_MARGIN = 0.4;
 /** Radius of a stage marker, metres. */
 export const STAGE_MARKER_RADIUS = 0.02;
+/** Blob shadows: opacity, the gripper's radius (m), how fast a shadow shrinks with height (per metre) and its lift off the table top (m). */
+const SHADOW_OPACITY = 0.3;
+const GRIPPER_SHADOW_RADIUS = 0.045;
+const SHADOW_FALLOFF = 4;
+const SHADOW_LIFT = 0.002;
+
+/** A blob shadow at instance offset o: a disc of `radius` at (x, y) on the table top `top`, shrinking with the body's height h above it; none under a body below the top (fallen off). */
+function writeShadow(m: Float32Array, o: number, radius: number, x: number, y: number, h: number, top: number): void {
+  const r = h < -0.01 ? 0 : radius / (1 + SHADOW_FALLOFF * Math.max(h, 0));
+  writeBox(m, o, r, r, 1, x, y, top + SHADOW_LIFT);
+}
 
 /** What the scene draws each frame: views of the batch's state block and of the view's stage targets (env-local metres). */
 export interface SceneFrame {
@@ -115,6 +126,8 @@ export class EnvScene {
   /** [N, M] goal markers: env i's part j at iM + j. */
   private readonly goals: THREE.InstancedMesh;
   private readonly markers: THREE.InstancedMesh;
+  /** [N, 1 + K] blob shadows on the table top under the gripper (i(1 + K)) and each object (i(1 + K) + 1 + k). */
+  private readonly shadows: THREE.InstancedMesh;
   private readonly highlight: THREE.LineSegments;
   private readonly stageColorsRgb: THREE.Color[];
   /** [M] colour of each goal part when not reached. */
@@ -207,6 +220,12 @@ export class EnvScene {
       this.markers.setColorAt(i, this.stageColorsRgb[0]);
     }
 
+    // Blob shadows: a dark disc on the table top under each gripper and object, smaller as it rises, so that height
+    // reads at a glance (a shadow-mapped light costs a software rasterizer far more).
+    const shadowMaterial = new THREE.MeshBasicMaterial({ color: '#000000', transparent: true, opacity: SHADOW_OPACITY, depthWrite: false });
+    this.shadows = this.instanced(new THREE.CircleGeometry(1, 24), shadowMaterial, numEnvs * (1 + objects.length));
+    this.shadows.renderOrder = 1;
+
     // The focused env's outline.
     const hx = this.cellX * 0.48, hy = this.cellY * 0.48;
     const ring = new THREE.BufferGeometry().setFromPoints([[-hx, -hy], [hx, -hy], [hx, -hy], [hx, hy], [hx, hy], [-hx, hy], [-hx, hy], [-hx, -hy]].map(([x, y]) => new THREE.Vector3(x, y, 0)));
@@ -244,6 +263,7 @@ export class EnvScene {
     const box = this.boxes.instanceMatrix.array as Float32Array;
     const goal = this.goals.instanceMatrix.array as Float32Array;
     const marker = this.markers.instanceMatrix.array as Float32Array;
+    const shadow = this.shadows.instanceMatrix.array as Float32Array;
     const palmAt = 16 * N, fingerAt = 32 * N;
     const tx = 2 * table.half[0], ty = 2 * table.half[1], tz = 2 * table.half[2];
     const px = 2 * PALM_HALF[0], py = 2 * PALM_HALF[1], pz = 2 * PALM_HALF[2];
@@ -259,6 +279,8 @@ export class EnvScene {
       // GRIPPER
       const p = i * P;
       const gx = f.bodyPose[p] + ox, gy = f.bodyPose[p + 1] + oy, gz = f.bodyPose[p + 2];
+      const top = table.topZ + dz;
+      writeShadow(shadow, 16 * i * B, GRIPPER_SHADOW_RADIUS, gx, gy, gz - top, top);
       writeBox(box, palmAt + 16 * i, px, py, pz, gx, gy, gz + PALM_OFFSET_Z);
       writeBox(box, fingerAt + 32 * i, fx, fy, fz, gx, gy + fingerY + f.fingerPos[2 * i], gz + FINGER_OFFSET_Z);
       writeBox(box, fingerAt + 32 * i + 16, fx, fy, fz, gx, gy - fingerY - f.fingerPos[2 * i + 1], gz + FINGER_OFFSET_Z);
@@ -270,6 +292,7 @@ export class EnvScene {
         const m = this.objectMesh[k].instanceMatrix.array as Float32Array;
         writePose(m, 16 * (this.objectFirst[k] + i), s * h[0], s * h[1], s * h[2],
           f.bodyPose[q + 3], f.bodyPose[q + 4], f.bodyPose[q + 5], f.bodyPose[q + 6], f.bodyPose[q] + ox, f.bodyPose[q + 1] + oy, f.bodyPose[q + 2]);
+        writeShadow(shadow, 16 * (i * B + 1 + k), 0.6 * s * Math.hypot(h[0], h[1]), f.bodyPose[q] + ox, f.bodyPose[q + 1] + oy, f.bodyPose[q + 2] - s * h[2] - top, top);
       }
       // GOALS (each part green while its achieved part is within the success radius)
       for (let j = 0; j < M; j++) {
@@ -296,6 +319,7 @@ export class EnvScene {
     if (this.cylinders) this.cylinders.instanceMatrix.needsUpdate = true;
     this.goals.instanceMatrix.needsUpdate = true;
     this.markers.instanceMatrix.needsUpdate = true;
+    this.shadows.instanceMatrix.needsUpdate = true;
     if (colorsChanged && this.markers.instanceColor) this.markers.instanceColor.needsUpdate = true;
     if (goalColorsChanged && this.goals.instanceColor) this.goals.instanceColor.needsUpdate = true;
   }

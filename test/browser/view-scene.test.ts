@@ -173,9 +173,9 @@ for (const task of ['PickAndPlace', 'Stack']) {
         await page.close();
       }
     }
-    // Boxes (tables, palms, fingers, cubes), goals, stage markers, grid; the same at both N.
+    // Boxes (tables, palms, fingers, cubes), goals, stage markers, blob shadows, grid; the same at both N.
     assert.equal(drawCalls[0], drawCalls[1], `draw calls at N = 16 and 64: ${drawCalls}`);
-    assert.equal(drawCalls[0], 4, `draw calls ${drawCalls[0]}`);
+    assert.equal(drawCalls[0], 5, `draw calls ${drawCalls[0]}`);
   });
 }
 
@@ -191,7 +191,7 @@ test('the task selector lists every registered task and each runs scripted; Slid
       checkInstances(inst);
       const s = await state(page);
       assert.equal(s.policy, 'scripted');
-      assert.equal(s.drawCalls, task === 'Slide' ? 5 : 4, `${task}: ${s.drawCalls} draw calls`);
+      assert.equal(s.drawCalls, task === 'Slide' ? 6 : 5, `${task}: ${s.drawCalls} draw calls`);
       if (task === 'Slide') {
         assert.deepEqual(inst.objects.map((o) => o.shape), ['cylinder']);
         // SLIDE_TABLE: 1.25 × 0.9 m, centred at (1.525, 0.75), top at 0.40 m.
