@@ -51,6 +51,8 @@ const NUMERIC_SHARE = 0.75;
 interface Move {
   apply: () => string;
   stage: number | null;
+  /** Swaps or drops stages: stage indices no longer name the parent's stages after it. */
+  reorders?: boolean;
 }
 
 /** How much more often a move on a stage is drawn, per share of the parent's episodes that stall there (times the stage count). */
@@ -120,12 +122,12 @@ function leaves(p: SubgoalSpec['stages'][number]['predicate'], at: string): [Lea
 function structureMoves(spec: SubgoalSpec): Move[] {
   const st = spec.stages, K = st.length, moves: Move[] = [];
   for (let k = 0; k + 2 < K; k++) {
-    moves.push({ stage: null, apply: () => {
+    moves.push({ stage: null, reorders: true, apply: () => {
       [st[k], st[k + 1]] = [st[k + 1], st[k]];
       return `swap stages[${k}] ${st[k + 1].name} and stages[${k + 1}] ${st[k].name}`;
     } });
   }
-  for (let k = 0; k + 1 < K; k++) moves.push({ stage: null, apply: () => `drop stages[${k}] ${st.splice(k, 1)[0].name}` });
+  for (let k = 0; k + 1 < K; k++) moves.push({ stage: null, reorders: true, apply: () => `drop stages[${k}] ${st.splice(k, 1)[0].name}` });
   const toggle = (stage: number, o: { xy?: boolean }, at: string): Move => ({ stage, apply: () => {
     if (o.xy) delete o.xy;
     else o.xy = true;
@@ -153,11 +155,14 @@ function pick(pool: Move[], rng: EpisodeRng, focus: readonly number[] | undefine
 function draw(parent: Candidate, rng: EpisodeRng, focus: readonly number[] | undefined): Mutation {
   const c: Candidate = structuredClone(parent);
   const moves: string[] = [];
+  let stageFocus = focus;
   for (let m = rng.next() < 0.5 ? 1 : 2; m > 0; m--) {
     const structural = structureMoves(c.spec);
     const pool = structural.length > 0 && rng.next() >= NUMERIC_SHARE ? structural : numberMoves(c, rng);
-    // Focus indexes the parent's stages; after a structural move it no longer does.
-    moves.push(pick(pool, rng, c.spec.stages.length === parent.spec.stages.length ? focus : undefined).apply());
+    const move = pick(pool, rng, stageFocus);
+    moves.push(move.apply());
+    // Focus indexes the parent's stages; after a swap or a drop it no longer does.
+    if (move.reorders) stageFocus = undefined;
   }
   return { candidate: c, moves };
 }

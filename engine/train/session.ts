@@ -100,7 +100,12 @@ export class TrainSession {
     try {
       const mbSize = Math.ceil((o.numEnvs * cfg.numSteps) / cfg.numMinibatches);
       const choice = await createBackend(o.backend, { obsDim: policyInputDim(env, cfg.stageInObs), actDim: env.actDim, hidden: o.hidden, seed: o.seed, maxBatch: Math.max(mbSize, o.numEnvs, Math.min(o.evalEpisodes, 500)), threads: o.threads });
-      return new TrainSession(o, cfg, env, choice.backend, choice.reason);
+      try {
+        return new TrainSession(o, cfg, env, choice.backend, choice.reason);
+      } catch (e) {
+        choice.backend.destroy();
+        throw e;
+      }
     } catch (e) {
       await env.close();
       throw e;
@@ -141,20 +146,29 @@ export class TrainSession {
     backend.setParams(p);
   }
 
-  /** Throws unless the checkpoint was taken where every env starts a new episode (only there does a resumed run restart them exactly). */
-  checkResumable(m: CheckpointManifest): void {
-    if (m.iteration % this.aligned !== 0) throw new Error(`resume: checkpoint iteration ${m.iteration} is not at an episode boundary (every ${this.aligned} iterations)`);
+  /** Whether a checkpoint was taken where every env starts a new episode (only there does a resumed run restart them exactly). */
+  isAligned(m: CheckpointManifest): boolean {
+    return m.iteration % this.aligned === 0;
   }
 
-  /** Puts a checkpoint's weights, optimizer state, normalizer and counters back, and restarts the episodes where its iteration left them. */
-  restore(m: CheckpointManifest, arrays: CheckpointArrays): void {
+  /** Throws unless the checkpoint is aligned (isAligned). */
+  checkResumable(m: CheckpointManifest): void {
+    if (!this.isAligned(m)) throw new Error(`resume: checkpoint iteration ${m.iteration} is not at an episode boundary (every ${this.aligned} iterations)`);
+  }
+
+  /**
+   * Puts a checkpoint's weights, optimizer state, normalizer and counters back, and restarts the episodes where its
+   * iteration left them. A checkpoint between episode boundaries is refused unless `inexact`: then the envs start the
+   * episodes of the next boundary, and the run goes on, but not bit for bit as an uninterrupted one would.
+   */
+  restore(m: CheckpointManifest, arrays: CheckpointArrays, inexact = false): void {
     const { backend, trainer, cfg, env } = this;
-    this.checkResumable(m);
+    if (!inexact) this.checkResumable(m);
     backend.setParams(arrays.params);
     if (arrays.adamM && arrays.adamV) backend.setOptimizerState({ m: arrays.adamM, v: arrays.adamV, t: m.adamStep });
     trainer.normalizer.load(m.normalizer);
     trainer.restoreCounters(m.iteration, m.envSteps);
-    trainer.markStarted(env.reset({ seed: this.o.seed, startEpisode: (m.iteration * cfg.numSteps) / env.task.maxEpisodeSteps }));
+    trainer.markStarted(env.reset({ seed: this.o.seed, startEpisode: Math.ceil((m.iteration * cfg.numSteps) / env.task.maxEpisodeSteps) }));
   }
 
   /** The checkpoint's manifest fields now; `config` holds the run's identity and whatever else the caller records. */

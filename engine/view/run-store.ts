@@ -1,6 +1,6 @@
 /**
  * The page's training run kept in IndexedDB (database 'cairn', store 'runs', key 'last'): its session options and
- * newest episode-aligned checkpoint, saved at every checkpoint the worker sends, so a run survives a page reload
+ * newest checkpoint, saved at every checkpoint the worker sends, so a run survives a page reload
  * and continues from there (the Train box's "continue").
  */
 import type { TrainSessionOptions } from '../train/session.ts';

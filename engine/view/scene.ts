@@ -292,7 +292,7 @@ export class EnvScene {
         const m = this.objectMesh[k].instanceMatrix.array as Float32Array;
         writePose(m, 16 * (this.objectFirst[k] + i), s * h[0], s * h[1], s * h[2],
           f.bodyPose[q + 3], f.bodyPose[q + 4], f.bodyPose[q + 5], f.bodyPose[q + 6], f.bodyPose[q] + ox, f.bodyPose[q + 1] + oy, f.bodyPose[q + 2]);
-        writeShadow(shadow, 16 * (i * B + 1 + k), 0.6 * s * Math.hypot(h[0], h[1]), f.bodyPose[q] + ox, f.bodyPose[q + 1] + oy, f.bodyPose[q + 2] - s * h[2] - top, top);
+        writeShadow(shadow, 16 * (i * B + 1 + k), 0.6 * s * Math.hypot(h[0], h[1]), f.bodyPose[q] + ox, f.bodyPose[q + 1] + oy, f.bodyPose[q + 2] - 0.5 * s * h[2] - top, top);
       }
       // GOALS (each part green while its achieved part is within the success radius)
       for (let j = 0; j < M; j++) {

@@ -1,7 +1,8 @@
 /**
  * Messages between the view page and its training worker (engine/view/train-worker.ts): the page starts, pauses,
  * resumes and stops one training session; the worker answers with its start, each iteration's metrics, checkpoints
- * (the format `cairn eval` reads) and the end of the run.
+ * (the format `cairn eval` reads; every one taken where all envs start a new episode, except a finished run's last)
+ * and the end of the run.
  */
 import type { IterationMetrics } from '../train/ppo.ts';
 import type { EvalResult } from '../train/evaluate.ts';
@@ -20,9 +21,9 @@ export type TrainRequest =
   | { type: 'start'; options: TrainSessionOptions; from?: CheckpointFiles; snapshotSeconds: number }
   | { type: 'pause' }
   | { type: 'resume' }
-  /** Ends the run after the iteration in progress: a checkpoint, then 'stopped'. */
+  /** Ends the run after the iteration in progress: its newest episode-aligned checkpoint ('final'), then 'finished' with stopped. */
   | { type: 'stop' }
-  /** Asks for a checkpoint of the current state (answered between iterations). */
+  /** Asks for the newest episode-aligned checkpoint (up to one episode's iterations old; answered between iterations, or by 'final'). */
   | { type: 'checkpoint' };
 
 /** Why the worker sent a checkpoint. */
@@ -30,7 +31,8 @@ export type CheckpointReason = 'snapshot' | 'requested' | 'final';
 
 /** What the worker sends. */
 export type TrainEvent =
-  | { type: 'started'; backend: string; reason: string; iterations: number; startIteration: number; envSteps: number; stageNames: string[] }
+  /** exact: false when the run continues a checkpoint taken between episode boundaries (its episodes restart at the next one). */
+  | { type: 'started'; backend: string; reason: string; iterations: number; startIteration: number; envSteps: number; stageNames: string[]; exact: boolean }
   | { type: 'iteration'; metrics: IterationMetrics; paused: boolean }
   | { type: 'checkpoint'; reason: CheckpointReason; iteration: number; envSteps: number; files: CheckpointFiles }
   | { type: 'paused' }

@@ -43,6 +43,7 @@ async function run(req: Extract<TrainRequest, { type: 'start' }>): Promise<void>
   const { trainer } = s;
   // What a checkpoint records as the run: the session's options and resolved PPO config (cairn train records the same fields).
   const runInfo = { ...req.options, ppo: s.cfg };
+  let exact = true;
   try {
     if (req.from) {
       const from = req.from;
@@ -51,9 +52,12 @@ async function run(req: Extract<TrainRequest, { type: 'start' }>): Promise<void>
       if (manifest.obsDim !== s.inputDim || manifest.actDim !== s.env.actDim || manifest.hidden.join(',') !== req.options.hidden.join(',')) {
         throw new Error(`checkpoint: its ${manifest.obsDim}-${manifest.hidden.join('-')}-${manifest.actDim} network does not fit this run's ${s.inputDim}-${req.options.hidden.join('-')}-${s.env.actDim}`);
       }
-      s.restore(manifest, arrays);
+      // A finished run's last checkpoint (or one from cairn train's end) may lie between episode boundaries: it
+      // continues all the same, its episodes restarting at the next boundary.
+      exact = s.isAligned(manifest);
+      s.restore(manifest, arrays, true);
     } else await s.initParams();
-    post({ type: 'started', backend: s.backend.kind, reason: s.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration, envSteps: trainer.envSteps, stageNames: [...s.env.stageNames] });
+    post({ type: 'started', backend: s.backend.kind, reason: s.reason, iterations: trainer.totalIterations, startIteration: trainer.iteration, envSteps: trainer.envSteps, stageNames: [...s.env.stageNames], exact });
     // Every checkpoint the worker sends is of an iteration where all envs start new episodes (as cairn train's are),
     // so that a run continued from any of them restarts its episodes exactly: the newest such one is kept.
     let aligned = { files: await encodeFiles(s, runInfo), iteration: trainer.iteration, envSteps: trainer.envSteps };
@@ -90,10 +94,12 @@ async function run(req: Extract<TrainRequest, { type: 'start' }>): Promise<void>
       }
     }
     // A finished run's checkpoint is its last iteration; a stopped one keeps its newest aligned checkpoint.
-    if (!stopping) aligned = { files: await encodeFiles(s, runInfo), iteration: trainer.iteration, envSteps: trainer.envSteps };
+    const stopped = trainer.iteration < trainer.totalIterations;
+    if (!stopped) aligned = { files: await encodeFiles(s, runInfo), iteration: trainer.iteration, envSteps: trainer.envSteps };
+    wantCheckpoint = false; // the final checkpoint answers a request still open
     sendFiles(aligned.files, 'final', aligned.iteration, aligned.envSteps);
-    const evaluation = stopping ? null : await s.evaluate();
-    post({ type: 'finished', stopped: stopping, eval: evaluation });
+    const evaluation = stopped ? null : await s.evaluate();
+    post({ type: 'finished', stopped, eval: evaluation });
   } finally {
     session = null;
     await s.close();

@@ -51,8 +51,8 @@ export class ViewTrainer {
   private readonly metrics: IterationMetrics[] = [];
   private stageNames: string[] = [];
   private lastFiles: CheckpointFiles | null = null;
-  /** Resolves the download that waits for a requested checkpoint. */
-  private pendingCheckpoint: ((f: CheckpointFiles) => void) | null = null;
+  /** Downloads waiting for the worker's next checkpoint: resolved by any checkpoint, rejected by an error or a new run. */
+  private waiting: { resolve: (f: CheckpointFiles) => void; reject: (e: Error) => void }[] = [];
   private startedAt = 0;
   private renderTimer: ReturnType<typeof setTimeout> | null = null;
   /** The options of the run in progress (what a saved run continues with). */
@@ -96,6 +96,7 @@ export class ViewTrainer {
       throw new Error('train: a run is already in progress; stop it first');
     }
     this.worker?.terminate();
+    this.rejectWaiting('a new run started');
     const worker = new Worker(new URL('./train-worker.ts', import.meta.url), { type: 'module' });
     this.worker = worker;
     worker.onmessage = (e: MessageEvent<TrainEvent>) => this.onEvent(e.data);
@@ -180,15 +181,15 @@ export class ViewTrainer {
     };
   }
 
-  /** The current checkpoint: the final one once the run ended, otherwise a fresh one from the worker. */
+  /** The run's checkpoint: the final one once the run ended, otherwise the worker's newest episode-aligned one. */
   async currentCheckpoint(): Promise<CheckpointFiles> {
     const live = this.state.status === 'running' || this.state.status === 'paused';
     if (!live) {
       if (!this.lastFiles) throw new Error('train: no run to download yet; start one');
       return this.lastFiles;
     }
-    return new Promise<CheckpointFiles>((resolve) => {
-      this.pendingCheckpoint = resolve;
+    return new Promise<CheckpointFiles>((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
       this.send({ type: 'checkpoint' });
     });
   }
@@ -204,7 +205,12 @@ export class ViewTrainer {
     this.worker?.postMessage(req);
   }
 
+  private rejectWaiting(why: string): void {
+    for (const w of this.waiting.splice(0)) w.reject(new Error(`train: no checkpoint: ${why}`));
+  }
+
   private fail(message: string): void {
+    this.rejectWaiting(message);
     this.state = { ...this.state, status: 'failed', error: message };
     this.app.notes.set('train', 'error', `training: ${message}`);
     console.error(`train: ${message}`);
@@ -216,6 +222,7 @@ export class ViewTrainer {
     if (e.type === 'started') {
       Object.assign(s, { status: 'running', backend: e.backend, iterations: e.iterations, iteration: e.startIteration, envSteps: e.envSteps });
       this.stageNames = e.stageNames;
+      this.app.notes.set('train-exact', 'info', e.exact ? null : `continued from iteration ${e.startIteration}, between episode boundaries: the episodes restart at the next one, so this run does not repeat bit for bit what an uninterrupted run would`);
       this.app.notes.set('train', 'info', `training ${this.app.params.task} (${this.app.params.shaping}) in a worker on ${e.backend === 'wasm' ? 'the CPU (WASM, one thread)' : 'WebGPU'}: ${e.reason}`);
     } else if (e.type === 'iteration') {
       const m = e.metrics;
@@ -230,13 +237,10 @@ export class ViewTrainer {
         this.saved = run;
         saveRun(run).catch((err: unknown) => this.app.notes.set('train-store', 'warn', `the run could not be saved in this browser (${err instanceof Error ? err.message : String(err)}); a reload loses it`));
       }
-      if (e.reason === 'requested' && this.pendingCheckpoint) {
-        this.pendingCheckpoint(e.files);
-        this.pendingCheckpoint = null;
-      }
+      for (const w of this.waiting.splice(0)) w.resolve(e.files);
       this.show(e.files);
-    } else if (e.type === 'paused') s.status = 'paused';
-    else if (e.type === 'resumed') s.status = 'running';
+    } else if (e.type === 'paused' && s.status !== 'stopping') s.status = 'paused';
+    else if (e.type === 'resumed' && s.status !== 'stopping') s.status = 'running';
     else if (e.type === 'finished') {
       s.status = 'finished';
       s.eval = e.eval;

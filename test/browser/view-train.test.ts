@@ -152,3 +152,24 @@ test('a run survives a page reload: it is saved in IndexedDB and continues from 
     await page.close();
   }
 });
+
+test('a finished run trains on past its end from the Train box: its last checkpoint continues, between episode boundaries, with a note', async () => {
+  const { page, errors } = await session.open(TINY_QUERY);
+  try {
+    const first = await waitForStatus(page, ['finished']);
+    // 196 iterations of 16 steps: not a multiple of the 25 iterations after which every env starts an episode.
+    assert.equal(first.iteration, 196);
+    await page.waitForFunction(() => window.cairnView!.state().checkpoint.status === 'ready', undefined, { timeout: 30000 });
+    await page.fill('#train-steps', '150000');
+    await page.click('#train-continue');
+    await page.waitForFunction(() => window.cairnView!.train().iteration > 196 || window.cairnView!.train().status === 'failed', undefined, { timeout: 60000, polling: 100 });
+    const s = await waitForStatus(page, ['finished']);
+    assert.equal(s.envSteps, Math.ceil(150000 / 512) * 512, 'trained on to the new end');
+    assert.ok(s.eval !== null && s.eval.successRate >= 0.9, `eval ${s.eval?.successRate}`);
+    const notes = await page.evaluate(() => window.cairnView!.state().notes);
+    assert.ok(notes.some((n) => n.startsWith('continued from iteration 196, between episode boundaries')), notes.join('\n'));
+    assert.deepEqual(errors, []);
+  } finally {
+    await page.close();
+  }
+});
