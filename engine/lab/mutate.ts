@@ -20,7 +20,7 @@
  * whose stage index is min(k, K − 1), so changing it would only spend a run); its progress term mutates.
  */
 import { EpisodeRng } from '../rng.ts';
-import { isShiftPoint, MAX_SHAPING_SCALE, MAX_SHIFT, MAX_SPEC_LENGTH, MIN_SPEC_LENGTH, validateSubgoalSpec, type LeafPredicate, type SubgoalSpec } from '../shaping/spec.ts';
+import { isShiftPoint, MAX_DERIVED, MAX_SHAPING_SCALE, MAX_SHIFT, MAX_SPEC_LENGTH, MIN_SPEC_LENGTH, validateSubgoalSpec, type LeafPredicate, type SubgoalSpec } from '../shaping/spec.ts';
 
 /** What a search trains: a subgoal spec and the shaping weight w (Φ in [0, w·stages]). */
 export interface Candidate {
@@ -101,17 +101,14 @@ function firstStageUsing(spec: SubgoalSpec, name: string): number | null {
   const uses = (p: string, depth = 0): boolean => {
     if (p === name) return true;
     const d = points[p];
-    // Derived points form no cycles (validated); the depth bound only guards against a malformed spec.
-    if (!d || depth > MAX_DERIVED_DEPTH) return false;
+    // Derived points form no cycles and chain at most MAX_DERIVED deep (validated); the bound only guards a malformed spec.
+    if (!d || depth > MAX_DERIVED) return false;
     return uses(d.from, depth + 1) || (!isShiftPoint(d) && uses(d.awayFrom, depth + 1));
   };
   const leafUses = (l: LeafPredicate) => (l.kind === 'distance' ? uses(l.a) || uses(l.b) : l.kind === 'height' && uses(l.point));
   const k = spec.stages.findIndex((s) => leaves(s.predicate, '').some(([l]) => leafUses(l)) || uses(s.progress.a) || uses(s.progress.b));
   return k < 0 ? null : k;
 }
-
-/** Deepest chain of derived points followed when looking for a point's users. */
-const MAX_DERIVED_DEPTH = 16;
 
 /** The leaf predicates of a stage predicate with their paths. */
 function leaves(p: SubgoalSpec['stages'][number]['predicate'], at: string): [LeafPredicate, string][] {

@@ -207,9 +207,13 @@ function canvasPixels(canvas: HTMLCanvasElement, width: number, height: number):
   c.height = height;
   const ctx = c.getContext('2d')!;
   ctx.drawImage(canvas, 0, 0, width, height);
-  const px = ctx.getImageData(0, 0, width, height).data;
+  return base64(ctx.getImageData(0, 0, width, height).data);
+}
+
+/** Bytes as base64 (in chunks: spreading a large array into fromCharCode overflows the stack). */
+function base64(bytes: Uint8Array | Uint8ClampedArray): string {
   let bin = '';
-  for (let i = 0; i < px.length; i += 0x8000) bin += String.fromCharCode(...px.subarray(i, i + 0x8000));
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(bin);
 }
 
@@ -225,9 +229,7 @@ export function installTestHook(app: ViewApp): void {
     train: () => app.trainer!.get(),
     trainCheckpoint: async () => {
       const f = await app.trainer!.currentCheckpoint();
-      let bin = '';
-      for (let i = 0; i < f.weights.length; i += 0x8000) bin += String.fromCharCode(...f.weights.subarray(i, i + 0x8000));
-      return { manifestText: f.manifestText, weightsName: f.weightsName, weightsBase64: btoa(bin) };
+      return { manifestText: f.manifestText, weightsName: f.weightsName, weightsBase64: base64(f.weights) };
     },
   };
 }
