@@ -4,13 +4,12 @@
  * every call, overwritten by the next call); nothing is allocated per step on cairn's side.
  */
 import { createBatch, MAX_REWARD_TERMS, type Batch } from './batch.ts';
-import { importHidden, isNode } from './gpu/device.ts';
-import { moduleUrl } from './module-url.ts';
 import { checkIntIn } from './numeric.ts';
 import { checkInfractionMode, costActions, NO_PENALTIES, resolvePenalties, type Penalties } from './penalties.ts';
 import { resolvePhysicsConfig, type PhysicsConfig } from './physics/config.ts';
 import { loadRapier } from './physics/rapier.ts';
 import { SimSlice } from './sim-slice.ts';
+import { canShareMemory } from './threads/host.ts';
 import { actionSpaceOf, observationSpaceOf, specOf, type BoxSpace, type EnvSpec, type GoalObservationSpace } from './spaces.ts';
 import { getTask } from '../tasks/registry.ts';
 import { goalReached, sparseReward, type TaskDef } from '../tasks/task.ts';
@@ -37,7 +36,7 @@ export interface EnvOptions {
   numEnvs?: number;
   /** Seed of every episode's sampling (uint32; default 0). */
   seed?: number;
-  /** Worker threads (default 1 = no workers; > 1 splits envs across worker_threads, Node only). */
+  /** Worker threads (default 1 = no workers; > 1 splits envs across worker threads: Node, or a cross-origin isolated page). */
   numWorkers?: number;
   /** Physics settings over DEFAULT_PHYSICS. */
   physics?: Partial<PhysicsConfig>;
@@ -393,9 +392,8 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
       slice.shaping = shaper;
       return new VecEnv(task, batch, physics, shaper, slice, null, { penalties, terminateOnInfraction });
     }
-    if (!isNode()) throw new Error('makeEnv: numWorkers > 1 needs Node worker_threads; in a browser envs run on one thread (numWorkers: 1)');
-    // Hidden from bundlers: the pool and its workers are Node-only.
-    const { WorkerPool } = await importHidden<typeof import('./workers/worker-pool.ts')>(moduleUrl('./workers/worker-pool.ts', import.meta.url).href);
+    if (!canShareMemory()) throw new Error('makeEnv: numWorkers > 1 needs shared memory, which a page has only when cross-origin isolated (COOP: same-origin, COEP: require-corp); use numWorkers: 1');
+    const { WorkerPool } = await import('./workers/worker-pool.ts');
     const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec, dr, terminateOnInfraction);
     return new VecEnv(task, batch, physics, shaper, null, pool, { penalties, terminateOnInfraction });
   } catch (e) {

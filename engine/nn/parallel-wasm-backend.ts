@@ -1,5 +1,5 @@
 /**
- * The WASM CPU backend on several threads (Node only): the same AssemblyScript kernels as WasmBackend
+ * The WASM CPU backend on several threads (Node worker_threads, or Web Workers in a cross-origin isolated page): the same AssemblyScript kernels as WasmBackend
  * (assembly/mlp.ts, its shared-memory build mlp.shared.wasm) on K lanes in ONE shared WebAssembly.Memory.
  * Lane 0 runs on the calling thread, lanes 1..K-1 on worker_threads (parallel-worker.ts), driven by the
  * Atomics protocol of parallel-protocol.ts, so every call stays synchronous for the caller.
@@ -17,7 +17,6 @@
  * PARALLEL_MIN_ROWS rows per lane; their results equal WasmBackend's bit for bit (rows are independent and
  * Philox counts rows from envOffset).
  */
-import type { Worker } from 'node:worker_threads';
 import { compileWasmOnce } from '../wasm-load.ts';
 import { initParams } from './init.ts';
 import type { ParamLayout } from './param-layout.ts';
@@ -33,7 +32,7 @@ import {
 } from './parallel-protocol.ts';
 import { moduleUrl } from '../module-url.ts';
 import { controlOf, createControl, type Control } from '../threads/control.ts';
-import { awaitDone, post, startWorkers } from '../threads/host.ts';
+import { awaitDone, post, startWorkers, type WorkerHandle } from '../threads/host.ts';
 import { instantiateMlp, type MlpExports, type RowViews, type WasmBackendOptions } from './wasm-backend.ts';
 import {
   MLP_MAX_HIDDEN, MLP_HEAP_BASE, S_APPROX_KL, S_CLIP_FRAC, S_ENTROPY, S_PG_LOSS, S_V_LOSS, STATS_COUNT,
@@ -105,7 +104,7 @@ export class ParallelWasmBackend extends MlpSizes implements PolicyBackend {
   private readonly params: Float32Array;
   private readonly adamM: Float32Array;
   private readonly adamV: Float32Array;
-  private readonly workers: Worker[];
+  private readonly workers: WorkerHandle[];
   private readonly ctrl: Control[];
   private readonly exited: Promise<void>;
   private seq = 0;
@@ -131,13 +130,16 @@ export class ParallelWasmBackend extends MlpSizes implements PolicyBackend {
     for (const w of layouts) writeTable(memory, layout, w, laneBatch);
     const control = createControl(PAR_CONTROL, threads - 1);
     const datas: ParallelWorkerData[] = layouts.slice(1).map((w, i) => ({ memory, module, control, index: i, table: w.table }));
-    const { workers, exited } = await startWorkers(moduleUrl('./parallel-worker.ts', import.meta.url), datas, 'parallel wasm worker');
+    const { workers, exited } = await startWorkers(
+      { url: moduleUrl('./parallel-worker.ts', import.meta.url), browser: () => new Worker(new URL('./parallel-worker.ts', import.meta.url), { type: 'module' }) },
+      datas, 'parallel wasm worker',
+    );
     const b = new ParallelWasmBackend(layout, seed, maxBatch, threads, laneBatch, memory, layouts, x, workers, control, exited);
     b.params.set(opts.params ?? initParams(layout, seed));
     return b;
   }
 
-  private constructor(layout: ParamLayout, seed: number, maxBatch: number, threads: number, laneBatch: number, memory: WebAssembly.Memory, layouts: WasmLayout[], x: MlpExports, workers: Worker[], control: SharedArrayBuffer, exited: Promise<void>) {
+  private constructor(layout: ParamLayout, seed: number, maxBatch: number, threads: number, laneBatch: number, memory: WebAssembly.Memory, layouts: WasmLayout[], x: MlpExports, workers: WorkerHandle[], control: SharedArrayBuffer, exited: Promise<void>) {
     super(layout, seed, maxBatch);
     this.threads = threads;
     this.laneBatch = laneBatch;

@@ -1,18 +1,19 @@
-/** A kernel worker of ParallelWasmBackend: runs the mlp kernel on its lane's table in the shared memory, on command. */
-import { parentPort, workerData } from 'node:worker_threads';
+/** A kernel worker of ParallelWasmBackend (a Node worker thread or a page's Web Worker): runs the mlp kernel on its lane's table in the shared memory, on command. */
 import { controlOf } from '../threads/control.ts';
 import { serveCommands } from '../threads/serve.ts';
+import { workerStartup } from '../threads/startup.ts';
 import {
   PAR_CLIP_COEF, PAR_CLIP_VLOSS, PAR_CMD_ACT, PAR_CMD_CLOSE, PAR_CMD_GRAD, PAR_CMD_VALUE, PAR_CONTROL, PAR_DETERMINISTIC, PAR_ENT_COEF,
   PAR_ENV_OFFSET, PAR_N, PAR_SEED, PAR_STEP, PAR_VF_COEF, type ParallelWorkerData,
 } from './parallel-protocol.ts';
 import { instantiateMlp } from './wasm-backend.ts';
 
-const data = workerData as ParallelWorkerData;
+const startup = workerStartup<ParallelWorkerData>();
+const { data, ready } = await startup;
 const ctrl = controlOf(data.control, PAR_CONTROL, data.index);
 const x = await instantiateMlp(data.module, data.memory, 'parallel wasm worker');
 const t = data.table;
-parentPort!.postMessage({ ready: true });
+ready();
 
 serveCommands(ctrl, `parallel wasm worker ${data.index}`, PAR_CMD_CLOSE, (cmd) => {
   const n = Atomics.load(ctrl.ints, PAR_N);

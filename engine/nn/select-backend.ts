@@ -1,7 +1,7 @@
 /**
  * Picks and creates the policy backend: WebGPU on a real GPU, the WASM CPU backend where the only
  * adapter is a software fallback (SwiftShader, lavapipe) or none exists. `kind` forces either; `threads` > 1
- * runs the WASM backend on that many threads (ParallelWasmBackend, Node only).
+ * runs the WASM backend on that many threads (ParallelWasmBackend: Node, or a cross-origin isolated page).
  */
 import type { MlpBackendOptions, PolicyBackend } from './backend.ts';
 import { WasmBackend } from './wasm-backend.ts';

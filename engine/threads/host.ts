@@ -1,28 +1,46 @@
 /**
- * The host side of engine/threads: starting workers (one entry file for every kind, ready handshake, failures
- * named, unref'd so idle workers never keep a process alive) and posting commands that block the caller until
- * done, with a hang timeout.
+ * The host side of engine/threads: starting workers (Node worker_threads, or Web Workers in a cross-origin
+ * isolated page; ready handshake, failures named, Node's unref'd so idle workers never keep a process alive) and
+ * posting commands that block the caller until done, with a hang timeout.
  */
-import { Worker } from 'node:worker_threads';
+import { importHidden, isNode } from '../gpu/device.ts';
 import { moduleUrl } from '../module-url.ts';
 import { CMD, DONE, SEQ, STATUS, STATUS_ERROR, readMessage, type Control } from './control.ts';
 
 /** Longest a command may take before the host declares a worker hung, ms. */
 export const HANG_TIMEOUT_MS = 120_000;
 
-/** Workers started by startWorkers, and a promise that settles when all have exited. */
-export interface StartedWorkers {
-  workers: Worker[];
-  exited: Promise<void>;
+/** A started worker as the host keeps it: Node's worker_threads.Worker or a browser Worker behind one stop call. */
+export interface WorkerHandle {
+  terminate(): Promise<unknown>;
 }
 
 /**
- * Starts one worker per data object, each running `module` (a URL from moduleUrl) through the shared entry,
- * and waits until each posted its ready message; on any failure all are terminated and the error names the worker.
+ * Where a worker's code lives: its module URL (from moduleUrl) for Node, and for a page a function that starts
+ * it as a module Web Worker, written `new Worker(new URL('./x.ts', import.meta.url), { type: 'module' })` at
+ * the call site so that bundlers (Vite) see and bundle the worker.
  */
-export async function startWorkers(module: URL, datas: readonly object[], name: string): Promise<StartedWorkers> {
+export interface WorkerModule {
+  url: URL;
+  browser: () => Worker;
+}
+
+/** Workers started by startWorkers, and a promise that settles when all have exited. */
+export interface StartedWorkers {
+  workers: WorkerHandle[];
+  exited: Promise<void>;
+}
+
+/** True where this thread can start workers that share memory: Node, or a cross-origin isolated page or worker. */
+export function canShareMemory(): boolean {
+  return isNode() || (typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true);
+}
+
+/** Starts one Node worker_threads Worker per data object through the shared entry; resolves when each is ready. */
+async function startNodeWorkers(module: URL, datas: readonly object[], name: string): Promise<{ workers: WorkerHandle[]; exits: Promise<void>[]; ready: Promise<void>[]; unref: () => void }> {
+  const { Worker } = await importHidden<typeof import('node:worker_threads')>('node:worker_threads');
   const entry = moduleUrl('./worker-entry.mjs', import.meta.url);
-  const workers: Worker[] = [];
+  const workers: InstanceType<typeof Worker>[] = [];
   const exits: Promise<void>[] = [];
   const ready = datas.map((data, i) => {
     const w = new Worker(entry, { workerData: { ...data, entry: module.href } });
@@ -34,16 +52,57 @@ export async function startWorkers(module: URL, datas: readonly object[], name: 
       w.once('exit', (code) => reject(new Error(`${name} ${i} exited with code ${code} before it was ready`)));
     });
   });
-  try {
-    await Promise.all(ready);
-  } catch (e) {
-    await Promise.all(workers.map((w) => w.terminate()));
-    throw e;
-  }
   // Commands block the caller in Atomics.wait, so idle workers sleep there and must not keep the process alive:
   // a script that ends without close() exits, and its workers end with it.
-  for (const w of workers) w.unref();
-  return { workers, exited: Promise.all(exits).then(() => undefined) };
+  return { workers, exits, ready, unref: () => workers.forEach((w) => w.unref()) };
+}
+
+/** Starts one module Web Worker per data object, posting the data as its first message; resolves when each is ready. */
+function startWebWorkers(spawn: () => Worker, datas: readonly object[], name: string): { workers: WorkerHandle[]; exits: Promise<void>[]; ready: Promise<void>[] } {
+  const workers: WorkerHandle[] = [];
+  const exits: Promise<void>[] = [];
+  const ready = datas.map((data, i) => {
+    const w = spawn();
+    let exited!: () => void;
+    exits.push(new Promise((resolve) => (exited = resolve)));
+    workers.push({
+      terminate: async () => {
+        w.terminate();
+        exited();
+      },
+    });
+    const started = new Promise<void>((resolve, reject) => {
+      w.onmessage = () => resolve();
+      w.onerror = (e) => {
+        e.preventDefault();
+        reject(new Error(`${name} ${i} failed to start: ${e.message || 'its script did not load'}`));
+      };
+      w.onmessageerror = () => reject(new Error(`${name} ${i} could not read its start data`));
+    });
+    w.postMessage(data);
+    return started;
+  });
+  return { workers, exits, ready };
+}
+
+/**
+ * Starts one worker per data object, each running `module` (its data is workerData in Node, the first message
+ * in a page), and waits until each posted its ready message; on any failure all are terminated and the error
+ * names the worker. In a page that is not cross-origin isolated the error says so.
+ */
+export async function startWorkers(module: WorkerModule, datas: readonly object[], name: string): Promise<StartedWorkers> {
+  if (!canShareMemory()) throw new Error(`${name}: worker threads need shared memory, which a page has only when cross-origin isolated (COOP: same-origin, COEP: require-corp)`);
+  const started: { workers: WorkerHandle[]; exits: Promise<void>[]; ready: Promise<void>[]; unref?: () => void } = isNode()
+    ? await startNodeWorkers(module.url, datas, name)
+    : startWebWorkers(module.browser, datas, name);
+  try {
+    await Promise.all(started.ready);
+  } catch (e) {
+    await Promise.all(started.workers.map((w) => w.terminate()));
+    throw e;
+  }
+  started.unref?.();
+  return { workers: started.workers, exited: Promise.all(started.exits).then(() => undefined) };
 }
 
 /** Posts command `cmd` as sequence number `seq` to one worker (its arguments already written into its block). */

@@ -1,7 +1,7 @@
-/** The Train box's inputs and buttons: steps, training envs and hidden widths into the trainer's params; start, pause/resume, stop, download, continue. */
+/** The Train box's inputs and buttons: steps, training envs, hidden widths and thread counts into the trainer's params; start, pause/resume, stop, download, continue. */
 import type { ViewApp } from './app.ts';
 import { $ } from './dom.ts';
-import { MAX_TRAIN_ENVS } from './train-params.ts';
+import { checkTrainThreads, MAX_TRAIN_ENVS, pageIsIsolated } from './train-params.ts';
 import type { ViewTrainer } from './view-trainer.ts';
 import { parseHidden } from '../train/session.ts';
 
@@ -12,6 +12,8 @@ export function bindTrainControls(app: ViewApp, trainer: ViewTrainer): void {
   input('train-steps').value = String(p.steps);
   input('train-envs').value = String(p.envs);
   input('train-hidden').value = p.hidden.join(',');
+  input('train-threads').value = String(p.threads);
+  input('train-workers').value = String(p.workers);
   const readInputs = (): boolean => {
     const steps = Number(input('train-steps').value), envs = Number(input('train-envs').value);
     let hidden: number[];
@@ -29,7 +31,19 @@ export function bindTrainControls(app: ViewApp, trainer: ViewTrainer): void {
       app.notes.set('train', 'warn', `train envs '${input('train-envs').value}': expected an integer in [1, ${MAX_TRAIN_ENVS}]`);
       return false;
     }
-    Object.assign(p, { steps: Math.round(steps), envs, hidden });
+    const counts: number[] = [];
+    for (const [id, name] of [['train-threads', 'threads'], ['train-workers', 'physics workers']]) {
+      const raw = input(id).value.trim();
+      const checked = checkTrainThreads(`${name} '${raw}'`, raw === '' ? Number.NaN : Number(raw), pageIsIsolated());
+      if (checked.error) {
+        app.notes.set('train', 'warn', checked.error);
+        return false;
+      }
+      app.notes.set(`train-${id}`, 'warn', checked.note ?? null);
+      input(id).value = String(checked.value);
+      counts.push(checked.value);
+    }
+    Object.assign(p, { steps: Math.round(steps), envs, hidden, threads: counts[0], workers: counts[1] });
     return true;
   };
   $('train-start').addEventListener('click', () => {

@@ -8,8 +8,11 @@
  * | steps     | env steps of the run, a number ≥ 1 (5e6 or 5000000)           | 2e6     |
  * | trainEnvs | training envs, integer in [1, 4096]                           | 256     |
  * | hidden    | hidden widths of both networks, e.g. 64,64                    | 64,64   |
- * | threads   | WASM backend threads: 1 (the page trains on one worker)        | 1       |
+ * | threads   | WASM backend threads, integer in [1, 16] (cairn train --threads)  | 1       |
+ * | workers   | physics worker threads, integer in [1, 16] (cairn train --workers) | 1       |
  *
+ * threads or workers above 1 need shared memory, which a page has only when cross-origin isolated (the Vite
+ * server sends COOP and COEP; see the README for a static host); elsewhere they fall back to 1 with a note.
  * A bad value falls back to the default with a warning the page shows, as the view's other parameters do.
  */
 import { DEFAULT_HIDDEN } from '../nn/backend.ts';
@@ -17,6 +20,8 @@ import { parseHidden } from '../train/session.ts';
 
 /** Most training envs the page offers. */
 export const MAX_TRAIN_ENVS = 4096;
+/** Most threads (backend lanes, physics workers) the page offers each. */
+export const MAX_TRAIN_THREADS = 16;
 
 /** The training settings a URL asks for, after validation. */
 export interface TrainParams {
@@ -25,13 +30,32 @@ export interface TrainParams {
   steps: number;
   envs: number;
   hidden: number[];
+  /** WASM backend threads (ParallelWasmBackend lanes). */
   threads: number;
+  /** Physics worker threads (makeEnv's numWorkers). */
+  workers: number;
 }
 
-export const DEFAULT_TRAIN_PARAMS: Readonly<TrainParams> = Object.freeze({ autostart: false, steps: 2e6, envs: 256, hidden: [...DEFAULT_HIDDEN], threads: 1 });
+export const DEFAULT_TRAIN_PARAMS: Readonly<TrainParams> = Object.freeze({ autostart: false, steps: 2e6, envs: 256, hidden: [...DEFAULT_HIDDEN], threads: 1, workers: 1 });
+
+/** Whether this page may start threads that share memory (cross-origin isolated). */
+export function pageIsIsolated(): boolean {
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+}
+
+/**
+ * Checks a thread count for a run in the page (`label` names the value in messages, e.g. "threads=4"): an error
+ * for a value that is not an integer in [1, MAX_TRAIN_THREADS], a note for more than one without isolation; the
+ * count to use is 1 in both cases.
+ */
+export function checkTrainThreads(label: string, value: number, isolated: boolean): { value: number; error?: string; note?: string } {
+  if (!(Number.isInteger(value) && value >= 1 && value <= MAX_TRAIN_THREADS)) return { value: 1, error: `${label}: expected an integer in [1, ${MAX_TRAIN_THREADS}]` };
+  if (value > 1 && !isolated) return { value: 1, note: `${label}: this page is not cross-origin isolated (no COOP/COEP headers), so it has no shared memory; training on 1 thread` };
+  return { value };
+}
 
 /** Reads the training parameters from a query string; one warning per value that was rejected. */
-export function parseTrainParams(search: string): { params: TrainParams; warnings: string[] } {
+export function parseTrainParams(search: string, isolated = pageIsIsolated()): { params: TrainParams; warnings: string[] } {
   const q = new URLSearchParams(search);
   const p: TrainParams = { ...DEFAULT_TRAIN_PARAMS, hidden: [...DEFAULT_TRAIN_PARAMS.hidden] };
   const warnings: string[] = [];
@@ -60,9 +84,13 @@ export function parseTrainParams(search: string): { params: TrainParams; warning
       warnings.push(`hidden=${hidden}: expected comma-separated positive widths like 64,64; using ${p.hidden.join(',')}`);
     }
   }
-  const threads = q.get('threads');
-  if (threads !== null && threads !== '1') {
-    warnings.push(`threads=${threads}: the page trains on one thread (multi-threaded WASM in a tab is not built yet); using 1`);
+  for (const name of ['threads', 'workers'] as const) {
+    const raw = q.get(name);
+    if (raw === null) continue;
+    const checked = checkTrainThreads(`${name}=${raw}`, /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN, isolated);
+    p[name] = checked.value;
+    if (checked.error) warnings.push(`${checked.error}; using 1`);
+    else if (checked.note) warnings.push(checked.note);
   }
   return { params: p, warnings };
 }

@@ -81,12 +81,12 @@ export class ViewTrainer {
     return this.lastFiles;
   }
 
-  /** The session options of a run with the view's task, shaping, seed and backend and the panel's steps, envs and widths. */
+  /** The session options of a run with the view's task, shaping, seed and backend and the panel's steps, envs, widths and thread counts. */
   options(): TrainSessionOptions {
     const p = this.app.params, t = this.params;
     return {
-      task: p.task, shaping: p.shaping, shapingWeight: DEFAULT_TRAIN_WEIGHT, numEnvs: t.envs, numWorkers: 1, totalSteps: t.steps, seed: p.seed,
-      backend: p.backend, threads: 1, hidden: [...t.hidden], ppo: {}, evalEpisodes: 500,
+      task: p.task, shaping: p.shaping, shapingWeight: DEFAULT_TRAIN_WEIGHT, numEnvs: t.envs, numWorkers: t.workers, totalSteps: t.steps, seed: p.seed,
+      backend: p.backend, threads: t.threads, hidden: [...t.hidden], ppo: {}, evalEpisodes: 500,
     };
   }
 
@@ -160,7 +160,8 @@ export class ViewTrainer {
       options = this.optionsOf(m);
     } else if (this.saved) {
       files = this.saved.files;
-      options = this.saved.options;
+      // Thread counts are this page's (the Train box's), not those of the page that saved the run.
+      options = { ...this.saved.options, threads: this.params.threads, numWorkers: this.params.workers };
       m = JSON.parse(files.manifestText) as CheckpointManifest;
     } else throw new Error('train: nothing to continue; load a checkpoint (or train a run in this browser) first');
     if (m.envSteps >= options.totalSteps) {
@@ -223,7 +224,7 @@ export class ViewTrainer {
       Object.assign(s, { status: 'running', backend: e.backend, iterations: e.iterations, iteration: e.startIteration, envSteps: e.envSteps });
       this.stageNames = e.stageNames;
       this.app.notes.set('train-exact', 'info', e.exact ? null : `continued from iteration ${e.startIteration}, between episode boundaries: the episodes restart at the next one, so this run does not repeat bit for bit what an uninterrupted run would`);
-      this.app.notes.set('train', 'info', `training ${this.app.params.task} (${this.app.params.shaping}) in a worker on ${e.backend === 'wasm' ? 'the CPU (WASM, one thread)' : 'WebGPU'}: ${e.reason}`);
+      this.app.notes.set('train', 'info', `training ${this.app.params.task} (${this.app.params.shaping}) in a worker on ${e.backend === 'wasm' ? 'the CPU (WASM)' : 'WebGPU'}, physics on ${this.runOptions?.numWorkers ?? 1} thread(s): ${e.reason}`);
     } else if (e.type === 'iteration') {
       const m = e.metrics;
       this.metrics.push(m);

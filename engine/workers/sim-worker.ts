@@ -1,5 +1,4 @@
-/** A sim worker: owns a SimSlice of a shared batch and runs the commands the main thread posts. */
-import { parentPort, workerData } from 'node:worker_threads';
+/** A sim worker (a Node worker thread or a page's Web Worker): owns a SimSlice of a shared batch and runs the commands the main thread posts. */
 import { viewBatch, type BatchLayout } from '../batch.ts';
 import type { PhysicsConfig } from '../physics/config.ts';
 import { loadRapier } from '../physics/rapier.ts';
@@ -10,6 +9,7 @@ import type { DomainRandomization } from '../domain-randomization.ts';
 import { getTask } from '../../tasks/registry.ts';
 import { controlOf, readMessage } from '../threads/control.ts';
 import { serveCommands } from '../threads/serve.ts';
+import { workerStartup } from '../threads/startup.ts';
 import { CMD_CLOSE, CMD_RESET, CMD_RESET_SEEDED, CMD_STEP, CMD_WRITE_STATE, SIM_CONTROL } from './protocol.ts';
 
 /** What the main thread hands each worker at start. */
@@ -31,7 +31,8 @@ export interface SimWorkerData {
   terminateOnInfraction: boolean;
 }
 
-const data = workerData as SimWorkerData;
+const startup = workerStartup<SimWorkerData>();
+const { data, ready } = await startup;
 const ctrl = controlOf(data.control, SIM_CONTROL, data.index);
 const R = await loadRapier();
 const batch = viewBatch(data.memory, data.layout);
@@ -39,7 +40,7 @@ const task = getTask(data.taskName);
 const slice = new SimSlice(R, task, batch, data.lo, data.hi, data.seed, data.physics, data.domainRandomization, data.terminateOnInfraction);
 const shaper = await ShapingKernel.attach(batch, data.subgoals, task.pointNames, { slot: data.index });
 slice.shaping = shaper;
-parentPort!.postMessage({ ready: true });
+ready();
 
 serveCommands(ctrl, `sim worker ${data.index}`, CMD_CLOSE, (cmd) => {
   if (cmd === CMD_STEP) slice.step();

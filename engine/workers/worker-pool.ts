@@ -1,28 +1,27 @@
 /**
- * Runs a vector env's slices on worker_threads (Node only): one worker per slice, each owning a Rapier
+ * Runs a vector env's slices on worker threads (Node worker_threads, or Web Workers in a cross-origin isolated page): one worker per slice, each owning a Rapier
  * World, all sharing the batch's shared WebAssembly.Memory. Commands are synchronous for the caller:
  * `run()` posts one to every worker and blocks in Atomics.wait until all are done.
  */
-import type { Worker } from 'node:worker_threads';
 import type { Batch } from '../batch.ts';
 import type { PhysicsConfig } from '../physics/config.ts';
 import type { SubgoalSpec } from '../shaping/spec.ts';
 import type { DomainRandomization } from '../domain-randomization.ts';
 import { moduleUrl } from '../module-url.ts';
 import { controlOf, createControl, writeMessage, type Control } from '../threads/control.ts';
-import { awaitDone, post, startWorkers } from '../threads/host.ts';
+import { awaitDone, post, startWorkers, type WorkerHandle } from '../threads/host.ts';
 import { CMD_CLOSE, SIM_CONTROL } from './protocol.ts';
 import type { SimWorkerData } from './sim-worker.ts';
 
 export class WorkerPool {
   readonly numWorkers: number;
-  private readonly workers: Worker[];
+  private readonly workers: WorkerHandle[];
   /** [numWorkers] each worker's views of the command block (made once: run() is on every env step). */
   private readonly controls: Control[];
   private seq = 0;
   private closed = false;
 
-  private constructor(workers: Worker[], control: SharedArrayBuffer) {
+  private constructor(workers: WorkerHandle[], control: SharedArrayBuffer) {
     this.numWorkers = workers.length;
     this.workers = workers;
     this.controls = workers.map((_, w) => controlOf(control, SIM_CONTROL, w));
@@ -32,7 +31,10 @@ export class WorkerPool {
   static async start(batch: Batch, slices: [number, number][], taskName: string, seed: number, physics: PhysicsConfig, subgoals: SubgoalSpec, domainRandomization: DomainRandomization | null, terminateOnInfraction = false): Promise<WorkerPool> {
     const control = createControl(SIM_CONTROL, slices.length);
     const datas: SimWorkerData[] = slices.map(([lo, hi], index) => ({ memory: batch.memory, layout: batch.layout, control, index, lo, hi, taskName, seed, physics, subgoals, domainRandomization, terminateOnInfraction }));
-    const { workers } = await startWorkers(moduleUrl('./sim-worker.ts', import.meta.url), datas, 'sim worker');
+    const { workers } = await startWorkers(
+      { url: moduleUrl('./sim-worker.ts', import.meta.url), browser: () => new Worker(new URL('./sim-worker.ts', import.meta.url), { type: 'module' }) },
+      datas, 'sim worker',
+    );
     return new WorkerPool(workers, control);
   }
 

@@ -1,7 +1,8 @@
 /**
  * Training in the page (engine/view/view-trainer.ts, train-worker.ts) in headless Chromium: a tiny Reach run (PBRS,
  * 32 envs, 1e5 steps, hidden [16, 16], WASM backend, one thread) started from the URL trains in a Web Worker to
- * ≥ 90% success, with the same weights, bit for bit, as `trainRun` in Node with the same settings; its checkpoint,
+ * ≥ 90% success, with the same weights, bit for bit, as `trainRun` in Node with the same settings, on one thread
+ * and (the page being cross-origin isolated) on two backend threads and two physics workers; its checkpoint,
  * downloaded from the Train box, loads in Node and evaluates there to the page's success. Pause holds the iteration
  * count and resume moves it again; stop ends the run with a checkpoint; bad training parameters fall back with a
  * note; the page logs no console error; the frame rate while training is reported.
@@ -88,6 +89,29 @@ test('a tiny Reach run trains in the page to ≥ 90%, bit for bit as in Node, an
   }
 });
 
+test('the page is cross-origin isolated and trains on several threads (threads=2, workers=2) with the weights of Node on as many', async () => {
+  const { page, errors } = await session.open(`${TINY_QUERY}&threads=2&workers=2`);
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-view-train-threads-'));
+  try {
+    assert.equal(await page.evaluate(() => crossOriginIsolated), true, 'the dev server sends COOP and COEP');
+    const done = await waitForStatus(page, ['finished']);
+    assert.ok(done.eval && done.eval.successRate >= 0.9, `eval success ${done.eval?.successRate}`);
+    const f = await page.evaluate(() => window.cairnView!.trainCheckpoint());
+    const manifest = JSON.parse(f.manifestText) as { weights: { sha256: string }; config: { run: { threads: number; numWorkers: number } } };
+    assert.deepEqual([manifest.config.run.threads, manifest.config.run.numWorkers], [2, 2]);
+    await trainRun({
+      task: TINY.task, shaping: 'pbrs', shapingWeight: 20, numEnvs: TINY.envs, numWorkers: 2, totalSteps: TINY.steps, seed: TINY.seed, outDir: dir, backend: 'wasm', threads: 2,
+      hidden: TINY.hidden, ppo: {}, evalEpisodes: 500, resume: false, checkpointSeconds: 1e9,
+    }, () => undefined, () => undefined);
+    const nodeRun = await loadCheckpoint(dir);
+    assert.equal(manifest.weights.sha256, nodeRun.manifest.weights.sha256, 'browser and Node weights differ on 2 threads');
+    assert.deepEqual(errors, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await page.close();
+  }
+});
+
 test('pause holds the run and resume moves it on; stop ends it with a checkpoint; the frame rate while training is reported', async () => {
   const { page, errors } = await session.open(`?train=1&task=reach&steps=3000000&trainEnvs=256&hidden=16,16&backend=wasm&seed=2&envs=16`);
   try {
@@ -115,13 +139,14 @@ test('pause holds the run and resume moves it on; stop ends it with a checkpoint
 });
 
 test('bad training parameters fall back to defaults with a note, and the run still starts', async () => {
-  const { page, errors } = await session.open('?train=1&task=reach&steps=20000&trainEnvs=0&threads=4&hidden=16,x&backend=wasm&envs=4');
+  const { page, errors } = await session.open('?train=1&task=reach&steps=20000&trainEnvs=0&threads=x&workers=99&hidden=16,x&backend=wasm&envs=4');
   try {
     const s = await waitForStatus(page, ['finished'], 180000);
     assert.ok(s.envSteps >= 20000);
     const notes = await page.evaluate(() => window.cairnView!.state().notes);
     assert.ok(notes.some((n) => n.startsWith('trainEnvs=0: expected an integer in [1, 4096]; using 256')), notes.join('\n'));
-    assert.ok(notes.some((n) => n.startsWith('threads=4: the page trains on one thread')), notes.join('\n'));
+    assert.ok(notes.some((n) => n.startsWith('threads=x: expected an integer in [1, 16]; using 1')), notes.join('\n'));
+    assert.ok(notes.some((n) => n.startsWith('workers=99: expected an integer in [1, 16]; using 1')), notes.join('\n'));
     assert.ok(notes.some((n) => n.startsWith('hidden=16,x: expected comma-separated positive widths')), notes.join('\n'));
     assert.equal(s.envSteps % (256 * 16), 0, 'trained with the default 256 envs');
     assert.deepEqual(errors, []);

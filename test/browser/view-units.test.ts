@@ -8,6 +8,7 @@ import { PUSH_SUBGOALS } from '../../tasks/push.ts';
 import { REACH_SUBGOALS } from '../../tasks/reach.ts';
 import { EpisodeTracker, Series } from '../../engine/view/episode-tracker.ts';
 import { DEFAULT_PARAMS, formatViewParams, parseViewParams } from '../../engine/view/params.ts';
+import { checkTrainThreads, parseTrainParams } from '../../engine/view/train-params.ts';
 import { makeEnv } from '../../engine/env.ts';
 import { initParams } from '../../engine/nn/init.ts';
 import { paramLayout } from '../../engine/nn/param-layout.ts';
@@ -239,4 +240,16 @@ test('checkpoint policy acts as evaluatePolicy does: the same mean actions as ro
     ref.destroy();
     await env.close();
   }
+});
+
+test('training thread counts: a cross-origin isolated page takes them, any other trains on 1 with a note, and a bad count is named', () => {
+  const isolated = parseTrainParams('?threads=2&workers=3', true);
+  assert.deepEqual([isolated.params.threads, isolated.params.workers, isolated.warnings], [2, 3, []]);
+  const plain = parseTrainParams('?threads=2&workers=1', false);
+  assert.deepEqual([plain.params.threads, plain.params.workers], [1, 1]);
+  assert.deepEqual(plain.warnings, ['threads=2: this page is not cross-origin isolated (no COOP/COEP headers), so it has no shared memory; training on 1 thread']);
+  const bad = parseTrainParams('?threads=0&workers=2.5', true);
+  assert.deepEqual([bad.params.threads, bad.params.workers], [1, 1]);
+  assert.deepEqual(bad.warnings, ['threads=0: expected an integer in [1, 16]; using 1', 'workers=2.5: expected an integer in [1, 16]; using 1']);
+  assert.deepEqual(checkTrainThreads("threads '17'", 17, true), { value: 1, error: "threads '17': expected an integer in [1, 16]" });
 });
