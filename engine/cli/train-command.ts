@@ -165,8 +165,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const t0 = performance.now();
     const seed = flag(f, 'seed', evalSeed(manifest.seed));
     const r = await evaluatePolicy(manifest.task, backend, normalizer, episodes, seed, { subgoals: checkpointSubgoals(manifest), stageInObs: manifest.stageInObs === true });
-    if (flag(f, 'json', false)) console.log(JSON.stringify({ successRate: r.successRate, envSteps: r.envSteps, wallSeconds: +((performance.now() - t0) / 1000).toFixed(2), checkpoint: path.resolve(dir) }));
-    else console.log(`success rate: ${pct(r.successRate)} over ${r.episodes} episodes (mean action), mean sparse return ${r.meanReturn.toFixed(2)}`);
+    if (flag(f, 'json', false)) console.log(JSON.stringify({ successRate: r.successRate, goalProgress: +r.goalProgress.toFixed(4), envSteps: r.envSteps, wallSeconds: +((performance.now() - t0) / 1000).toFixed(2), checkpoint: path.resolve(dir) }));
+    else console.log(`success rate: ${pct(r.successRate)} over ${r.episodes} episodes (mean action), mean sparse return ${r.meanReturn.toFixed(2)}, goal progress ${r.goalProgress.toFixed(2)} (1: at the goal, 0: unmoved)`);
     return 0;
   } finally {
     backend.destroy();

@@ -42,6 +42,8 @@ export async function inspectRunDir(dir: string, run: SweepRun): Promise<RunDirS
 export interface RunOutcome {
   /** Success rate of its final evaluation (eval.json: mean action, the task's own sparse success). */
   evalSuccess: number;
+  /** Mean goal progress of that evaluation (engine/train/goal-progress.ts); null in an eval.json written before it was measured. */
+  evalGoalProgress: number | null;
   /** First env steps at which an iteration's training episodes succeeded at ≥ 50% / ≥ 90%; null if never. */
   stepsTo50: number | null;
   stepsTo90: number | null;
@@ -66,6 +68,7 @@ export async function readOutcome(dir: string): Promise<RunOutcome> {
   const config = JSON.parse(await read('config.json')) as { threads: number };
   return {
     evalSuccess: evaluation.successRate,
+    evalGoalProgress: typeof evaluation.goalProgress === 'number' ? evaluation.goalProgress : null,
     stepsTo50: stepsTo(rows, 0.5),
     stepsTo90: stepsTo(rows, 0.9),
     wallSeconds: rows.reduce((s, r) => s + r.collectSeconds + r.updateSeconds, evaluation.wallSeconds),

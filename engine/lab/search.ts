@@ -2,7 +2,10 @@
  * `cairn search`: Eureka's outer loop over subgoal specs and shaping weights, with a seeded mutation operator
  * (mutate.ts) or a proposer command in place of a language model. Each generation is an ordinary sweep
  * (DIR/gen-<g>/sweep.json, one PBRS run per new candidate with its spec inline, run by runSweep locally or on a
- * queue), ranked by mean eval success (the task's own sparse success) over the candidate's seeds.
+ * queue), ranked by fitness: mean eval success (the task's own sparse success) over the candidate's seeds plus
+ * GOAL_PROGRESS_TIEBREAK times its mean eval goal progress (engine/train/goal-progress.ts: how far the objects moved
+ * toward their goals, 1 at the goal, 0 unmoved). Success decides between candidates more than a few points apart;
+ * among candidates that all fail (a poor start spec) the one that moves the objects nearer ranks first.
  *
  * Generation 0 is the start spec and population − 1 mutations of it. Generation g > 0 carries the top E =
  * max(1, floor(population / 3)) candidates of everything trained so far (elitism: the best so far always
@@ -18,7 +21,7 @@
  * generation whose candidates.json exists keeps its candidates, and its sweep skips finished runs.
  *
  * The proposer protocol: CMD runs in a shell with `{ task, pointNames, generation, candidates: [{ id, spec,
- * weight, meanSuccess, analysis? }] }` on stdin (the previous generation, with the failure analysis of each
+ * weight, meanSuccess, meanGoalProgress, analysis? }] }` on stdin (the previous generation, with the failure analysis of each
  * candidate's best run) and prints `{ "candidates": [spec, ...] }` or a bare list of specs on stdout; proposed
  * specs train with the best candidate's weight. Bad output is refused line by line, and mutation fills in.
  */
@@ -85,6 +88,10 @@ export interface SearchCandidate extends Candidate {
   config: string;
   /** Mean eval success over its finished seeds, in [0, 1]; null before training or when no seed finished. */
   meanSuccess: number | null;
+  /** Mean eval goal progress over those seeds; null before training or when not measured. */
+  meanGoalProgress?: number | null;
+  /** What the search ranks by: meanSuccess + GOAL_PROGRESS_TIEBREAK · meanGoalProgress (0 when not measured); null before training. */
+  fitness?: number | null;
   /** Its best run directory, relative to DIR; null when none finished. */
   bestRun: string | null;
 }
@@ -99,8 +106,8 @@ export interface SearchGeneration {
   /** Carried elites first, then the new candidates. */
   candidates: SearchCandidate[];
   /** The best new candidate of this generation, and the best of every candidate trained so far. */
-  best: { id: string; meanSuccess: number } | null;
-  bestSoFar: { id: string; meanSuccess: number } | null;
+  best: { id: string; meanSuccess: number; fitness: number } | null;
+  bestSoFar: { id: string; meanSuccess: number; fitness: number } | null;
   /** Seconds this generation took in the invocation that finished it. */
   wallSeconds: number;
 }
@@ -130,6 +137,7 @@ export function eliteCount(population: number): number {
 }
 
 const pct = (x: number | null | undefined): string => (x == null ? '—' : `${(x * 100).toFixed(1)}%`);
+const progress = (c: SearchCandidate | undefined): string => (c?.meanGoalProgress == null ? '—' : c.meanGoalProgress.toFixed(2));
 const describe = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object without a "candidates" list' : `${typeof v} ${JSON.stringify(v)}`);
 
 /**
@@ -195,9 +203,18 @@ export function runProposer(cmd: string, input: unknown, timeoutMs: number): Pro
   });
 }
 
-/** Candidates ranked by mean success, best first (null last; ties keep their order, so the earlier trained first). */
+/** Weight of goal progress in a candidate's fitness: a whole unit of progress is worth ten points of success. */
+export const GOAL_PROGRESS_TIEBREAK = 0.1;
+
+/** A trained candidate's fitness, or null when no seed finished. */
+export function candidateFitness(meanSuccess: number | null, meanGoalProgress: number | null | undefined): number | null {
+  return meanSuccess === null ? null : meanSuccess + GOAL_PROGRESS_TIEBREAK * (meanGoalProgress ?? 0);
+}
+
+/** Candidates ranked by fitness, best first (null last; ties keep their order, so the earlier trained first). */
 function ranked(cands: Iterable<SearchCandidate>): SearchCandidate[] {
-  return [...cands].sort((a, b) => (b.meanSuccess ?? -1) - (a.meanSuccess ?? -1));
+  const f = (c: SearchCandidate) => c.fitness ?? candidateFitness(c.meanSuccess, c.meanGoalProgress) ?? -Infinity;
+  return [...cands].sort((a, b) => f(b) - f(a));
 }
 
 /** A plain-object check of the base settings: no field the search sets itself. */
@@ -270,7 +287,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
     if (!o.proposer || g === 0) return { cands: [], errors: [] };
     const prev = history[g - 1].candidates;
     const candidates = [];
-    for (const c of prev) candidates.push({ id: c.id, spec: c.spec, weight: c.weight, meanSuccess: c.meanSuccess, analysis: await analysisOf(c) });
+    for (const c of prev) candidates.push({ id: c.id, spec: c.spec, weight: c.weight, meanSuccess: c.meanSuccess, meanGoalProgress: c.meanGoalProgress ?? null, analysis: await analysisOf(c) });
     try {
       const { specs, errors } = parseProposal(await runProposer(o.proposer, { task: task.name, pointNames: task.pointNames, generation: g, candidates }, timeoutMs), task.pointNames);
       const cands: Candidate[] = [], keys = new Set<string>();
@@ -295,7 +312,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
     const fresh: SearchCandidate[] = [];
     const add = (c: Candidate, origin: string, moves?: string[]) => {
       const id = `g${g}c${parents.length + fresh.length}`;
-      fresh.push({ id, origin, ...(moves ? { moves } : {}), weight: c.weight, meanSuccess: null, bestRun: null, trained: g, config: '', spec: c.spec });
+      fresh.push({ id, origin, ...(moves ? { moves } : {}), weight: c.weight, meanSuccess: null, meanGoalProgress: null, fitness: null, bestRun: null, trained: g, config: '', spec: c.spec });
       byKey.set(candidateKey(c), id);
     };
     if (g === 0) add(start, 'start');
@@ -354,16 +371,18 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
     for (const c of fresh) {
       const row = rows.get(c.config);
       c.meanSuccess = row?.meanSuccess ?? null;
+      c.meanGoalProgress = row?.meanGoalProgress ?? null;
+      c.fitness = candidateFitness(c.meanSuccess, c.meanGoalProgress);
       c.bestRun = row?.bestRun ? path.join(`gen-${g}`, 'runs', row.bestRun) : null;
       trained.set(c.id, c);
     }
     const genBest = ranked(fresh)[0];
     const bestSoFar = ranked(trained.values())[0];
-    const point = (c: SearchCandidate | undefined) => (c?.meanSuccess == null ? null : { id: c.id, meanSuccess: c.meanSuccess });
+    const point = (c: SearchCandidate | undefined) => (c?.meanSuccess == null ? null : { id: c.id, meanSuccess: c.meanSuccess, fitness: candidateFitness(c.meanSuccess, c.meanGoalProgress)! });
     history.push({ generation: g, ...gen, best: point(genBest), bestSoFar: point(bestSoFar), wallSeconds: +((performance.now() - tg) / 1000).toFixed(1) });
     await save();
     const how = o.proposer && g > 0 ? (gen.source === 'mutation' ? 'proposer refused, mutation instead' : gen.source) : 'mutation';
-    log(`cairn search: generation ${g + 1}/${generations}: best so far ${pct(bestSoFar?.meanSuccess)} (${bestSoFar?.id}), this generation's best ${pct(genBest?.meanSuccess)} (${genBest?.id}), ${history[g].wallSeconds} s; ${how}`);
+    log(`cairn search: generation ${g + 1}/${generations}: best so far ${pct(bestSoFar?.meanSuccess)}, goal progress ${progress(bestSoFar)} (${bestSoFar?.id}), this generation's best ${pct(genBest?.meanSuccess)}, goal progress ${progress(genBest)} (${genBest?.id}), ${history[g].wallSeconds} s; ${how}`);
   }
   return summary(null);
 }

@@ -17,6 +17,8 @@ export interface RunResult {
   status: 'finished' | 'failed' | 'interrupted';
   /** The final evaluation's success rate (mean action, the task's sparse success); null unless finished. */
   evalSuccess: number | null;
+  /** That evaluation's mean goal progress (1 at the goal, 0 unmoved); null unless finished, or not measured. */
+  goalProgress: number | null;
   /** First env steps where the training success rate reached 50% / 90%; null if never or unless finished. */
   stepsTo50: number | null;
   stepsTo90: number | null;
@@ -39,6 +41,8 @@ export interface ConfigRow {
   meanSuccess: number | null;
   minSuccess: number | null;
   maxSuccess: number | null;
+  /** Mean eval goal progress over the finished seeds that measured it; null when none did. */
+  meanGoalProgress: number | null;
   /** Median over finished seeds of steps to 50% / 90% training success; null when the median seed never got there. */
   stepsTo50: number | null;
   stepsTo90: number | null;
@@ -46,6 +50,11 @@ export interface ConfigRow {
   wallSeconds: number | null;
   /** The finished run with the highest eval success (lowest seed on ties), or null. */
   bestRun: string | null;
+}
+
+/** Mean of xs, or null when empty. */
+function mean(xs: readonly number[]): number | null {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }
 
 /** Median where null means never (+∞); null when the median is never. */
@@ -67,6 +76,7 @@ export function rankConfigurations(results: readonly RunResult[]): ConfigRow[] {
       meanSuccess: done.length ? s.reduce((a, b) => a + b, 0) / s.length : null,
       minSuccess: done.length ? Math.min(...s) : null,
       maxSuccess: done.length ? Math.max(...s) : null,
+      meanGoalProgress: mean(done.map((r) => r.goalProgress).filter((x): x is number => x !== null)),
       stepsTo50: done.length ? medianSteps(done.map((r) => r.stepsTo50)) : null,
       stepsTo90: done.length ? medianSteps(done.map((r) => r.stepsTo90)) : null,
       wallSeconds: done.length ? done.reduce((a, r) => a + r.wallSeconds!, 0) / done.length : null,
@@ -86,8 +96,8 @@ const seconds = (x: number | null) => (x === null ? '—' : x >= 120 ? `${(x / 6
 /** The ranked table's header and cells (Markdown and HTML render the same ones). */
 function tableCells(rows: readonly ConfigRow[]): { header: string[]; cells: string[][] } {
   return {
-    header: ['rank', 'configuration', 'seeds', 'eval success (mean)', 'min–max', 'steps to 50% (median)', 'steps to 90% (median)', 'wall time per run'],
-    cells: rows.map((r, i) => [String(i + 1), r.config, `${r.finished}/${r.seeds}`, pct(r.meanSuccess), r.meanSuccess === null ? '—' : `${pct(r.minSuccess)}–${pct(r.maxSuccess)}`, steps(r.stepsTo50), steps(r.stepsTo90), seconds(r.wallSeconds)]),
+    header: ['rank', 'configuration', 'seeds', 'eval success (mean)', 'min–max', 'goal progress', 'steps to 50% (median)', 'steps to 90% (median)', 'wall time per run'],
+    cells: rows.map((r, i) => [String(i + 1), r.config, `${r.finished}/${r.seeds}`, pct(r.meanSuccess), r.meanSuccess === null ? '—' : `${pct(r.minSuccess)}–${pct(r.maxSuccess)}`, r.meanGoalProgress === null ? '—' : r.meanGoalProgress.toFixed(2), steps(r.stepsTo50), steps(r.stepsTo90), seconds(r.wallSeconds)]),
   };
 }
 

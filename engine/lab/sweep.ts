@@ -189,7 +189,7 @@ export async function runSweep(o: SweepOptions): Promise<SweepSummary> {
     const out = outcomes.get(i);
     return {
       name: r.name, config: r.config, settings: r.settings, seed: r.seed, status: status[i],
-      evalSuccess: out?.evalSuccess ?? null, stepsTo50: out?.stepsTo50 ?? null, stepsTo90: out?.stepsTo90 ?? null,
+      evalSuccess: out?.evalSuccess ?? null, goalProgress: out?.evalGoalProgress ?? null, stepsTo50: out?.stepsTo50 ?? null, stepsTo90: out?.stepsTo90 ?? null,
       wallSeconds: out ? +out.wallSeconds.toFixed(2) : null, threads: out?.threads ?? null, ...(errors[i] ? { error: errors[i] } : {}),
     };
   });

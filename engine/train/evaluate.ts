@@ -6,6 +6,7 @@ import { makeEnv } from '../env.ts';
 import type { PolicyBackend } from '../nn/backend.ts';
 import type { RunningNormalizer } from '../nn/normalizer.ts';
 import { policySource } from '../rollout.ts';
+import { GoalProgressMeter } from './goal-progress.ts';
 
 /** The episode seed of a run's evaluation: the run's seed moved apart from training's episodes (uint32). */
 export function evalSeed(runSeed: number): number {
@@ -19,6 +20,8 @@ export interface EvalResult {
   meanReturn: number;
   /** Fraction of episodes that reached each subgoal stage. */
   stageReached: number[];
+  /** Mean goal progress of the episodes (engine/train/goal-progress.ts: 1 at the goal, 0 unmoved, < 0 pushed away). */
+  goalProgress: number;
   envSteps: number;
   wallSeconds: number;
 }
@@ -35,12 +38,15 @@ export async function evaluatePolicy(taskName: string, backend: PolicyBackend, n
     const t0 = performance.now();
     let r = env.reset();
     env.takeEpisodeStats();
+    const progress = new GoalProgressMeter(numEnvs, env.goalDim);
+    progress.start(r.achievedGoal, r.desiredGoal);
     for (let t = 0; t < rounds * env.task.maxEpisodeSteps; t++) {
       await source.act(r, env, t, out);
       r = env.step(out);
+      progress.record(r);
     }
     const s = env.takeEpisodeSummary();
-    return { episodes: s.episodes, successRate: s.successRate, meanReturn: s.meanReturn, stageReached: s.stageReached, envSteps: rounds * env.task.maxEpisodeSteps * numEnvs, wallSeconds: (performance.now() - t0) / 1000 };
+    return { episodes: s.episodes, successRate: s.successRate, meanReturn: s.meanReturn, stageReached: s.stageReached, goalProgress: progress.mean, envSteps: rounds * env.task.maxEpisodeSteps * numEnvs, wallSeconds: (performance.now() - t0) / 1000 };
   } finally {
     await env.close();
   }

@@ -192,10 +192,10 @@ describe('cairn train and eval CLI', () => {
     const e = run('eval', dir, '--episodes', '200', '--backend', 'wasm', '--json');
     assert.equal(e.status, 0, e.stderr);
     const ev = JSON.parse(e.stdout.trim().split('\n').pop()!);
-    assert.deepEqual([ev.successRate, ev.envSteps], [own.successRate, 200 * 50]);
+    assert.deepEqual([ev.successRate, ev.goalProgress, ev.envSteps], [own.successRate, +own.goalProgress.toFixed(4), 200 * 50]);
     const text = run('eval', dir, '--episodes', '200', '--backend', 'wasm');
     assert.equal(text.status, 0, text.stderr);
-    assert.equal(text.stdout.trim(), `success rate: ${(own.successRate * 100).toFixed(1)}% over 200 episodes (mean action), mean sparse return ${own.meanReturn.toFixed(2)}`);
+    assert.equal(text.stdout.trim(), `success rate: ${(own.successRate * 100).toFixed(1)}% over 200 episodes (mean action), mean sparse return ${own.meanReturn.toFixed(2)}, goal progress ${own.goalProgress.toFixed(2)} (1: at the goal, 0: unmoved)`);
     const bin = path.join(dir, JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8')).weights.file);
     const bytes = await fs.readFile(bin);
     await fs.writeFile(bin, bytes.subarray(0, bytes.length - 4));

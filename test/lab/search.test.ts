@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { tempDirs } from '../helpers/tmp.ts';
 import { startCairn } from '../../engine/lab/pool.ts';
 import { candidateKey, MAX_DRAWS, mutate, type Candidate } from '../../engine/lab/mutate.ts';
-import { parseProposal, runProposer, runSearch, type SearchGeneration } from '../../engine/lab/search.ts';
+import { GOAL_PROGRESS_TIEBREAK, parseProposal, runProposer, runSearch, type SearchGeneration } from '../../engine/lab/search.ts';
 import { MAX_SHAPING_SCALE, MAX_SHIFT, MAX_SPEC_LENGTH, MIN_SPEC_LENGTH, validateSubgoalSpec, type SubgoalSpec } from '../../engine/shaping/spec.ts';
 import { getTask } from '../../tasks/registry.ts';
 
@@ -161,19 +161,22 @@ describe('cairn search', { timeout: 240_000 }, () => {
       assert.ok(c.meanSuccess! >= 0 && c.meanSuccess! <= 1, JSON.stringify(c));
       const cfg = await readJson<{ run: { subgoals: unknown; shapingWeight: number; shaping: string; totalSteps: number } }>(path.join(out, c.bestRun!, 'config.json'));
       assert.deepEqual([cfg.run.subgoals, cfg.run.shapingWeight, cfg.run.shaping, cfg.run.totalSteps], [c.spec, c.weight, 'pbrs', STEPS]);
-      const evaluation = await readJson<{ successRate: number }>(path.join(out, c.bestRun!, 'eval.json'));
+      const evaluation = await readJson<{ successRate: number; goalProgress: number }>(path.join(out, c.bestRun!, 'eval.json'));
       assert.equal(evaluation.successRate, c.meanSuccess);
+      assert.equal(evaluation.goalProgress, c.meanGoalProgress);
+      assert.equal(c.fitness, evaluation.successRate + GOAL_PROGRESS_TIEBREAK * evaluation.goalProgress);
     }
-    // Best so far: the maximum of everything trained, never falling.
-    const top = Math.max(...all.map((c) => c.meanSuccess!));
-    assert.ok(g1.bestSoFar!.meanSuccess >= g0.bestSoFar!.meanSuccess);
-    assert.equal(g1.bestSoFar!.meanSuccess, top);
-    assert.equal(g0.best!.meanSuccess, Math.max(...g0.candidates.map((c) => c.meanSuccess!)));
+    // Best so far: the fittest of everything trained, never falling.
+    const fittest = [...all].sort((a, b) => b.fitness! - a.fitness!)[0];
+    const top = fittest.meanSuccess!;
+    assert.ok(g1.bestSoFar!.fitness >= g0.bestSoFar!.fitness);
+    assert.equal(g1.bestSoFar!.id, fittest.id);
+    assert.equal(g0.best!.fitness, Math.max(...g0.candidates.map((c) => c.fitness!)));
     assert.deepEqual([file.best.meanSuccess, s.best!.meanSuccess], [top, top]);
     const best = await readJson<unknown>(path.join(out, 'best-spec.json'));
     assert.deepEqual(validateSubgoalSpec(best, getTask('reach').pointNames), best);
     assert.deepEqual(best, s.best!.spec);
-    assert.equal(lines.filter((l) => /^cairn search: generation \d\/2: best so far \d+\.\d% \(g\dc\d\), this generation's best \d+\.\d% \(g\dc\d\), [\d.]+ s; mutation$/.test(l)).length, 2, lines.join('\n'));
+    assert.equal(lines.filter((l) => /^cairn search: generation \d\/2: best so far \d+\.\d%, goal progress -?\d\.\d\d \(g\dc\d\), this generation's best \d+\.\d%, goal progress -?\d\.\d\d \(g\dc\d\), [\d.]+ s; mutation$/.test(l)).length, 2, lines.join('\n'));
 
     // The same command resumes: nothing trains again, and the answer is the same.
     const dir = await fs.readdir(path.join(out, 'gen-1', 'runs'));

@@ -86,12 +86,12 @@ describe('sweep file', () => {
 });
 
 describe('sweep ranking and report', () => {
-  const run = (config: string, seed: number, evalSuccess: number | null, stepsTo50: number | null, status: RunResult['status'] = 'finished'): RunResult =>
-    ({ name: `${config}-s${seed}`, config, settings: { lr: config }, seed, status, evalSuccess, stepsTo50, stepsTo90: null, wallSeconds: status === 'finished' ? 10 : null, threads: 1 });
+  const run = (config: string, seed: number, evalSuccess: number | null, stepsTo50: number | null, status: RunResult['status'] = 'finished', goalProgress: number | null = null): RunResult =>
+    ({ name: `${config}-s${seed}`, config, settings: { lr: config }, seed, status, evalSuccess, goalProgress, stepsTo50, stepsTo90: null, wallSeconds: status === 'finished' ? 10 : null, threads: 1 });
 
   it('groups seeds, ranks by mean eval success then steps, and puts configurations with nothing finished last', () => {
     const rows = rankConfigurations([
-      run('a', 1, 0.5, 1000), run('a', 2, 0.75, null), run('a', 3, 1, 3000),
+      run('a', 1, 0.5, 1000, 'finished', 0.25), run('a', 2, 0.75, null, 'finished', 0.5), run('a', 3, 1, 3000),
       run('b', 1, 0.75, 2000), run('b', 2, 0.75, 2000),
       run('c', 1, null, null, 'failed'),
       run('d', 1, 0.75, 500), run('d', 2, 0.75, null), run('d', 3, null, null, 'interrupted'),
@@ -102,10 +102,12 @@ describe('sweep ranking and report', () => {
     assert.deepEqual([a.meanSuccess, a.minSuccess, a.maxSuccess, a.stepsTo50, a.bestRun], [0.75, 0.5, 1, 3000, 'a-s3']);
     assert.deepEqual([b.stepsTo50, d.stepsTo50, d.finished, d.seeds], [2000, null, 2, 3]);
     assert.deepEqual([c.meanSuccess, c.finished, c.bestRun], [null, 0, null]);
+    // Goal progress: the mean over the seeds that measured it (a's third did not), null where none did.
+    assert.deepEqual([a.meanGoalProgress, b.meanGoalProgress], [0.375, null]);
     const md = markdownRanking(rows);
-    assert.match(md, /^\| rank \| configuration \| seeds \| eval success \(mean\) \| min–max \|/);
-    assert.match(md, /\| 2 \| a \| 3\/3 \| 75\.0% \| 50\.0%–100\.0% \| 3k \| — \| 10\.0 s \|/);
-    assert.match(md, /\| 4 \| c \| 0\/1 \| — \| — \| — \| — \| — \|/);
+    assert.match(md, /^\| rank \| configuration \| seeds \| eval success \(mean\) \| min–max \| goal progress \|/);
+    assert.match(md, /\| 2 \| a \| 3\/3 \| 75\.0% \| 50\.0%–100\.0% \| 0\.38 \| 3k \| — \| 10\.0 s \|/);
+    assert.match(md, /\| 4 \| c \| 0\/1 \| — \| — \| — \| — \| — \| — \|/);
   });
 
   it('renders a self-contained page, with a failure analysis section only where one is given', () => {
