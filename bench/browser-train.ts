@@ -1,24 +1,28 @@
 /**
- * Training in the browser tab against `cairn train` in Node, same settings (PBRS, WASM backend, one thread, seed 1):
+ * Training in the browser tab against `cairn train` in Node, same settings (PBRS, WASM backend, seed 1, K backend
+ * threads and one physics thread in both):
  * the median env-steps/s of their iterations, the page's wall time to 90% training success and to the end with its
  * evaluation, and the view's frame rate while it trains (headless Chromium from Debian, SwiftShader WebGL).
  *
- * Usage: node --import tsx bench/browser-train.ts [--task push] [--steps 5e6] [--envs 256] [--shown 64]
- * Writes bench/results/browser-train-<host>.json and the README table 'browser-train'.
+ * Usage: node --import tsx bench/browser-train.ts [--task push] [--steps 5e6] [--envs 256] [--shown 9] [--threads 1]
+ * Writes bench/results/browser-train-<host>[-tK].json (-tK for K > 1 threads) and the README table
+ * 'browser-train' (one row pair per thread count measured, from every such result file).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseFlags } from '../engine/cli/args.ts';
 import { cairnJson } from '../engine/lab/pool.ts';
 import { launchChromium, openView, startVite } from '../test/browser/view-harness.ts';
+import { TRAIN_VIEW_ENVS } from '../engine/view/train-params.ts';
 import { gitCommit, machineInfo, markdownTable, updateReadmeTable } from './util.ts';
 
-const f = parseFlags(process.argv.slice(2), { task: 'string', steps: 'number', envs: 'number', shown: 'number' });
+const f = parseFlags(process.argv.slice(2), { task: 'string', steps: 'number', envs: 'number', shown: 'number', threads: 'number' });
 const task = (f.task as string | undefined) ?? 'push';
 const steps = (f.steps as number | undefined) ?? 5e6;
 const envs = (f.envs as number | undefined) ?? 256;
-const shown = (f.shown as number | undefined) ?? 64;
+const shown = (f.shown as number | undefined) ?? TRAIN_VIEW_ENVS;
+const threads = (f.threads as number | undefined) ?? 1;
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -29,7 +33,7 @@ const median = (xs: number[]) => {
 const dir = mkdtempSync(path.join(os.tmpdir(), 'cairn-bench-browser-'));
 const t0 = performance.now();
 const node = await cairnJson<{ successRate: number; envSteps: number; wallSeconds: number }>(
-  ['train', '--task', task, '--shaping', 'pbrs', '--envs', String(envs), '--steps', String(steps), '--seed', '1', '--backend', 'wasm', '--threads', '1', '--out', path.join(dir, 'node'), '--json'], 'node train');
+  ['train', '--task', task, '--shaping', 'pbrs', '--envs', String(envs), '--steps', String(steps), '--seed', '1', '--backend', 'wasm', '--threads', String(threads), '--out', path.join(dir, 'node'), '--json'], 'node train');
 const nodeWall = (performance.now() - t0) / 1000;
 const nodeRows = readFileSync(path.join(dir, 'node', 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { sps: number; envSteps: number; successRate: number; episodes: number });
 const nodeSps = median(nodeRows.map((r) => r.sps));
@@ -45,7 +49,7 @@ let pageEval: { successRate: number; episodes: number } | null = null;
 let pageWall = 0, pageSteps = 0;
 try {
   page = await browser.context.newPage();
-  await openView(page, url, `?train=1&task=${task}&steps=${steps}&trainEnvs=${envs}&backend=wasm&seed=1&envs=${shown}`, 60000);
+  await openView(page, url, `?train=1&task=${task}&steps=${steps}&trainEnvs=${envs}&backend=wasm&seed=1&envs=${shown}&threads=${threads}`, 60000);
   const start = performance.now();
   let lastFps = 0;
   for (;;) {
@@ -73,19 +77,24 @@ try {
 
 const pageSps = median(samples);
 const result = {
-  bench: 'browser-train', date: new Date().toISOString(), commit: gitCommit(), machine: machineInfo(), settings: { task, steps, envs, shown, shaping: 'pbrs', backend: 'wasm', threads: 1, seed: 1 },
+  bench: 'browser-train', date: new Date().toISOString(), commit: gitCommit(), machine: machineInfo(), settings: { task, steps, envs, shown, shaping: 'pbrs', backend: 'wasm', threads, seed: 1 },
   node: { envStepsPerSec: Math.round(nodeSps), wallSeconds: +nodeWall.toFixed(1), evalSuccess: node.successRate, envStepsTo90: nodeTo90 },
   page: { envStepsPerSec: Math.round(pageSps), wallSeconds: +pageWall.toFixed(1), envSteps: pageSteps, evalSuccess: pageEval?.successRate ?? null, to90, fps: fpsSamples.map((x) => +x.toFixed(1)), medianFps: +median(fpsSamples).toFixed(1) },
   ratio: +(nodeSps / pageSps).toFixed(2),
 };
 mkdirSync('bench/results', { recursive: true });
-const out = `bench/results/browser-train-${machineInfo().host}.json`;
+const out = `bench/results/browser-train-${machineInfo().host}${threads > 1 ? `-t${threads}` : ''}.json`;
 writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 const pct = (x: number | null | undefined) => (x === null || x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
-const table = markdownTable(['where', 'env-steps/s (median)', 'wall time', 'eval success', 'to 90% training success', 'view frames/s while training'], [
-  ['Node, `cairn train`', result.node.envStepsPerSec.toLocaleString('en-US'), `${result.node.wallSeconds} s`, pct(result.node.evalSuccess), nodeTo90 === null ? '—' : `${(nodeTo90 / 1e6).toFixed(2)}M steps`, '—'],
-  ['Chromium tab, Train box', result.page.envStepsPerSec.toLocaleString('en-US'), `${result.page.wallSeconds} s`, pct(result.page.evalSuccess), to90 ? `${(to90.envSteps / 1e6).toFixed(2)}M steps, ${to90.seconds.toFixed(0)} s` : '—', String(result.page.medianFps)],
+// One row pair per thread count measured on this host (this run's file and any other thread count's).
+const host = machineInfo().host;
+const files = readdirSync('bench/results').filter((n) => n === `browser-train-${host}.json` || new RegExp(`^browser-train-${host}-t\\d+\\.json$`).test(n));
+const all = files.map((n) => JSON.parse(readFileSync(path.join('bench/results', n), 'utf8')) as typeof result).sort((a, b) => a.settings.threads - b.settings.threads);
+const rows = all.flatMap((r) => [
+  [`Node, \`cairn train --threads ${r.settings.threads}\``, r.node.envStepsPerSec.toLocaleString('en-US'), `${r.node.wallSeconds} s`, pct(r.node.evalSuccess), r.node.envStepsTo90 === null ? '—' : `${(r.node.envStepsTo90 / 1e6).toFixed(2)}M steps`, '—', r.commit],
+  [`Chromium tab, \`threads=${r.settings.threads}\`, ${r.settings.shown} envs shown`, r.page.envStepsPerSec.toLocaleString('en-US'), `${r.page.wallSeconds} s`, pct(r.page.evalSuccess), r.page.to90 ? `${(r.page.to90.envSteps / 1e6).toFixed(2)}M steps, ${r.page.to90.seconds.toFixed(0)} s` : '—', String(r.page.medianFps), r.commit],
 ]);
-updateReadmeTable('browser-train', `${table}\n\n${task}, PBRS, ${envs} envs, ${steps.toLocaleString('en-US')} env steps, WASM backend on one thread, seed 1; the page shows ${shown} envs acting with the newest snapshot. Node is ${result.ratio}× the page's env-steps/s. ${result.machine.cpu} (${result.machine.cores} cores), commit ${result.commit}; \`node --import tsx bench/browser-train.ts --task ${task} --steps ${steps} --envs ${envs}\`.`);
+const table = markdownTable(['where', 'env-steps/s (median)', 'wall time', 'eval success', 'to 90% training success', 'view frames/s while training', 'commit'], rows);
+updateReadmeTable('browser-train', `${table}\n\n${task}, PBRS, ${envs} envs, ${steps.toLocaleString('en-US')} env steps, WASM backend, one physics thread, seed 1; the page shows the newest snapshot acting. Node over the page's env-steps/s: ${all.map((r) => `${r.ratio}× on ${r.settings.threads} thread(s)`).join(', ')}. ${result.machine.cpu} (${result.machine.cores} cores); \`node --import tsx bench/browser-train.ts --task ${task} --steps ${steps} --envs ${envs} --threads K\`.`);
 console.log(JSON.stringify(result, null, 2));
 console.log(`wrote ${out}`);

@@ -15,7 +15,7 @@ import { fetchCheckpoint } from './policy.ts';
 import { runReplay } from './replay-page.ts';
 import { installTestHook } from './test-hook.ts';
 import { bindTrainControls } from './train-controls.ts';
-import { parseTrainParams, urlNamesShaping } from './train-params.ts';
+import { parseTrainParams, TRAIN_VIEW_ENVS, urlNamesShaping } from './train-params.ts';
 import { ViewTrainer } from './view-trainer.ts';
 
 export type { CheckpointState } from './checkpoint-loader.ts';
@@ -27,8 +27,9 @@ async function main(): Promise<void> {
   const { params, warnings } = parseViewParams(location.search);
   if (params.replay !== undefined) return runReplay(params.replay, warnings);
   const train = parseTrainParams(location.search);
-  // A run started from the URL shapes with PBRS unless the URL names a mode.
+  // A run started from the URL shapes with PBRS unless the URL names a mode, and shows TRAIN_VIEW_ENVS envs unless it names a number.
   if (train.params.autostart && !urlNamesShaping(location.search)) params.shaping = 'pbrs';
+  if (train.params.autostart && new URLSearchParams(location.search).get('envs') === null) params.numEnvs = TRAIN_VIEW_ENVS;
   const app = new ViewApp(params);
   [...warnings, ...train.warnings].forEach((w, k) => app.notes.set(`param-${k}`, 'warn', w));
   const trainer = new ViewTrainer(app, train.params);

@@ -27,7 +27,7 @@ import { listTasks } from '../../tasks/registry.ts';
 /** Most envs the view offers (the physics runs in the tab's main thread). */
 export const MAX_VIEW_ENVS = 4096;
 /** Env counts offered by the panel's selector. */
-export const ENV_COUNTS = [1, 4, 16, 64, 256, 1024] as const;
+export const ENV_COUNTS = [1, 4, 9, 16, 64, 256, 1024] as const;
 /** Steps-per-frame values offered by the panel (fractions skip frames). */
 export const STEPS_PER_FRAME = [0.25, 0.5, 1, 2, 4, 8] as const;
 

@@ -8,6 +8,7 @@
  * | steps     | env steps of the run, a number ≥ 1 (5e6 or 5000000)           | 2e6     |
  * | trainEnvs | training envs, integer in [1, 4096]                           | 256     |
  * | hidden    | hidden widths of both networks, e.g. 64,64                    | 64,64   |
+ * | envs      | (the view's) envs shown acting; a run from the URL shows 9 unless given | 9 |
  * | threads   | WASM backend threads, integer in [1, 16] (cairn train --threads)  | 1       |
  * | workers   | physics worker threads, integer in [1, 16] (cairn train --workers) | 1       |
  *
@@ -20,6 +21,12 @@ import { parseHidden } from '../train/session.ts';
 
 /** Most training envs the page offers. */
 export const MAX_TRAIN_ENVS = 4096;
+/**
+ * Envs the view shows acting while a run from the URL trains (`envs` overrides it): a 3 × 3 grid. Each env is
+ * large enough to read at the default camera, and software WebGL (SwiftShader, 2 cores, one taken by training)
+ * still draws ~30 frames/s, where 64 envs draw ~19 (bench/browser-train.ts).
+ */
+export const TRAIN_VIEW_ENVS = 9;
 /** Most threads (backend lanes, physics workers) the page offers each. */
 export const MAX_TRAIN_THREADS = 16;
 
