@@ -26,6 +26,8 @@ export class ViewApp {
   readonly checkpoints: CheckpointLoader;
   readonly loop = new FrameLoop(this);
   readonly panel = new Panel(this);
+  /** Envs and scenes built so far. */
+  builds = 0;
   /** The rebuild in flight, or null. */
   rebuilding: Promise<void> | null = null;
   /** A fatal error message, or null. */
@@ -71,6 +73,7 @@ export class ViewApp {
     const subgoals = kind === 'policy' && loaded ? checkpointSubgoals(loaded.checkpoint.manifest) : undefined;
     const sim = await ViewSim.create({ task: p.task, numEnvs: p.numEnvs, seed: p.seed, policy: kind, loaded, shaping: p.shaping, subgoals });
     this.sim = sim;
+    this.builds++;
     this.scene = new EnvScene(this.renderer, sim.env.task, sim.env.numEnvs, sim.numStages);
     if (p.focus !== null && p.focus >= p.numEnvs) p.focus = null;
     this.scene.setFocus(p.focus);
@@ -108,12 +111,41 @@ export class ViewApp {
     const m = policy.checkpoint.manifest;
     const change: Partial<ViewParams> = { policy: choice };
     if (m.task !== this.params.task) Object.assign(change, { task: m.task, focus: null });
+    const sim = this.sim;
+    if (sim && !this.rebuilding && m.task === sim.env.task.name && JSON.stringify(checkpointSubgoals(m) ?? null) === sim.subgoalsKey) {
+      // Same task and spec (a training run's snapshots): swap the network in place and restart the episodes, without
+      // building a new env and scene (a software rasterizer drops frames while a scene compiles its shaders).
+      await this.swapPolicy(sim, () => {
+        Object.assign(this.params, change);
+        this.actionKind = 'policy';
+        this.checkpoints.install(policy, choice, origin);
+      });
+      this.trainer?.render();
+      return true;
+    }
     await this.rebuild(change, () => {
       this.actionKind = 'policy';
       this.checkpoints.install(policy, choice, origin);
     });
     this.trainer?.render();
     return true;
+  }
+
+  /** Runs `install` between steps (the loop holds off while it runs), then points the sim at the loaded policy and restarts its episodes. */
+  private async swapPolicy(sim: ViewSim, install: () => void): Promise<void> {
+    const run = async () => {
+      if (this.loop.stepping) await this.loop.stepping.catch(() => undefined);
+      install();
+      sim.setPolicy('policy', this.checkpoints.loaded);
+      sim.reset();
+      this.panel.syncControls();
+      this.updateUrl();
+      this.panel.redrawPlots();
+      this.scene?.update(sim.frame());
+    };
+    const r: Promise<void> = run().catch((e: unknown) => this.fail(e)).finally(() => { if (this.rebuilding === r) this.rebuilding = null; });
+    this.rebuilding = r;
+    await r;
   }
 
   /** Puts the params into the page's URL. */

@@ -41,6 +41,8 @@ export class ViewSim {
   readonly stageCounts: Int32Array;
   /** [K + 1] finished episodes by the highest stage they latched (from the env's shaping statistics). */
   readonly maxStageCounts: Float64Array;
+  /** The subgoal spec the sim was created with, as JSON ('null': the task's own). */
+  readonly subgoalsKey: string;
   /** Control steps since the last reset. */
   steps = 0;
   private source: ActionSource;
@@ -53,6 +55,7 @@ export class ViewSim {
   private constructor(env: VecEnv, opts: ViewSimOptions) {
     this.env = env;
     this.seed = opts.seed;
+    this.subgoalsKey = JSON.stringify(opts.subgoals ?? null);
     this.actions = new Float32Array(env.numEnvs * env.actDim);
     this.tracker = new EpisodeTracker(env.numEnvs, Math.max(100, env.numEnvs));
     this.targets = new SubgoalTargets(env.subgoals, env.task.pointNames);

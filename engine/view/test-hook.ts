@@ -41,6 +41,8 @@ export interface ViewState {
   stepsPerSec: number;
   envStepsPerSec: number;
   drawCalls: number;
+  /** Envs and scenes built so far (a policy swapped in place builds none). */
+  builds: number;
   /** [K + 1] envs per current stage. */
   stageCounts: number[];
   stageNames: string[];
@@ -145,6 +147,7 @@ function viewState(app: ViewApp): ViewState {
     stepsPerSec: loop.stepsPerSec,
     envStepsPerSec: loop.stepsPerSec * p.numEnvs,
     drawCalls: app.scene?.drawCalls ?? 0,
+    builds: app.builds,
     stageCounts: sim ? Array.from(sim.stageCounts) : [],
     stageNames: sim ? [...sim.stageNames] : [],
     notes: app.notes.texts(),

@@ -40,6 +40,15 @@ async function waitForStatus(page: Page, statuses: string[], timeoutMs = 120000)
   return s;
 }
 
+/** The weights hash of TINY trained in Node (trainRun, WASM backend) on `threads` backend threads and `workers` physics threads, into outDir. */
+async function nodeWeightsHash(outDir: string, threads: number, workers: number): Promise<string> {
+  await trainRun({
+    task: TINY.task, shaping: 'pbrs', shapingWeight: 20, numEnvs: TINY.envs, numWorkers: workers, totalSteps: TINY.steps, seed: TINY.seed, outDir, backend: 'wasm', threads,
+    hidden: TINY.hidden, ppo: {}, evalEpisodes: 500, resume: false, checkpointSeconds: 1e9,
+  }, () => undefined, () => undefined);
+  return (await loadCheckpoint(outDir)).manifest.weights.sha256;
+}
+
 test('a tiny Reach run trains in the page to ≥ 90%, bit for bit as in Node, and its downloaded checkpoint evaluates the same in Node', async () => {
   const { page, errors } = await session.open(TINY_QUERY);
   const dir = mkdtempSync(join(tmpdir(), 'cairn-view-train-'));
@@ -75,13 +84,7 @@ test('a tiny Reach run trains in the page to ≥ 90%, bit for bit as in Node, an
       backend.destroy();
     }
     // The same settings in Node (trainRun, WASM backend, one thread): the same weights, bit for bit.
-    const nodeDir = join(dir, 'node-run');
-    await trainRun({
-      task: TINY.task, shaping: 'pbrs', shapingWeight: 20, numEnvs: TINY.envs, numWorkers: 1, totalSteps: TINY.steps, seed: TINY.seed, outDir: nodeDir, backend: 'wasm', threads: 1,
-      hidden: TINY.hidden, ppo: {}, evalEpisodes: 500, resume: false, checkpointSeconds: 1e9,
-    }, () => undefined, () => undefined);
-    const nodeRun = await loadCheckpoint(nodeDir);
-    assert.equal(manifest.weights.sha256, nodeRun.manifest.weights.sha256, 'browser and Node weights differ');
+    assert.equal(manifest.weights.sha256, await nodeWeightsHash(join(dir, 'node-run'), 1, 1), 'browser and Node weights differ');
     assert.deepEqual(errors, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -99,12 +102,7 @@ test('the page is cross-origin isolated and trains on several threads (threads=2
     const f = await page.evaluate(() => window.cairnView!.trainCheckpoint());
     const manifest = JSON.parse(f.manifestText) as { weights: { sha256: string }; config: { run: { threads: number; numWorkers: number } } };
     assert.deepEqual([manifest.config.run.threads, manifest.config.run.numWorkers], [2, 2]);
-    await trainRun({
-      task: TINY.task, shaping: 'pbrs', shapingWeight: 20, numEnvs: TINY.envs, numWorkers: 2, totalSteps: TINY.steps, seed: TINY.seed, outDir: dir, backend: 'wasm', threads: 2,
-      hidden: TINY.hidden, ppo: {}, evalEpisodes: 500, resume: false, checkpointSeconds: 1e9,
-    }, () => undefined, () => undefined);
-    const nodeRun = await loadCheckpoint(dir);
-    assert.equal(manifest.weights.sha256, nodeRun.manifest.weights.sha256, 'browser and Node weights differ on 2 threads');
+    assert.equal(manifest.weights.sha256, await nodeWeightsHash(dir, 2, 2), 'browser and Node weights differ on 2 threads');
     assert.deepEqual(errors, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -119,6 +117,14 @@ test('pause holds the run and resume moves it on; stop ends it with a checkpoint
     const timing = await page.evaluate(() => window.cairnView!.measure(2000));
     console.log(`# frame rate while training (Reach, 256 training envs, 16 shown): ${timing.fps.toFixed(1)} frames/s`);
     assert.ok(timing.fps > 0, 'frames drawn while training');
+    // The snapshots (every 8 s) swap the policy into the running envs: no env or scene is built for them.
+    const origin = () => page.evaluate(() => window.cairnView!.state().checkpoint.origin);
+    await page.waitForFunction(() => window.cairnView!.state().policy === 'policy', undefined, { timeout: 30000, polling: 100 });
+    const first = await origin(), builds = (await page.evaluate(() => window.cairnView!.state())).builds;
+    await page.waitForFunction((o) => window.cairnView!.state().checkpoint.origin !== o, first, { timeout: 30000, polling: 100 });
+    const after = await page.evaluate(() => window.cairnView!.state());
+    assert.equal(after.builds, builds, `a snapshot rebuilt the scene (${first} → ${after.checkpoint.origin})`);
+    assert.equal(after.policy, 'policy');
     await page.click('#train-pause');
     const paused = await waitForStatus(page, ['paused']);
     await new Promise((r) => setTimeout(r, 1000));
