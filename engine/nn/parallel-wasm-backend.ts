@@ -1,7 +1,8 @@
 /**
- * The WASM CPU backend on several threads (Node worker_threads, or Web Workers in a cross-origin isolated page): the same AssemblyScript kernels as WasmBackend
- * (assembly/mlp.ts, its shared-memory build mlp.shared.wasm) on K lanes in ONE shared WebAssembly.Memory.
- * Lane 0 runs on the calling thread, lanes 1..K-1 on worker_threads (parallel-worker.ts), driven by the
+ * The WASM CPU backend on several threads (Node worker_threads, or Web Workers in a cross-origin isolated page):
+ * the same AssemblyScript kernels as WasmBackend (assembly/mlp.ts, its shared-memory build mlp.shared.wasm) on K
+ * lanes in ONE shared WebAssembly.Memory. Lane 0 runs on the calling thread, lanes 1..K-1 on workers
+ * (parallel-worker.ts, started by engine/threads/host.ts), driven by the
  * Atomics protocol of parallel-protocol.ts, so every call stays synchronous for the caller.
  *
  * Memory: the kernel's static data below 64 KiB, then K lane regions, each laid out by wasmLayout for

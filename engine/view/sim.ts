@@ -71,7 +71,7 @@ export class ViewSim {
     this.updateTargets();
   }
 
-  /** Creates the env (one thread: the browser has no worker_threads) and resets it with the seed. */
+  /** Creates the env (one thread: the view steps a few envs per frame, too few to pay for workers) and resets it with the seed. */
   static async create(opts: ViewSimOptions): Promise<ViewSim> {
     const env = await makeEnv(opts.task, { numEnvs: opts.numEnvs, seed: opts.seed, numWorkers: 1, subgoals: opts.subgoals });
     try {
