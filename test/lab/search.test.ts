@@ -125,6 +125,34 @@ describe('proposer protocol', () => {
     assert.throws(() => parseProposal('[]', points), { message: 'proposer output: no candidates' });
   });
 
+  it('bench/proposers/widen-stalled.mjs widens the σ of the stage where the fittest candidate\'s episodes stall', async () => {
+    const push = getTask('push');
+    const poor = structuredClone(push.subgoals!);
+    poor.stages[0].progress.sigma = 0.02;
+    poor.stages[1].progress.sigma = 0.02;
+    const analysis = (stalls: number[]) => ({ episodes: 100, successRate: 0.04, meanLength: 50, stages: [], stalls, meanTermSums: {} });
+    const input = (stalls: number[]) => ({
+      task: 'Push', pointNames: push.pointNames, generation: 1,
+      candidates: [
+        { id: 'g0c0', spec: push.subgoals, weight: 20, meanSuccess: 0.03, meanGoalProgress: 0, analysis: analysis([100, 0, 0]) },
+        { id: 'g0c1', spec: poor, weight: 20, meanSuccess: 0.04, meanGoalProgress: 0.1, analysis: analysis(stalls) },
+      ],
+    });
+    /** σ of both stages and stage `k`'s distance threshold, per proposed spec. */
+    const sigmas = async (stalls: number[], k = 0) => {
+      const { specs, errors } = parseProposal(await runProposer('node bench/proposers/widen-stalled.mjs', input(stalls), 30_000), push.pointNames);
+      assert.deepEqual(errors, []);
+      return specs.map((sp) => [sp.stages[0].progress!.sigma, sp.stages[1].progress!.sigma, (sp.stages[k].predicate as { below: number }).below]);
+    };
+    // 99 of 100 stall at stage 0: stage 0's σ ×10, σ ×10 from there on, σ ×3 with its threshold doubled, …
+    assert.deepEqual(await sigmas([99, 1, 0]), [[0.2, 0.02, 0.03], [0.2, 0.2, 0.03], [0.06, 0.02, 0.06], [0.06, 0.06, 0.03], [0.06, 0.02, 0.03], [0.2, 0.02, 0.06]]);
+    // Most stall at stage 1, the last: only stage 1 widens, and variants that coincide there are proposed once.
+    const last = await sigmas([10, 90, 0], 1);
+    assert.deepEqual(last, [[0.02, 0.2, 0.05], [0.02, 0.06, 0.1], [0.02, 0.06, 0.05], [0.02, 0.2, 0.1]]);
+    // No analysis: nothing proposed, and the search fills the places with mutations.
+    assert.deepEqual(JSON.parse(await runProposer('node bench/proposers/widen-stalled.mjs', { candidates: [{ id: 'g0c0', spec: poor, meanSuccess: null }] }, 30_000)), { candidates: [] });
+  });
+
   it('runs the command with the input on stdin, and refuses a failed or slow one', async () => {
     assert.deepEqual(JSON.parse(await runProposer('cat', { generation: 1 }, 10_000)), { generation: 1 });
     assert.equal(await runProposer('echo not json', {}, 10_000), 'not json\n');
