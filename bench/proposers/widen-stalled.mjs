@@ -3,10 +3,12 @@
  * A rule-based proposer for `cairn search --proposer` (the protocol in engine/lab/search.ts), standing in for the
  * language model of Eureka and Auto MC-Reward: it reads the previous generation on stdin, takes its fittest
  * candidate (success + 0.1 × goal progress) and that candidate's failure analysis, finds the stage where most
- * episodes stall, and proposes that stage's potential made easier to climb: its progress σ ×3 or ×10, with or
- * without its distance predicates' thresholds doubled, or σ widened from that stage on. A σ far below the distances
- * the gripper and objects start at makes the potential flat there, and PPO gets no gradient; that is the failure
- * this proposer repairs. It prints { "candidates": [spec, …] } on stdout and one line of reasons on stderr;
+ * episodes stall, and proposes that stage's potential made easier to climb: its progress σ ×3 or ×10 (or ×0.5), with
+ * or without its distance predicates' thresholds doubled, or σ widened from that stage on; and, where episodes stall
+ * past the first stage, the derived points of the stage before it (the hand-over, e.g. a point behind the object)
+ * moved ±3 or +6 cm along their offset. A σ far below the distances the gripper and objects start at makes the
+ * potential flat there, and PPO gets no gradient; a hand-over point too close to the object leaves the next stage
+ * nothing to push from. Those are the failures this proposer repairs. It prints { "candidates": [spec, …] } on stdout and one line of reasons on stderr;
  * candidates already trained are refused by the search, which fills the places left with mutations.
  *
  * Usage: cairn search … --proposer "node bench/proposers/widen-stalled.mjs"
@@ -48,22 +50,55 @@ function variant(spec, from, to, sigma, below) {
   return s;
 }
 
+/** Names of the points stage j's predicate and progress term measure between. */
+function stagePoints(stage) {
+  const names = new Set();
+  const leaf = (p) => {
+    if (p.kind === 'all') p.of.forEach(leaf);
+    else for (const key of ['a', 'b']) if (typeof p[key] === 'string') names.add(p[key]);
+  };
+  leaf(stage.predicate);
+  if (stage.progress) for (const key of ['a', 'b']) names.add(stage.progress[key]);
+  return [...names];
+}
+
+/** Copies of spec with each derived point that stage j measures to moved `by` metres further along its offset. */
+function offsetVariants(spec, j, by) {
+  const out = [];
+  for (const name of stagePoints(spec.stages[j])) {
+    const pt = spec.points?.[name];
+    if (!pt || typeof pt.offset !== 'number') continue;
+    const s = structuredClone(spec);
+    s.points[name].offset = round(pt.offset + by);
+    out.push(s);
+  }
+  return out;
+}
+
 export function propose(input) {
   const ranked = [...input.candidates].filter((c) => c.analysis && c.spec).sort((a, b) => fitness(b) - fitness(a));
   if (!ranked.length) return { candidates: [], why: 'no candidate with a failure analysis' };
   const base = ranked[0], K = base.spec.stages.length, k = stalledStage(base.analysis, K);
   const share = (base.analysis.stalls[k] / base.analysis.episodes).toFixed(2);
-  // Most different first: a search trains only as many as it has places (population − elites).
+  // The stage before the stalled one hands over to it: where episodes stall past stage 0, its derived points (e.g. a
+  // point behind the object) may sit where the next stage cannot start from.
+  const handOver = k > 0 ? k - 1 : k;
+  // Most different first: a search trains only as many as it has places (population − elites), and refuses the ones
+  // it trained before, so the list is long.
   const out = [
     variant(base.spec, k, k, 10, 1),
     variant(base.spec, k, K - 1, 10, 1),
     variant(base.spec, k, k, 3, 2),
+    ...offsetVariants(base.spec, handOver, 0.03),
     variant(base.spec, k, K - 1, 3, 1),
+    ...offsetVariants(base.spec, handOver, 0.06),
     variant(base.spec, k, k, 3, 1),
+    variant(base.spec, k, k, 0.5, 1),
     variant(base.spec, k, k, 10, 2),
+    ...offsetVariants(base.spec, handOver, -0.03),
   ];
   const unique = [...new Map(out.map((s) => [JSON.stringify(s), s])).values()].filter((s) => JSON.stringify(s) !== JSON.stringify(base.spec));
-  return { candidates: unique, why: `from ${base.id} (success ${base.meanSuccess}): ${share} of its episodes stall at stage ${k} '${base.spec.stages[k].name}', σ ${base.spec.stages[k].progress?.sigma}; widening it` };
+  return { candidates: unique, why: `from ${base.id} (success ${base.meanSuccess}): ${share} of its episodes stall at stage ${k} '${base.spec.stages[k].name}', σ ${base.spec.stages[k].progress?.sigma}; widening it, and moving the points stage ${handOver} hands over from` };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

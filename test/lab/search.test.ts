@@ -125,7 +125,7 @@ describe('proposer protocol', () => {
     assert.throws(() => parseProposal('[]', points), { message: 'proposer output: no candidates' });
   });
 
-  it('bench/proposers/widen-stalled.mjs widens the σ of the stage where the fittest candidate\'s episodes stall', async () => {
+  it('bench/proposers/widen-stalled.mjs widens the σ of the stage where the fittest candidate\'s episodes stall and moves the points that hand over to it', async () => {
     const push = getTask('push');
     const poor = structuredClone(push.subgoals!);
     poor.stages[0].progress.sigma = 0.02;
@@ -138,17 +138,24 @@ describe('proposer protocol', () => {
         { id: 'g0c1', spec: poor, weight: 20, meanSuccess: 0.04, meanGoalProgress: 0.1, analysis: analysis(stalls) },
       ],
     });
-    /** σ of both stages and stage `k`'s distance threshold, per proposed spec. */
+    /** σ of both stages, stage `k`'s distance threshold and the behind-object offset, per proposed spec. */
     const sigmas = async (stalls: number[], k = 0) => {
       const { specs, errors } = parseProposal(await runProposer('node bench/proposers/widen-stalled.mjs', input(stalls), 30_000), push.pointNames);
       assert.deepEqual(errors, []);
-      return specs.map((sp) => [sp.stages[0].progress!.sigma, sp.stages[1].progress!.sigma, (sp.stages[k].predicate as { below: number }).below]);
+      return specs.map((sp) => [sp.stages[0].progress!.sigma, sp.stages[1].progress!.sigma, (sp.stages[k].predicate as { below: number }).below, (sp.points!.behindObject as { offset: number }).offset]);
     };
-    // 99 of 100 stall at stage 0: stage 0's σ ×10, σ ×10 from there on, σ ×3 with its threshold doubled, …
-    assert.deepEqual(await sigmas([99, 1, 0]), [[0.2, 0.02, 0.03], [0.2, 0.2, 0.03], [0.06, 0.02, 0.06], [0.06, 0.06, 0.03], [0.06, 0.02, 0.03], [0.2, 0.02, 0.06]]);
-    // Most stall at stage 1, the last: only stage 1 widens, and variants that coincide there are proposed once.
-    const last = await sigmas([10, 90, 0], 1);
-    assert.deepEqual(last, [[0.02, 0.2, 0.05], [0.02, 0.06, 0.1], [0.02, 0.06, 0.05], [0.02, 0.2, 0.1]]);
+    // 99 of 100 stall at stage 0: stage 0's σ ×10, σ ×10 from there on, σ ×3 with its threshold doubled, the
+    // behind-object point 3 cm further, … (the offset moves are stage 0's own points: it hands over to nothing before it).
+    assert.deepEqual(await sigmas([99, 1, 0]), [
+      [0.2, 0.02, 0.03, 0.06], [0.2, 0.2, 0.03, 0.06], [0.06, 0.02, 0.06, 0.06], [0.02, 0.02, 0.03, 0.09], [0.06, 0.06, 0.03, 0.06],
+      [0.02, 0.02, 0.03, 0.12], [0.06, 0.02, 0.03, 0.06], [0.01, 0.02, 0.03, 0.06], [0.2, 0.02, 0.06, 0.06], [0.02, 0.02, 0.03, 0.03],
+    ]);
+    // Most stall at stage 1, the last: stage 1's σ and threshold change, stage 0's point moves (it hands over to stage
+    // 1), and variants that coincide there (σ ×10 of stage 1 alone and from stage 1 on) are proposed once.
+    assert.deepEqual(await sigmas([10, 90, 0], 1), [
+      [0.02, 0.2, 0.05, 0.06], [0.02, 0.06, 0.1, 0.06], [0.02, 0.02, 0.05, 0.09], [0.02, 0.06, 0.05, 0.06], [0.02, 0.02, 0.05, 0.12],
+      [0.02, 0.01, 0.05, 0.06], [0.02, 0.2, 0.1, 0.06], [0.02, 0.02, 0.05, 0.03],
+    ]);
     // No analysis: nothing proposed, and the search fills the places with mutations.
     assert.deepEqual(JSON.parse(await runProposer('node bench/proposers/widen-stalled.mjs', { candidates: [{ id: 'g0c0', spec: poor, meanSuccess: null }] }, 30_000)), { candidates: [] });
   });
