@@ -260,7 +260,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
   parseSweep(sweepOf([start]), o.outDir);
   await checkOutputDir(o.outDir, '--out');
   const searchFile = path.join(o.outDir, 'search.json');
-  const before = await readJson<{ settings: typeof settings }>(searchFile);
+  const before = await readJson<{ settings: typeof settings; generations?: { wallSeconds?: number }[] }>(searchFile);
   if (before) {
     const differ = (Object.keys(settings) as (keyof typeof settings)[]).filter((k) => JSON.stringify(before.settings?.[k]) !== JSON.stringify(settings[k]));
     if (differ.length) throw new Error(`${o.outDir} holds a search with other settings (${differ.map((k) => `${k}: ${JSON.stringify(before.settings?.[k])} there, ${JSON.stringify(settings[k])} here`).join('; ')}); search into another --out`);
@@ -379,7 +379,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
     const genBest = ranked(fresh)[0];
     const bestSoFar = ranked(trained.values())[0];
     const point = (c: SearchCandidate | undefined) => (c?.meanSuccess == null ? null : { id: c.id, meanSuccess: c.meanSuccess, fitness: candidateFitness(c.meanSuccess, c.meanGoalProgress)! });
-    history.push({ generation: g, ...gen, best: point(genBest), bestSoFar: point(bestSoFar), wallSeconds: +((performance.now() - tg) / 1000).toFixed(1) });
+    // A generation whose runs had all finished before keeps the wall time it took then.
+    const earlier = s.finished === 0 ? before?.generations?.[g]?.wallSeconds : undefined;
+    history.push({ generation: g, ...gen, best: point(genBest), bestSoFar: point(bestSoFar), wallSeconds: earlier ?? +((performance.now() - tg) / 1000).toFixed(1) });
     await save();
     const how = o.proposer && g > 0 ? (gen.source === 'mutation' ? 'proposer refused, mutation instead' : gen.source) : 'mutation';
     log(`cairn search: generation ${g + 1}/${generations}: best so far ${pct(bestSoFar?.meanSuccess)}, goal progress ${progress(bestSoFar)} (${bestSoFar?.id}), this generation's best ${pct(genBest?.meanSuccess)}, goal progress ${progress(genBest)} (${genBest?.id}), ${history[g].wallSeconds} s; ${how}`);

@@ -227,7 +227,9 @@ describe('cairn search', { timeout: 240_000 }, () => {
     assert.deepEqual(summary.best, { meanSuccess: top, weight: s.best!.weight, spec: s.best!.spec });
     assert.equal(summary.generations, 2);
     assert.equal((await fs.stat(path.join(out, 'gen-1', 'runs', dir[0], 'eval.json'))).mtimeMs, stamp);
-    assert.deepEqual((await readJson<SearchFile>(path.join(out, 'search.json'))).generations.map((g) => g.candidates), file.generations.map((g) => g.candidates));
+    const resumed = await readJson<SearchFile>(path.join(out, 'search.json'));
+    assert.deepEqual(resumed.generations.map((g) => g.candidates), file.generations.map((g) => g.candidates));
+    assert.deepEqual(resumed.generations.map((g) => g.wallSeconds), file.generations.map((g) => g.wallSeconds), 'a resumed generation keeps its wall time');
     // Other settings into the same directory are refused before anything runs.
     const other = await startCairn(args.map((a) => (a === '3' ? '4' : a))).exited;
     assert.equal(other.code, 2);
