@@ -18,6 +18,13 @@ export interface FrameTiming {
   renderMs: number;
 }
 
+/**
+ * Least time between panel updates (counters and plots), ms. Each redraw of a plot canvas is rasterized and
+ * composited in software without a GPU; at 500 ms rather than 200 the view drew 35 rather than 32 frames/s while a
+ * Push run trained in the page, and the run took 16% more env steps a second (2 cores).
+ */
+const PANEL_MS = 500;
+
 export class FrameLoop {
   /** Whether frames draw without stepping. */
   paused = false;
@@ -110,7 +117,7 @@ export class FrameLoop {
       this.frameTimes.push(now);
       while (this.frameTimes.length && this.frameTimes[0] < now - 1000) this.frameTimes.shift();
       while (this.stepTimes.length && this.stepTimes[0] < now - 1000) this.stepTimes.shift();
-      if (now - this.lastPanelUpdate > 200) {
+      if (now - this.lastPanelUpdate > PANEL_MS) {
         this.lastPanelUpdate = now;
         app.panel.update();
       }

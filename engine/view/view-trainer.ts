@@ -39,8 +39,8 @@ export interface TrainState {
   history: number;
 }
 
-/** Milliseconds between renders of the Train box while events arrive. */
-const RENDER_MS = 200;
+/** Milliseconds between renders of the Train box while events arrive (as the panel's PANEL_MS: its curves are software-rasterized canvases). */
+const RENDER_MS = 500;
 
 /** Seconds between the snapshots that refresh the policy acting in the scene. */
 export const SNAPSHOT_SECONDS = 8;

@@ -171,7 +171,7 @@ test('a cairn train checkpoint loads from ?policy= (task switches, N stays), run
     const r2 = await state(page);
     assert.ok(r2.successes > r1.successes, `successes ${r1.successes} → ${r2.successes}`);
     assert.ok(Number.isFinite(r2.meanReturn) && r2.meanReturn > -50, `mean return ${r2.meanReturn}`);
-    await page.waitForTimeout(300); // the panel redraws every 200 ms
+    await page.waitForTimeout(600); // the panel redraws every 500 ms (PANEL_MS)
     const panel = Object.fromEntries(await page.locator('#stats dt').evaluateAll((dts) => dts.map((dt) => [dt.textContent, dt.nextElementSibling?.textContent])));
     assert.ok(Number(panel.successes) >= r2.successes, JSON.stringify(panel));
     assert.match(panel.return ?? '', /^-\d+\.\d$/);
