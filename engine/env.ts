@@ -368,6 +368,8 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
   if (opts === null || typeof opts !== 'object') throw new Error('makeEnv: options must be an object');
   const numEnvs = checkInt('numEnvs', opts.numEnvs ?? 1, 1, MAX_ENVS);
   const numWorkers = checkInt('numWorkers', opts.numWorkers ?? 1, 1, Math.min(MAX_WORKERS, numEnvs));
+  // Before the batch is allocated in shared memory, which a page without it cannot make.
+  if (numWorkers > 1 && !canShareMemory()) throw new Error('makeEnv: numWorkers > 1 needs shared memory, which a page has only when cross-origin isolated (COOP: same-origin, COEP: require-corp); use numWorkers: 1');
   const seed = checkInt('seed', opts.seed ?? 0, 0, 0xffffffff);
   const physics = resolvePhysicsConfig(opts.physics);
   if (numEnvs * physics.substeps > MAX_ENV_SUBSTEPS) {
@@ -392,7 +394,6 @@ export async function makeEnv(taskName: string, opts: EnvOptions = {}): Promise<
       slice.shaping = shaper;
       return new VecEnv(task, batch, physics, shaper, slice, null, { penalties, terminateOnInfraction });
     }
-    if (!canShareMemory()) throw new Error('makeEnv: numWorkers > 1 needs shared memory, which a page has only when cross-origin isolated (COOP: same-origin, COEP: require-corp); use numWorkers: 1');
     const { WorkerPool } = await import('./workers/worker-pool.ts');
     const pool = await WorkerPool.start(batch, splitRange(numEnvs, numWorkers), task.name, seed, physics, shaper.spec, dr, terminateOnInfraction);
     return new VecEnv(task, batch, physics, shaper, null, pool, { penalties, terminateOnInfraction });
