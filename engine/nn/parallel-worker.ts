@@ -8,8 +8,7 @@ import {
 } from './parallel-protocol.ts';
 import { instantiateMlp } from './wasm-backend.ts';
 
-const startup = workerStartup<ParallelWorkerData>();
-const { data, ready } = await startup;
+const { data, ready } = await workerStartup<ParallelWorkerData>();
 const ctrl = controlOf(data.control, PAR_CONTROL, data.index);
 const x = await instantiateMlp(data.module, data.memory, 'parallel wasm worker');
 const t = data.table;

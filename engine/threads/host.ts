@@ -36,8 +36,16 @@ export function canShareMemory(): boolean {
   return isNode() || (typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true);
 }
 
-/** Starts one Node worker_threads Worker per data object through the shared entry; resolves when each is ready. */
-async function startNodeWorkers(module: URL, datas: readonly object[], name: string): Promise<{ workers: WorkerHandle[]; exits: Promise<void>[]; ready: Promise<void>[]; unref: () => void }> {
+/** Workers just started: their handles, one promise per worker that settles when it exits and one when it is ready, and (Node) a call that lets the process exit while they idle. */
+interface Launched {
+  workers: WorkerHandle[];
+  exits: Promise<void>[];
+  ready: Promise<void>[];
+  unref?: () => void;
+}
+
+/** Starts one Node worker_threads Worker per data object through the shared entry. */
+async function startNodeWorkers(module: URL, datas: readonly object[], name: string): Promise<Launched> {
   const { Worker } = await importHidden<typeof import('node:worker_threads')>('node:worker_threads');
   const entry = moduleUrl('./worker-entry.mjs', import.meta.url);
   const workers: InstanceType<typeof Worker>[] = [];
@@ -57,8 +65,8 @@ async function startNodeWorkers(module: URL, datas: readonly object[], name: str
   return { workers, exits, ready, unref: () => workers.forEach((w) => w.unref()) };
 }
 
-/** Starts one module Web Worker per data object, posting the data as its first message; resolves when each is ready. */
-function startWebWorkers(spawn: () => Worker, datas: readonly object[], name: string): { workers: WorkerHandle[]; exits: Promise<void>[]; ready: Promise<void>[] } {
+/** Starts one module Web Worker per data object, posting the data as its first message. */
+function startWebWorkers(spawn: () => Worker, datas: readonly object[], name: string): Launched {
   const workers: WorkerHandle[] = [];
   const exits: Promise<void>[] = [];
   const ready = datas.map((data, i) => {
@@ -92,9 +100,7 @@ function startWebWorkers(spawn: () => Worker, datas: readonly object[], name: st
  */
 export async function startWorkers(module: WorkerModule, datas: readonly object[], name: string): Promise<StartedWorkers> {
   if (!canShareMemory()) throw new Error(`${name}: worker threads need shared memory, which a page has only when cross-origin isolated (COOP: same-origin, COEP: require-corp)`);
-  const started: { workers: WorkerHandle[]; exits: Promise<void>[]; ready: Promise<void>[]; unref?: () => void } = isNode()
-    ? await startNodeWorkers(module.url, datas, name)
-    : startWebWorkers(module.browser, datas, name);
+  const started = isNode() ? await startNodeWorkers(module.url, datas, name) : startWebWorkers(module.browser, datas, name);
   try {
     await Promise.all(started.ready);
   } catch (e) {

@@ -1,7 +1,8 @@
 /** The Train box's inputs and buttons: steps, training envs, hidden widths and thread counts into the trainer's params; start, pause/resume, stop, download, continue. */
 import type { ViewApp } from './app.ts';
 import { $ } from './dom.ts';
-import { checkTrainThreads, MAX_TRAIN_ENVS, pageIsIsolated } from './train-params.ts';
+import { canShareMemory } from '../threads/host.ts';
+import { checkTrainThreads, MAX_TRAIN_ENVS } from './train-params.ts';
 import type { ViewTrainer } from './view-trainer.ts';
 import { parseHidden } from '../train/session.ts';
 
@@ -34,7 +35,7 @@ export function bindTrainControls(app: ViewApp, trainer: ViewTrainer): void {
     const counts: number[] = [];
     for (const [id, name] of [['train-threads', 'threads'], ['train-workers', 'physics workers']]) {
       const raw = input(id).value.trim();
-      const checked = checkTrainThreads(`${name} '${raw}'`, raw === '' ? Number.NaN : Number(raw), pageIsIsolated());
+      const checked = checkTrainThreads(`${name} '${raw}'`, raw === '' ? Number.NaN : Number(raw), canShareMemory());
       if (checked.error) {
         app.notes.set('train', 'warn', checked.error);
         return false;

@@ -17,6 +17,7 @@
  * A bad value falls back to the default with a warning the page shows, as the view's other parameters do.
  */
 import { DEFAULT_HIDDEN } from '../nn/backend.ts';
+import { canShareMemory } from '../threads/host.ts';
 import { parseHidden } from '../train/session.ts';
 
 /** Most training envs the page offers. */
@@ -45,11 +46,6 @@ export interface TrainParams {
 
 export const DEFAULT_TRAIN_PARAMS: Readonly<TrainParams> = Object.freeze({ autostart: false, steps: 2e6, envs: 256, hidden: [...DEFAULT_HIDDEN], threads: 1, workers: 1 });
 
-/** Whether this page may start threads that share memory (cross-origin isolated). */
-export function pageIsIsolated(): boolean {
-  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
-}
-
 /**
  * Checks a thread count for a run in the page (`label` names the value in messages, e.g. "threads=4"): an error
  * for a value that is not an integer in [1, MAX_TRAIN_THREADS], a note for more than one without isolation; the
@@ -62,7 +58,7 @@ export function checkTrainThreads(label: string, value: number, isolated: boolea
 }
 
 /** Reads the training parameters from a query string; one warning per value that was rejected. */
-export function parseTrainParams(search: string, isolated = pageIsIsolated()): { params: TrainParams; warnings: string[] } {
+export function parseTrainParams(search: string, isolated = canShareMemory()): { params: TrainParams; warnings: string[] } {
   const q = new URLSearchParams(search);
   const p: TrainParams = { ...DEFAULT_TRAIN_PARAMS, hidden: [...DEFAULT_TRAIN_PARAMS.hidden] };
   const warnings: string[] = [];
@@ -102,7 +98,7 @@ export function parseTrainParams(search: string, isolated = pageIsIsolated()): {
   return { params: p, warnings };
 }
 
-/** Whether the URL names a shaping mode (without one, a training run uses PBRS). */
-export function urlNamesShaping(search: string): boolean {
-  return new URLSearchParams(search).get('shaping') !== null;
+/** Whether the query string gives parameter `name` at all (a run from the URL fills in its own shaping and envs where it does not). */
+export function urlNames(search: string, name: string): boolean {
+  return new URLSearchParams(search).get(name) !== null;
 }

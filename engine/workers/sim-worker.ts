@@ -31,8 +31,7 @@ export interface SimWorkerData {
   terminateOnInfraction: boolean;
 }
 
-const startup = workerStartup<SimWorkerData>();
-const { data, ready } = await startup;
+const { data, ready } = await workerStartup<SimWorkerData>();
 const ctrl = controlOf(data.control, SIM_CONTROL, data.index);
 const R = await loadRapier();
 const batch = viewBatch(data.memory, data.layout);

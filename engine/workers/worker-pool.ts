@@ -1,7 +1,8 @@
 /**
  * Runs a vector env's slices on worker threads (Node worker_threads, or Web Workers in a cross-origin isolated
- * page): one worker per slice, each owning a Rapier World, all sharing the batch's shared WebAssembly.Memory. Commands are synchronous for the caller:
- * `run()` posts one to every worker and blocks in Atomics.wait until all are done.
+ * page): one worker per slice, each owning a Rapier World, all sharing the batch's shared WebAssembly.Memory.
+ * Commands are synchronous for the caller: `run()` posts one to every worker and blocks in Atomics.wait until all
+ * are done.
  */
 import type { Batch } from '../batch.ts';
 import type { PhysicsConfig } from '../physics/config.ts';
