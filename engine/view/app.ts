@@ -77,20 +77,33 @@ export class ViewApp {
     this.scene = new EnvScene(this.renderer, sim.env.task, sim.env.numEnvs, sim.numStages);
     if (p.focus !== null && p.focus >= p.numEnvs) p.focus = null;
     this.scene.setFocus(p.focus);
+    this.refresh(sim);
+  }
+
+  /** Brings the panel's controls and plots, the URL and the scene up to date with sim. */
+  private refresh(sim: ViewSim): void {
     this.panel.syncControls();
     this.updateUrl();
     this.panel.redrawPlots();
-    this.scene.update(sim.frame());
+    this.scene?.update(sim.frame());
   }
 
   /** Rebuilds after a task or N change (install: see build); a rebuild in flight is awaited first. */
   rebuild(change: Partial<ViewParams>, install?: () => void): Promise<void> {
     Object.assign(this.params, change);
+    return this.exclusive(() => this.build(install));
+  }
+
+  /**
+   * Runs `work` after the rebuild in flight, as the one in flight (`rebuilding`: frames hold off meanwhile); a
+   * failure is shown in the page, not thrown.
+   */
+  private exclusive(work: () => Promise<void>): Promise<void> {
     const prev = this.rebuilding;
     const run = async () => {
       if (prev) await prev;
       try {
-        await this.build(install);
+        await work();
       } catch (e) {
         this.fail(e);
       }
@@ -111,41 +124,25 @@ export class ViewApp {
     const m = policy.checkpoint.manifest;
     const change: Partial<ViewParams> = { policy: choice };
     if (m.task !== this.params.task) Object.assign(change, { task: m.task, focus: null });
-    const sim = this.sim;
-    if (sim && !this.rebuilding && m.task === sim.env.task.name && JSON.stringify(checkpointSubgoals(m) ?? null) === sim.subgoalsKey) {
-      // Same task and spec (a training run's snapshots): swap the network in place and restart the episodes, without
-      // building a new env and scene (a software rasterizer drops frames while a scene compiles its shaders).
-      await this.swapPolicy(sim, () => {
-        Object.assign(this.params, change);
-        this.actionKind = 'policy';
-        this.checkpoints.install(policy, choice, origin);
-      });
-      this.trainer?.render();
-      return true;
-    }
-    await this.rebuild(change, () => {
+    const install = () => {
       this.actionKind = 'policy';
       this.checkpoints.install(policy, choice, origin);
-    });
+    };
+    const sim = this.sim;
+    if (sim && !this.rebuilding && m.task === sim.env.task.name && JSON.stringify(checkpointSubgoals(m) ?? null) === sim.subgoalsKey) {
+      // Same task and spec (a training run's snapshots): swap the network in between steps and restart the episodes,
+      // without building a new env and scene (a software rasterizer drops frames while a scene compiles its shaders).
+      Object.assign(this.params, change);
+      await this.exclusive(async () => {
+        if (this.loop.stepping) await this.loop.stepping.catch(() => undefined);
+        install();
+        sim.setPolicy('policy', this.checkpoints.loaded);
+        sim.reset();
+        this.refresh(sim);
+      });
+    } else await this.rebuild(change, install);
     this.trainer?.render();
     return true;
-  }
-
-  /** Runs `install` between steps (the loop holds off while it runs), then points the sim at the loaded policy and restarts its episodes. */
-  private async swapPolicy(sim: ViewSim, install: () => void): Promise<void> {
-    const run = async () => {
-      if (this.loop.stepping) await this.loop.stepping.catch(() => undefined);
-      install();
-      sim.setPolicy('policy', this.checkpoints.loaded);
-      sim.reset();
-      this.panel.syncControls();
-      this.updateUrl();
-      this.panel.redrawPlots();
-      this.scene?.update(sim.frame());
-    };
-    const r: Promise<void> = run().catch((e: unknown) => this.fail(e)).finally(() => { if (this.rebuilding === r) this.rebuilding = null; });
-    this.rebuilding = r;
-    await r;
   }
 
   /** Puts the params into the page's URL. */

@@ -15,7 +15,7 @@ import { fetchCheckpoint } from './policy.ts';
 import { runReplay } from './replay-page.ts';
 import { installTestHook } from './test-hook.ts';
 import { bindTrainControls } from './train-controls.ts';
-import { parseTrainParams, TRAIN_VIEW_ENVS, urlNamesShaping } from './train-params.ts';
+import { parseTrainParams, TRAIN_VIEW_ENVS, urlNames } from './train-params.ts';
 import { ViewTrainer } from './view-trainer.ts';
 
 export type { CheckpointState } from './checkpoint-loader.ts';
@@ -28,8 +28,8 @@ async function main(): Promise<void> {
   if (params.replay !== undefined) return runReplay(params.replay, warnings);
   const train = parseTrainParams(location.search);
   // A run started from the URL shapes with PBRS unless the URL names a mode, and shows TRAIN_VIEW_ENVS envs unless it names a number.
-  if (train.params.autostart && !urlNamesShaping(location.search)) params.shaping = 'pbrs';
-  if (train.params.autostart && new URLSearchParams(location.search).get('envs') === null) params.numEnvs = TRAIN_VIEW_ENVS;
+  if (train.params.autostart && !urlNames(location.search, 'shaping')) params.shaping = 'pbrs';
+  if (train.params.autostart && !urlNames(location.search, 'envs')) params.numEnvs = TRAIN_VIEW_ENVS;
   const app = new ViewApp(params);
   [...warnings, ...train.warnings].forEach((w, k) => app.notes.set(`param-${k}`, 'warn', w));
   const trainer = new ViewTrainer(app, train.params);
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   let built = false;
   const choice = params.policy;
   if (choice.kind === 'checkpoint') {
-    const askedTask = new URLSearchParams(location.search).get('task') !== null ? params.task : null;
+    const askedTask = urlNames(location.search, 'task') ? params.task : null;
     built = await app.loadCheckpoint(choice.url, choice, () => fetchCheckpoint(choice.url, location.href));
     if (built && askedTask !== null && askedTask !== app.params.task) {
       app.notes.set('param-task', 'info', `task=${askedTask.toLowerCase()}: the checkpoint was trained on ${app.params.task}, so the view shows ${app.params.task}.`);
