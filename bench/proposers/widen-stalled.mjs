@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 /**
  * A rule-based proposer for `cairn search --proposer` (the protocol in engine/lab/search.ts), standing in for the
- * language model of Eureka and Auto MC-Reward: it reads the previous generation on stdin, takes its fittest
- * candidate (success + 0.1 × goal progress) and that candidate's failure analysis, finds the stage where most
- * episodes stall, and proposes that stage's potential made easier to climb: its progress σ ×3 or ×10 (or ×0.5), with
- * or without its distance predicates' thresholds doubled, or σ widened from that stage on; and, where episodes stall
- * past the first stage, the derived points of the stage before it (the hand-over, e.g. a point behind the object)
- * moved ±3 or +6 cm along their offset. A σ far below the distances the gripper and objects start at makes the
- * potential flat there, and PPO gets no gradient; a hand-over point too close to the object leaves the next stage
- * nothing to push from. Those are the failures this proposer repairs. It prints { "candidates": [spec, …] } on stdout and one line of reasons on stderr;
- * candidates already trained are refused by the search, which fills the places left with mutations.
+ * language model of Eureka and Auto MC-Reward. It reads the previous generation on stdin, takes its fittest
+ * candidate (by the `fitness` the search passes: success + 0.1 × goal progress) and that candidate's failure
+ * analysis, and finds the stage where most episodes stall. It proposes that stage's potential made easier to climb:
+ * its progress σ ×3 or ×10 (or ×0.5), with or without its distance predicates' thresholds doubled, or σ widened from
+ * that stage on; and the derived points of the hand-over stage (the one before it, or itself for the first), e.g. a
+ * point behind the object, moved ±3 or +6 cm along their offset. A σ far below the distances the gripper and objects
+ * start at makes the potential flat there, and PPO gets no gradient; a hand-over point too close to the object
+ * leaves the next stage nothing to push from. Those are the failures this proposer repairs.
+ *
+ * It prints { "candidates": [spec, …] } on stdout and one line of reasons on stderr; candidates already trained are
+ * refused by the search, which fills the places left with mutations.
  *
  * Usage: cairn search … --proposer "node bench/proposers/widen-stalled.mjs"
  */
@@ -21,9 +23,9 @@ const MAX_BELOW = 0.25;
 
 const round = (x) => Number(x.toPrecision(4));
 
-/** Fitness as the search ranks candidates. */
+/** Fitness as the search ranks candidates (it passes each one's; untrained: last). */
 function fitness(c) {
-  return (c.meanSuccess ?? -1) + 0.1 * (c.meanGoalProgress ?? 0);
+  return c.fitness ?? -Infinity;
 }
 
 /** The stage (0 … K − 1) where most of the analysed episodes stall. */

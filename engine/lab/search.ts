@@ -21,7 +21,7 @@
  * generation whose candidates.json exists keeps its candidates, and its sweep skips finished runs.
  *
  * The proposer protocol: CMD runs in a shell with `{ task, pointNames, generation, candidates: [{ id, spec,
- * weight, meanSuccess, meanGoalProgress, analysis? }] }` on stdin (the previous generation, with the failure analysis of each
+ * weight, meanSuccess, meanGoalProgress, fitness, analysis? }] }` on stdin (the previous generation, with the failure analysis of each
  * candidate's best run) and prints `{ "candidates": [spec, ...] }` or a bare list of specs on stdout; proposed
  * specs train with the best candidate's weight. Bad output is refused line by line, and mutation fills in.
  */
@@ -213,7 +213,7 @@ export function candidateFitness(meanSuccess: number | null, meanGoalProgress: n
 
 /** Candidates ranked by fitness, best first (null last; ties keep their order, so the earlier trained first). */
 function ranked(cands: Iterable<SearchCandidate>): SearchCandidate[] {
-  const f = (c: SearchCandidate) => c.fitness ?? candidateFitness(c.meanSuccess, c.meanGoalProgress) ?? -Infinity;
+  const f = (c: SearchCandidate) => candidateFitness(c.meanSuccess, c.meanGoalProgress) ?? -Infinity;
   return [...cands].sort((a, b) => f(b) - f(a));
 }
 
@@ -287,7 +287,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchSummary> {
     if (!o.proposer || g === 0) return { cands: [], errors: [] };
     const prev = history[g - 1].candidates;
     const candidates = [];
-    for (const c of prev) candidates.push({ id: c.id, spec: c.spec, weight: c.weight, meanSuccess: c.meanSuccess, meanGoalProgress: c.meanGoalProgress ?? null, analysis: await analysisOf(c) });
+    for (const c of prev) candidates.push({ id: c.id, spec: c.spec, weight: c.weight, meanSuccess: c.meanSuccess, meanGoalProgress: c.meanGoalProgress ?? null, fitness: candidateFitness(c.meanSuccess, c.meanGoalProgress), analysis: await analysisOf(c) });
     try {
       const { specs, errors } = parseProposal(await runProposer(o.proposer, { task: task.name, pointNames: task.pointNames, generation: g, candidates }, timeoutMs), task.pointNames);
       const cands: Candidate[] = [], keys = new Set<string>();

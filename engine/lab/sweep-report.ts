@@ -73,13 +73,13 @@ export function rankConfigurations(results: readonly RunResult[]): ConfigRow[] {
     const best = [...done].sort((a, b) => b.evalSuccess! - a.evalSuccess! || a.seed - b.seed)[0];
     return {
       config: rs[0].config, settings: rs[0].settings, finished: done.length, seeds: rs.length,
-      meanSuccess: done.length ? s.reduce((a, b) => a + b, 0) / s.length : null,
+      meanSuccess: mean(s),
       minSuccess: done.length ? Math.min(...s) : null,
       maxSuccess: done.length ? Math.max(...s) : null,
       meanGoalProgress: mean(done.map((r) => r.goalProgress).filter((x): x is number => x !== null)),
       stepsTo50: done.length ? medianSteps(done.map((r) => r.stepsTo50)) : null,
       stepsTo90: done.length ? medianSteps(done.map((r) => r.stepsTo90)) : null,
-      wallSeconds: done.length ? done.reduce((a, r) => a + r.wallSeconds!, 0) / done.length : null,
+      wallSeconds: mean(done.map((r) => r.wallSeconds!)),
       bestRun: best?.name ?? null,
     };
   });

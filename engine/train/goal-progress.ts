@@ -14,7 +14,7 @@ export function objectGoalProgress(d0: number, dT: number): number {
   return Math.max(-1, Math.min(1, (d0 - dT) / Math.max(d0, GOAL_PROGRESS_MIN_SCALE)));
 }
 
-/** Mean over objects of the distance from goal[row] to achieved[row], both [N, G] with G a multiple of 3 (m). */
+/** Writes into out[o] each object's distance (m) between achieved[row] and desired[row] (both [N, G], object o at 3o … 3o + 2). */
 function objectDistances(achieved: ArrayLike<number>, desired: ArrayLike<number>, goalDim: number, row: number, out: Float64Array): void {
   for (let o = 0; o < goalDim / 3; o++) {
     let s = 0;

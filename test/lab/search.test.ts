@@ -134,8 +134,8 @@ describe('proposer protocol', () => {
     const input = (stalls: number[]) => ({
       task: 'Push', pointNames: push.pointNames, generation: 1,
       candidates: [
-        { id: 'g0c0', spec: push.subgoals, weight: 20, meanSuccess: 0.03, meanGoalProgress: 0, analysis: analysis([100, 0, 0]) },
-        { id: 'g0c1', spec: poor, weight: 20, meanSuccess: 0.04, meanGoalProgress: 0.1, analysis: analysis(stalls) },
+        { id: 'g0c0', spec: push.subgoals, weight: 20, meanSuccess: 0.03, meanGoalProgress: 0, fitness: 0.03, analysis: analysis([100, 0, 0]) },
+        { id: 'g0c1', spec: poor, weight: 20, meanSuccess: 0.04, meanGoalProgress: 0.1, fitness: 0.05, analysis: analysis(stalls) },
       ],
     });
     /** σ of both stages, stage `k`'s distance threshold and the behind-object offset, per proposed spec. */
