@@ -44,6 +44,8 @@ export interface RecordingManifest {
   numTerms: number;
   termNames: string[];
   stageNames: string[];
+  /** The env's subgoal spec (JSON, as makeEnv's `subgoals` takes it): the stages of stageNames, drawn as markers on replay. */
+  subgoals?: unknown;
   /** Seconds per control step. */
   controlDt: number;
   stateLayout: StateLayout;

@@ -96,7 +96,7 @@ export class EpisodeRecorder {
     const manifest: Omit<RecordingManifest, 'sha256' | 'payloadFloats'> = {
       format: 'cairn-recording', version: RECORDING_VERSION, task: env.task.name, numEnvs: env.numEnvs, numWorkers: env.numWorkers, seed: this.seed,
       physics: { ...env.physics } as unknown as Record<string, number>, domainRandomization: this.domainRandomization, actDim: env.actDim, numTerms: MAX_REWARD_TERMS,
-      termNames: [...REWARD_TERM_NAMES], stageNames: [...env.stageNames], controlDt: env.controlDt, stateLayout: env.stateLayout, episodes,
+      termNames: [...REWARD_TERM_NAMES], stageNames: [...env.stageNames], subgoals: env.subgoals, controlDt: env.controlDt, stateLayout: env.stateLayout, episodes,
     };
     return encodeRecording(manifest, payload);
   }

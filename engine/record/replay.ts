@@ -30,7 +30,7 @@ export async function replayRecording(rec: Recording): Promise<ReplayReport> {
   const m = rec.manifest;
   const env = await makeEnv(m.task, {
     numEnvs: m.numEnvs, numWorkers: m.numWorkers, seed: m.seed, physics: m.physics as EnvOptions['physics'],
-    domainRandomization: (m.domainRandomization ?? undefined) as EnvOptions['domainRandomization'],
+    domainRandomization: (m.domainRandomization ?? undefined) as EnvOptions['domainRandomization'], subgoals: m.subgoals,
   });
   try {
     const L = env.stateLayout, W = L.rowWidth, A = env.actDim, S = stepWidth(m), f = stepFields(m), [po, pw] = L.fields.bodyPose;

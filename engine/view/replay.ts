@@ -12,6 +12,7 @@ import { checkSameLayout, stateLayout, unpackRow } from '../state.ts';
 import { getTask } from '../../tasks/registry.ts';
 import { goalReached, type TaskDef } from '../../tasks/task.ts';
 import type { SceneFrame } from './scene.ts';
+import { validateSubgoalSpec, type SubgoalSpec } from '../shaping/spec.ts';
 import { SubgoalTargets } from './subgoal-targets.ts';
 
 /** What the HUD shows of the current frame. */
@@ -87,7 +88,8 @@ export class ReplayPlayer {
     this.stageNames = Array.isArray(m.stageNames) ? [...m.stageNames] : [];
     this.numStages = this.stageNames.length;
     this.controlDt = m.controlDt > 0 ? m.controlDt : 0.04;
-    const spec = t.subgoals;
+    // The recording's own spec (a custom one included); older recordings name stages only, matched to the task's.
+    const spec = m.subgoals === undefined ? t.subgoals : recordedSpec(m.subgoals, t.pointNames);
     const sameStages = spec && spec.stages.length === this.numStages && spec.stages.every((s, k) => s.name === this.stageNames[k]);
     this.targets = sameStages ? new SubgoalTargets(spec, t.pointNames) : null;
     const b = this.batch;
@@ -161,5 +163,14 @@ export class ReplayPlayer {
     t.writePoints(b, 0, b.points, 0);
     if (this.targets) this.targets.compute(b.points, b.stage, 1, this.stageTargets);
     else this.stageTargets.set(b.desiredGoal.subarray(0, 3));
+  }
+}
+
+/** The recording's subgoal spec, validated against its task's points; throws naming the recording. */
+function recordedSpec(json: unknown, pointNames: readonly string[]): SubgoalSpec {
+  try {
+    return validateSubgoalSpec(json, pointNames);
+  } catch (e) {
+    throw new Error(`replay: the recording's subgoal spec is invalid: ${(e as Error).message}`);
   }
 }

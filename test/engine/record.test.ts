@@ -9,12 +9,15 @@ import { decodeRecording, encodeRecording, episodeViews, stepFields, stepWidth }
 import { EpisodeRecorder } from '../../engine/record/recorder.ts';
 import { replayRecording } from '../../engine/record/replay.ts';
 import { tempDirs } from '../helpers/tmp.ts';
+import { ReplayPlayer } from '../../engine/view/replay.ts';
+import { getTask } from '../../tasks/registry.ts';
+import type { SubgoalSpec } from '../../engine/shaping/spec.ts';
 
 const tmp = tempDirs('cairn-rec-');
 
 /** Records `steps` steps of seeded random actions on a task and returns the file's bytes. */
-async function record(task: string, numEnvs: number, steps: number, maxEpisodes: number, numWorkers = 1): Promise<Uint8Array> {
-  const env = await makeEnv(task, { numEnvs, seed: 5, numWorkers, shaping: { mode: 'pbrs' } });
+async function record(task: string, numEnvs: number, steps: number, maxEpisodes: number, numWorkers = 1, subgoals?: unknown): Promise<Uint8Array> {
+  const env = await makeEnv(task, { numEnvs, seed: 5, numWorkers, shaping: { mode: 'pbrs' }, subgoals });
   const rec = new EpisodeRecorder(env, { maxEpisodes, seed: 5 });
   env.reset();
   rec.start();
@@ -69,6 +72,25 @@ describe('recording', () => {
     assert.equal(rec.manifest.numWorkers, 2);
     const r = await replayRecording(rec);
     assert.equal(r.bitIdentical, 4, `errors ${r.errors}`);
+  });
+
+  it('keeps a custom subgoal spec: the replay player draws its stage targets, a bad one is refused by name', async () => {
+    const spec = structuredClone(getTask('Push').subgoals) as SubgoalSpec;
+    const behind = spec.points!.behindObject as { offset: number };
+    behind.offset = 0.12;
+    spec.stages[0].name = 'far-behind';
+    const rec = await decodeRecording(await record('Push', 2, 50, 2, 1, spec));
+    assert.deepEqual(rec.manifest.stageNames, ['far-behind', 'object-at-goal']);
+    assert.deepEqual(rec.manifest.subgoals, spec);
+    const player = new ReplayPlayer(rec);
+    assert.equal(player.info().stageName, 'far-behind');
+    // Frame 0 is in stage 0: the marker is the custom behind point, 12 cm from the cube (horizontally).
+    const b = player.batch, obj = 3;
+    assert.ok(Math.abs(Math.hypot(player.stageTargets[0] - b.points[obj], player.stageTargets[1] - b.points[obj + 1]) - 0.12) < 1e-5);
+    assert.equal((await replayRecording(rec)).bitIdentical, 2);
+    const bad = structuredClone(rec.manifest) as typeof rec.manifest & { subgoals: SubgoalSpec };
+    bad.subgoals.stages[0].progress.b = 'nowhere';
+    assert.throws(() => new ReplayPlayer({ manifest: bad, payload: rec.payload }), /replay: the recording's subgoal spec is invalid: .*nowhere/);
   });
 
   it('refuses a truncated, corrupt, foreign or inconsistent file with the reason', async () => {
