@@ -37,7 +37,7 @@ export const TRAIN_SPEC: CommandSpec = {
     minibatches: { kind: 'number', help: 'minibatches per epoch', default: 4 },
     gamma: { kind: 'number', help: 'discount γ (also the shaping γ)', default: '0.98 (Reach 0.9)' },
     'gae-lambda': { kind: 'number', help: 'GAE λ', default: 0.9 },
-    'ent-coef': { kind: 'number', help: 'entropy coefficient', default: 0 },
+    'ent-coef': { kind: 'number', help: 'entropy coefficient', default: '0 (PickAndPlace 0.01)' },
     'init-log-std': { kind: 'number', help: 'initial log std of the policy, in [-5, 2]', default: 0 },
     'value-out-gain': { kind: 'number', help: 'gain of the value output layer init', default: 1 },
     'action-penalty': { kind: 'number', help: 'reward − c·|a|² of the raw sample', default: 0 },

@@ -12,6 +12,7 @@ import { paramLayout } from '../../engine/nn/param-layout.ts';
 import { trainRun, type TrainRunOptions } from '../../engine/train/run.ts';
 import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
 import { tempDirs } from '../helpers/tmp.ts';
+import { PICK_ENT_COEF } from '../../tasks/pick-and-place.ts';
 
 const tmp = tempDirs('cairn-train-');
 const quiet = () => {};
@@ -145,15 +146,19 @@ describe('PPO training', () => {
   });
 
   it('a task\'s tuned PPO defaults apply under the run\'s own options', async () => {
-    const gammaOf = async (over: Partial<TrainRunOptions>) => {
+    const ppoOf = async (over: Partial<TrainRunOptions>) => {
       const dir = tmp();
       await trainRun(options(dir, { totalSteps: 16 * 10, evalEpisodes: 1, ...over }), quiet, quiet);
       const m = JSON.parse(await fs.readFile(path.join(dir, 'checkpoint.json'), 'utf8'));
-      return m.config.run.ppo.gamma;
+      return m.config.run.ppo;
     };
-    assert.equal(await gammaOf({}), 0.9, 'Reach: its own default');
-    assert.equal(await gammaOf({ ppo: { numSteps: 10, gamma: 0.95 } }), 0.95, 'an explicit gamma wins');
-    assert.equal(await gammaOf({ task: 'Push' }), DEFAULT_PPO_CONFIG.gamma, 'Push: the trainer default');
+    assert.equal((await ppoOf({})).gamma, 0.9, 'Reach: its own default');
+    assert.equal((await ppoOf({ ppo: { numSteps: 10, gamma: 0.95 } })).gamma, 0.95, 'an explicit gamma wins');
+    const push = await ppoOf({ task: 'Push' });
+    assert.equal(push.gamma, DEFAULT_PPO_CONFIG.gamma, 'Push: the trainer default');
+    assert.equal(push.hp.entCoef, 0, 'Push: no entropy bonus');
+    assert.equal((await ppoOf({ task: 'PickAndPlace' })).hp.entCoef, PICK_ENT_COEF, 'PickAndPlace: its entropy coefficient');
+    assert.equal((await ppoOf({ task: 'PickAndPlace', ppo: { hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 1e-3, entCoef: 0 } } })).hp.entCoef, 0, 'an explicit entCoef wins');
   });
 
   it('a tiny-budget run improves the return on Reach', async () => {
