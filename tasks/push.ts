@@ -8,7 +8,7 @@
 import { CUBE_HALF, CUBE_MASS, FETCH_TABLE, FRICTION, INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
 import type { SceneObjectDef } from '../engine/physics/scene-def.ts';
 import type { SubgoalSpec } from '../engine/shaping/spec.ts';
-import { FETCH_OBJECT_OBS, sampleFetchEpisode, writeFetchObjectObs, writeGripObjectGoalPoints, writeObjectAchievedGoal, type TaskDef } from './task.ts';
+import { FETCH_OBJECT_OBS, sampleFetchEpisode, writeFetchObjectObs, writeGripObjectGoalPoints, writeObjectAchievedGoal, type TaskDef, type TaskPpoDefaults } from './task.ts';
 
 /** Fetch's 5 cm, 2 kg cube. */
 export const FETCH_CUBE: SceneObjectDef = { name: 'object', shape: 'box', halfExtents: [CUBE_HALF, CUBE_HALF, CUBE_HALF], mass: CUBE_MASS, friction: FRICTION };
@@ -55,6 +55,13 @@ export function pushToGoalSpec(object: string, behind: number, goalSigma: number
   };
 }
 
+/**
+ * Push's PPO settings, found by the 2M-step sweeps (README, Push in 2M env steps): lr 2e-3, 8 minibatches and an
+ * entropy coefficient of 0.05 reach 93.6 / 93.8 / 97.8% eval success at 2M env steps, where the trainer's defaults
+ * (lr 1e-3, 4 minibatches, no entropy bonus) reach 64.6–76.0% and need 5M.
+ */
+export const PUSH_PPO: TaskPpoDefaults = { lr: 2e-3, numMinibatches: 8, entCoef: 0.05 };
+
 export const push: TaskDef = {
   name: 'Push',
   description: 'Push a 5 cm cube to a goal on the table (FetchPush-v4 semantics).',
@@ -66,6 +73,7 @@ export const push: TaskDef = {
   distanceThreshold: 0.05,
   pointNames: ['grip', 'object', 'goal'],
   subgoals: PUSH_SUBGOALS,
+  ppoDefaults: PUSH_PPO,
   obsLayout: FETCH_OBJECT_OBS,
   cell: { goalCell: 0.05, gripCell: 0.2 },
   sampleEpisode(rng, out) {

@@ -27,7 +27,7 @@ export interface EpisodeStart {
 /** A named slice [start, end) of the observation vector. */
 export type ObsField = readonly [name: string, start: number, end: number];
 
-/** The PPO settings a task may tune (the fields of engine/train/ppo.ts PpoConfig with these names; entCoef of its hp). */
+/** The PPO settings a task may tune (the fields of engine/train/ppo.ts PpoConfig with these names; lr and entCoef of its hp). */
 export interface TaskPpoDefaults {
   /** Discount γ. */
   gamma?: number;
@@ -35,6 +35,10 @@ export interface TaskPpoDefaults {
   gaeLambda?: number;
   /** Steps per env per iteration. */
   numSteps?: number;
+  /** Minibatches per epoch. */
+  numMinibatches?: number;
+  /** Adam learning rate at the start of the linear anneal (PpoConfig.hp.lr). */
+  lr?: number;
   /** Entropy coefficient (PpoConfig.hp.entCoef). */
   entCoef?: number;
 }

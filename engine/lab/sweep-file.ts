@@ -229,7 +229,7 @@ function checkConfiguration(s: Record<string, unknown>, inputs: Record<string, u
   const numSteps = (s['num-steps'] as number | undefined) ?? task.ppoDefaults?.numSteps ?? DEFAULT_PPO_CONFIG.numSteps;
   const samples = ((s.envs as number | undefined) ?? TRAIN_DEFAULT_ENVS) * numSteps;
   if (s['terminate-on-infraction'] === true) checkInfractionMode(s.shaping as string, `${where}.terminate-on-infraction`);
-  const minibatches = (s.minibatches as number | undefined) ?? DEFAULT_PPO_CONFIG.numMinibatches;
+  const minibatches = (s.minibatches as number | undefined) ?? task.ppoDefaults?.numMinibatches ?? DEFAULT_PPO_CONFIG.numMinibatches;
   if (minibatches > samples) throw new Error(`${where}.minibatches: ${minibatches} exceeds the ${samples} samples of an iteration (envs × num-steps)`);
 }
 

@@ -64,8 +64,8 @@ export const INIT_LOG_STD_RANGE: readonly [number, number] = [-5, 2];
 /** The PPO config of the options (defaults, then the task's, then the options'), checked with every other option no deeper module checks; names the bad field. */
 export function resolveSessionConfig(o: TrainSessionOptions): PpoConfig {
   if (!o || typeof o !== 'object') throw new Error(`train: options must be an object, got ${o === null ? 'null' : typeof o}`);
-  const { entCoef, ...taskPpo } = getTask(o.task).ppoDefaults ?? {};
-  const taskHp = entCoef === undefined ? {} : { entCoef };
+  const { lr, entCoef, ...taskPpo } = getTask(o.task).ppoDefaults ?? {};
+  const taskHp = { ...(lr !== undefined && { lr }), ...(entCoef !== undefined && { entCoef }) };
   const cfg = validatePpoConfig({ ...DEFAULT_PPO_CONFIG, ...taskPpo, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...taskHp, ...o.ppo?.hp } });
   validateHyperparams(cfg.hp);
   checkNumberIn('train: totalSteps', o.totalSteps, 1, 1e13);

@@ -154,9 +154,11 @@ describe('PPO training', () => {
     };
     assert.equal((await ppoOf({})).gamma, 0.9, 'Reach: its own default');
     assert.equal((await ppoOf({ ppo: { numSteps: 10, gamma: 0.95 } })).gamma, 0.95, 'an explicit gamma wins');
-    const push = await ppoOf({ task: 'Push' });
-    assert.equal(push.gamma, DEFAULT_PPO_CONFIG.gamma, 'Push: the trainer default');
-    assert.equal(push.hp.entCoef, 0, 'Push: no entropy bonus');
+    const push = await ppoOf({ task: 'Push', ppo: {} });
+    assert.equal(push.gamma, DEFAULT_PPO_CONFIG.gamma, 'Push: the trainer\'s γ');
+    assert.deepEqual([push.hp.lr, push.numMinibatches, push.hp.entCoef], [2e-3, 8, 0.05], 'Push: its lr, minibatches and entropy coefficient');
+    const slide = await ppoOf({ task: 'Slide', ppo: {} });
+    assert.deepEqual([slide.hp.lr, slide.numMinibatches, slide.hp.entCoef], [DEFAULT_PPO_CONFIG.hp.lr, DEFAULT_PPO_CONFIG.numMinibatches, 0], 'Slide: the trainer\'s');
     assert.equal((await ppoOf({ task: 'PickAndPlace' })).hp.entCoef, PICK_ENT_COEF, 'PickAndPlace: its entropy coefficient');
     assert.equal((await ppoOf({ task: 'PickAndPlace', ppo: { hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 1e-3, entCoef: 0 } } })).hp.entCoef, 0, 'an explicit entCoef wins');
   });
