@@ -29,7 +29,7 @@ import { checkIntIn, checkNumberIn } from '../numeric.ts';
 import { SHAPING_MODES, validateSubgoalSpec, MAX_SHAPING_SCALE } from '../shaping/spec.ts';
 import { checkInfractionMode } from '../penalties.ts';
 import { validateDomainRandomization } from '../domain-randomization.ts';
-import { CRITIC_REWARDS, DEFAULT_PPO_CONFIG } from '../train/ppo.ts';
+import { CRITIC_REWARDS, taskPpoConfig } from '../train/ppo.ts';
 import { INIT_LOG_STD_RANGE } from '../train/run.ts';
 import { parseHidden } from '../cli/args.ts';
 
@@ -226,10 +226,11 @@ function checkConfiguration(s: Record<string, unknown>, inputs: Record<string, u
       throw new Error(`${where}.subgoals: ${(e as Error).message}`);
     }
   }
-  const numSteps = (s['num-steps'] as number | undefined) ?? task.ppoDefaults?.numSteps ?? DEFAULT_PPO_CONFIG.numSteps;
+  const defaults = taskPpoConfig(task.ppoDefaults);
+  const numSteps = (s['num-steps'] as number | undefined) ?? defaults.numSteps;
   const samples = ((s.envs as number | undefined) ?? TRAIN_DEFAULT_ENVS) * numSteps;
   if (s['terminate-on-infraction'] === true) checkInfractionMode(s.shaping as string, `${where}.terminate-on-infraction`);
-  const minibatches = (s.minibatches as number | undefined) ?? task.ppoDefaults?.numMinibatches ?? DEFAULT_PPO_CONFIG.numMinibatches;
+  const minibatches = (s.minibatches as number | undefined) ?? defaults.numMinibatches;
   if (minibatches > samples) throw new Error(`${where}.minibatches: ${minibatches} exceeds the ${samples} samples of an iteration (envs × num-steps)`);
 }
 

@@ -6,6 +6,7 @@
  */
 import type { StepResult, VecEnv } from '../env.ts';
 import type { ShapingMode } from '../shaping/spec.ts';
+import type { TaskPpoDefaults } from '../../tasks/task.ts';
 import { counterUniform } from '../rng.ts';
 import { DEFAULT_PPO_HYPERPARAMS, type PolicyBackend, type PpoHyperparams, type PpoStats } from '../nn/backend.ts';
 import { computeGae } from './gae.ts';
@@ -77,6 +78,12 @@ export const DEFAULT_PPO_CONFIG: Readonly<PpoConfig> = Object.freeze({
   stageInObs: false,
   hp: { ...DEFAULT_PPO_HYPERPARAMS, lr: 1e-3, entCoef: 0 },
 });
+
+/** The PPO config a task's runs start from: DEFAULT_PPO_CONFIG under the task's ppoDefaults (lr and entCoef go into hp). */
+export function taskPpoConfig(defaults: Readonly<TaskPpoDefaults> = {}): PpoConfig {
+  const { lr, entCoef, ...top } = defaults;
+  return { ...DEFAULT_PPO_CONFIG, ...top, hp: { ...DEFAULT_PPO_CONFIG.hp, ...(lr !== undefined && { lr }), ...(entCoef !== undefined && { entCoef }) } };
+}
 
 /** The critic's reward for a configured choice under a shaping mode ('auto': 'task' for pbrs, else 'shaped'). */
 export function resolveCriticReward(choice: CriticReward | 'auto', mode: ShapingMode): CriticReward {

@@ -12,7 +12,7 @@ import type { ShapingMode } from '../shaping/spec.ts';
 import { validateHyperparams, type PolicyBackend, type PpoHyperparams } from '../nn/backend.ts';
 import { encodeCheckpoint, type CheckpointArrays, type CheckpointManifest } from './checkpoint.ts';
 import { evalSeed, evaluatePolicy, type EvalResult } from './evaluate.ts';
-import { DEFAULT_PPO_CONFIG, PpoTrainer, validatePpoConfig, type PpoConfig } from './ppo.ts';
+import { PpoTrainer, taskPpoConfig, validatePpoConfig, type PpoConfig } from './ppo.ts';
 import { policyInputDim } from '../nn/policy-input.ts';
 import { createBackend, type BackendKind } from '../nn/select-backend.ts';
 import { paramLayout } from '../nn/param-layout.ts';
@@ -64,9 +64,8 @@ export const INIT_LOG_STD_RANGE: readonly [number, number] = [-5, 2];
 /** The PPO config of the options (defaults, then the task's, then the options'), checked with every other option no deeper module checks; names the bad field. */
 export function resolveSessionConfig(o: TrainSessionOptions): PpoConfig {
   if (!o || typeof o !== 'object') throw new Error(`train: options must be an object, got ${o === null ? 'null' : typeof o}`);
-  const { lr, entCoef, ...taskPpo } = getTask(o.task).ppoDefaults ?? {};
-  const taskHp = { ...(lr !== undefined && { lr }), ...(entCoef !== undefined && { entCoef }) };
-  const cfg = validatePpoConfig({ ...DEFAULT_PPO_CONFIG, ...taskPpo, ...o.ppo, hp: { ...DEFAULT_PPO_CONFIG.hp, ...taskHp, ...o.ppo?.hp } });
+  const base = taskPpoConfig(getTask(o.task).ppoDefaults);
+  const cfg = validatePpoConfig({ ...base, ...o.ppo, hp: { ...base.hp, ...o.ppo?.hp } });
   validateHyperparams(cfg.hp);
   checkNumberIn('train: totalSteps', o.totalSteps, 1, 1e13);
   checkIntIn('train: numEnvs', o.numEnvs, 1, MAX_ENVS);

@@ -23,7 +23,7 @@ export interface FrameTiming {
  * composited in software without a GPU; at 500 ms rather than 200 the view drew 35 rather than 32 frames/s while a
  * Push run trained in the page, and the run took 16% more env steps a second (2 cores).
  */
-const PANEL_MS = 500;
+export const PANEL_MS = 500;
 
 export class FrameLoop {
   /** Whether frames draw without stepping. */

@@ -6,6 +6,7 @@
  */
 import type { ViewApp } from './app.ts';
 import { LineChart } from './chart.ts';
+import { PANEL_MS } from './frame-loop.ts';
 import { $, fmt } from './dom.ts';
 import type { LoadedCheckpoint } from './policy.ts';
 import type { CheckpointFiles, TrainEvent, TrainRequest } from './train-protocol.ts';
@@ -38,9 +39,6 @@ export interface TrainState {
   /** Iterations whose metrics arrived. */
   history: number;
 }
-
-/** Milliseconds between renders of the Train box while events arrive (as the panel's PANEL_MS: its curves are software-rasterized canvases). */
-const RENDER_MS = 500;
 
 /** Seconds between the snapshots that refresh the policy acting in the scene. */
 export const SNAPSHOT_SECONDS = 8;
@@ -250,13 +248,13 @@ export class ViewTrainer {
     this.renderSoon();
   }
 
-  /** Renders within RENDER_MS (one render for any number of events in between: a fast run sends hundreds of iterations a second). */
+  /** Renders within PANEL_MS, as the panel (its curves are software-rasterized canvases too; one render for any number of events in between: a fast run sends hundreds of iterations a second). */
   private renderSoon(): void {
     if (this.renderTimer !== null) return;
     this.renderTimer = setTimeout(() => {
       this.renderTimer = null;
       this.render();
-    }, RENDER_MS);
+    }, PANEL_MS);
   }
 
   /** Puts a checkpoint's policy into the scene: the view's envs restart acting with it (the newest wins while one loads). */
