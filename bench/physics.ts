@@ -87,16 +87,23 @@ for (const w of [1, 2]) {
   workers.push(run);
   if (w > 1) console.log(`N=1024 workers=${w}: ${fmt(run.envStepsPerSec)} env-steps/s, success ${(run.successRate * 100).toFixed(1)}% of ${run.episodes}`);
 }
+// The settings sweep at N = 256: Push over step size and solver iterations, and Stack (the task whose contacts
+// a weaker solver loses first: a cube resting on a cube) over solver iterations.
 const sweep: PushRun[] = [];
-for (const physics of [
-  { dt: 0.01, substeps: 4, solverIterations: 4 },
-  { dt: 0.01, substeps: 4, solverIterations: 8 },
-  { dt: 0.005, substeps: 8, solverIterations: 4 },
-  { dt: 0.002, substeps: 20, solverIterations: 4 },
-]) {
-  const run = await runScripted('Push', 256, 1, physics, minEpisodes, warm, repeats);
+for (const [task, physics] of [
+  ['Push', { dt: 0.01, substeps: 4, solverIterations: 1 }],
+  ['Push', { dt: 0.01, substeps: 4, solverIterations: 2 }],
+  ['Push', { dt: 0.01, substeps: 4, solverIterations: 4 }],
+  ['Push', { dt: 0.01, substeps: 4, solverIterations: 8 }],
+  ['Push', { dt: 0.005, substeps: 8, solverIterations: 2 }],
+  ['Push', { dt: 0.002, substeps: 20, solverIterations: 2 }],
+  ['Stack', { dt: 0.01, substeps: 4, solverIterations: 1 }],
+  ['Stack', { dt: 0.01, substeps: 4, solverIterations: 2 }],
+  ['Stack', { dt: 0.01, substeps: 4, solverIterations: 4 }],
+] as const) {
+  const run = await runScripted(task, 256, 1, physics, minEpisodes, warm, repeats);
   sweep.push(run);
-  console.log(`sweep N=256 ${JSON.stringify(physics)}: ${fmt(run.envStepsPerSec)} env-steps/s, success ${(run.successRate * 100).toFixed(1)}%`);
+  console.log(`sweep ${task} N=256 ${JSON.stringify(physics)}: ${fmt(run.envStepsPerSec)} env-steps/s, success ${(run.successRate * 100).toFixed(1)}%`);
 }
 const tasks: PushRun[] = [];
 for (const task of ['PickAndPlace', 'Slide', 'Stack']) {
@@ -138,7 +145,7 @@ if (!quick) {
   const rows: (string | number)[][] = [
     ...sizes.map((r) => [`cairn Push, ${r.numEnvs} env${r.numEnvs > 1 ? 's' : ''}, 1 thread`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
     ...workers.slice(1).map((r) => [`cairn Push, ${r.numEnvs} envs, ${r.numWorkers} workers`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
-    ...sweep.map((r) => [`cairn Push, ${r.numEnvs} envs, 1 thread (sweep)`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
+    ...sweep.map((r) => [`cairn ${r.task}, ${r.numEnvs} envs, 1 thread (sweep)`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
     ...tasks.map((r) => [`cairn ${r.task}, ${r.numEnvs} envs, 1 thread`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
     [`mujoco-js push_mocap, ${mujoco.N} envs, 1 thread`, 'dt 0.002 × 20, Newton', fmt(mujoco.env_steps_per_s as number), pct(mujoco.success_rate as number), mujoco.episodes as number],
     [`mujoco-js pick_mocap, ${mujocoPick.N} envs, 1 thread`, 'dt 0.002 × 20, Newton', fmt(mujocoPick.env_steps_per_s as number), pct(mujocoPick.success_rate as number), mujocoPick.episodes as number],

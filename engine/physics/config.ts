@@ -4,7 +4,7 @@ export interface PhysicsConfig {
   dt: number;
   /** Physics steps per control step. */
   substeps: number;
-  /** Rapier solver iterations per physics step. */
+  /** Rapier solver iterations per physics step (`numSolverIterations`: its soft-TGS solver runs them as substeps of dt). */
   solverIterations: number;
   /** Natural frequency of the critically damped palm follower, 1/s (Fetch's weld lag: ~60% of a step covered). */
   followOmega: number;
@@ -14,8 +14,8 @@ export interface PhysicsConfig {
   envsPerWorld: number;
 }
 
-/** Chosen with bench/physics.ts: 25 Hz control, dt 0.01 × 4, 4 solver iterations (README explains). */
-export const DEFAULT_PHYSICS: PhysicsConfig = { dt: 0.01, substeps: 4, solverIterations: 4, followOmega: 50, maxObjectSpeed: 1.5, envsPerWorld: 128 };
+/** Chosen with bench/physics.ts: 25 Hz control, dt 0.01 × 4, 2 solver iterations (README, Physics, explains). */
+export const DEFAULT_PHYSICS: PhysicsConfig = { dt: 0.01, substeps: 4, solverIterations: 2, followOmega: 50, maxObjectSpeed: 1.5, envsPerWorld: 128 };
 
 /** Merges user settings over the defaults and rejects values that are not finite and positive. */
 export function resolvePhysicsConfig(user: Partial<PhysicsConfig> = {}): PhysicsConfig {
