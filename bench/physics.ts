@@ -2,7 +2,8 @@
  * Physics benchmark (warm-up, then medians of repeats; JSON to bench/results/): the peer's scripted push driven through cairn's API on Push,
  * success rate over seeded episodes next to control env-steps/s, for several batch sizes, 1 vs 2
  * workers, a sweep of physics settings, every other task's scripted controller (tasks/scripted.ts) at
- * N = 256 and 1024, and mujoco-js on the peer push and pick scenes in the same run.
+ * N = 256 and 1024, and mujoco-js on the peer push and pick scenes in the same run; then rounds of Push at N = 256,
+ * Push at N = 1024 and mujoco-js push back to back, whose per-round ratios give the paired speed-ups.
  *
  * Usage: node --import tsx bench/physics.ts [--quick] [--out bench/results/physics-<host>.json]
  * Env-steps/s = N × timed steps / seconds spent inside env.step (controller time excluded); warm-up excluded.
@@ -118,6 +119,19 @@ console.log(`mujoco-js push N=${mujoco.N}: ${fmt(mujoco.env_steps_per_s as numbe
 const mujocoPick = runMujoco('mujoco-pick.mjs', quick ? 16 : 64, quick ? 2 : 4);
 console.log(`mujoco-js pick N=${mujocoPick.N}: ${fmt(mujocoPick.env_steps_per_s as number)} env-steps/s, success ${((mujocoPick.success_rate as number) * 100).toFixed(1)}% of ${mujocoPick.episodes}`);
 
+// Paired ratios: Push at N = 256, Push at N = 1024 and mujoco-js push, measured back to back `pairRounds` times. On a
+// shared machine the speed drifts over a run by more than the targets' margins; the median of per-round ratios is
+// less exposed to that drift than a ratio of figures taken minutes apart.
+const pairRounds = quick ? 1 : 3;
+const pairs: { push256: number; push1024: number; mujocoPush: number; speedup: number; n1024OverN256: number }[] = [];
+for (let round = 0; round < pairRounds; round++) {
+  const a = await runScripted('Push', 256, 1, {}, minEpisodes, warm, 1);
+  const b = await runScripted('Push', 1024, 1, {}, minEpisodes, warm, 1);
+  const m = runMujoco('mujoco-push.mjs', quick ? 16 : 64, quick ? 2 : 4).env_steps_per_s as number;
+  pairs.push({ push256: Math.round(a.envStepsPerSec), push1024: Math.round(b.envStepsPerSec), mujocoPush: m, speedup: +(b.envStepsPerSec / m).toFixed(2), n1024OverN256: +(b.envStepsPerSec / a.envStepsPerSec).toFixed(3) });
+  console.log(`paired round ${round + 1}: Push N=256 ${fmt(a.envStepsPerSec)}, N=1024 ${fmt(b.envStepsPerSec)}, mujoco-js push ${fmt(m)} env-steps/s: ${pairs[round].speedup}×, N=1024/N=256 ${pairs[round].n1024OverN256}`);
+}
+
 const single = sizes.find((s) => s.numEnvs === 1024)!;
 const n256 = sizes.find((s) => s.numEnvs === 256)!;
 const pick = tasks.filter((t) => t.task === 'PickAndPlace').pop()!;
@@ -128,12 +142,14 @@ const summary = {
   pickAtN: pick.numEnvs,
   twoWorkerScalingAtN1024: +(workers[1].envStepsPerSec / workers[0].envStepsPerSec).toFixed(2),
   fidelityGate: single.successRate >= 0.9,
+  pairedSpeedupVsMujocoAtN1024: median(pairs.map((p) => p.speedup)),
+  pairedPushN1024OverN256: median(pairs.map((p) => p.n1024OverN256)),
 };
 console.log(JSON.stringify(summary));
 const machine = machineInfo();
 const result = {
   benchmark: 'physics', date: new Date().toISOString(), quick, commit: gitCommit(), machine, rapier: RAPIER_BUILD, node: process.version,
-  task: 'Push', controller: 'tasks/scripted.ts (push: shared/peers/controller.mjs; pick: shared/peers/pick_controller.mjs)', sizes, workers, sweep, tasks, mujoco, mujocoPick, summary,
+  task: 'Push', controller: 'tasks/scripted.ts (push: shared/peers/controller.mjs; pick: shared/peers/pick_controller.mjs)', sizes, workers, sweep, tasks, mujoco, mujocoPick, pairs, summary,
 };
 const out = typeof flags.out === 'string' ? flags.out : `bench/results/physics-${machine.host}.json`;
 mkdirSync('bench/results', { recursive: true });
@@ -152,7 +168,9 @@ if (!quick) {
   ];
   const table = markdownTable(['run', 'physics', 'control env-steps/s', 'scripted success', 'episodes'], rows);
   const note = `Measured ${result.date.slice(0, 10)} on ${machine.cpu} (${machine.cores} cores), commit ${result.commit}, \`npm run bench:physics\`. ` +
-    `Single thread at N = 1024 Push runs ${summary.speedupVsMujocoAtN1024}× mujoco-js push (${summary.pushN1024OverN256}× its N = 256 rate) and PickAndPlace ${summary.pickSpeedupVsMujocoPick}× mujoco-js pick; 2 workers run ${summary.twoWorkerScalingAtN1024}× 1 worker.`;
+    `Single thread at N = 1024 Push runs ${summary.speedupVsMujocoAtN1024}× mujoco-js push (${summary.pushN1024OverN256}× its N = 256 rate) and PickAndPlace ${summary.pickSpeedupVsMujocoPick}× mujoco-js pick; 2 workers run ${summary.twoWorkerScalingAtN1024}× 1 worker. ` +
+    `Measured back to back in ${pairRounds} rounds (Push at N = 256, at N = 1024, mujoco-js push), the medians of the rounds' ratios: ` +
+    `${summary.pairedSpeedupVsMujocoAtN1024}× mujoco-js push and ${summary.pairedPushN1024OverN256}× the N = 256 rate (rounds: ${pairs.map((p) => `${p.speedup}× / ${p.n1024OverN256}`).join(', ')}).`;
   if (updateReadmeTable('physics', `${table}\n\n${note}`)) console.log('updated the README table');
 }
 
