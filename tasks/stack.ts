@@ -19,27 +19,39 @@ export const STACK_MIN_GRIP_DIST = 0.1;
 /** Least horizontal distance between the cubes, and between the target and cube B, metres. */
 export const STACK_MIN_SPACING = 0.08;
 
+/** A within 4 cm of its target: place A's predicate, and a condition of every later stage. */
+const A_ON_TARGET = { kind: 'distance', a: 'cubeA', b: 'goalA', below: 0.04 } as const;
+const PICK_B = graspStage('pick-b', 'cubeB', 0.1);
+
 /**
- * Stack (points 'grip', 'cubeA', 'cubeB', 'goalA', 'goalB'): pick A (grip site within 2 cm of A's centre, fingers
- * closed on it), place A (A within 4 cm of its target), pick B, place B (B within 4 cm of its target on A).
+ * Stack (points 'grip', 'cubeA', 'cubeB', 'goalA', 'goalB', and 'aboveA' 6 cm above A): pick A (grip site within
+ * 2 cm of A's centre, fingers closed on it), place A (A within 4 cm of its target), release A (grip site within
+ * 3 cm of aboveA, fingers open, A on its target), pick B (with A on its target), place B (B within 4 cm of its
+ * target on A, A on its target). The stages latch, so without the release stage and the A-on-target conditions
+ * nothing paid for leaving A in place (README, Learning: Stack).
  */
 export const STACK_SUBGOALS: SubgoalSpec = {
-  description: 'Pick cube A, place it on the target, pick cube B, place it on A.',
+  description: 'Pick cube A, place it on the target and let go of it above, pick cube B, place it on A, leaving A in place.',
+  points: { aboveA: { from: 'cubeA', shift: [0, 0, 0.06] } },
   stages: [
     graspStage('pick-a', 'cubeA', 0.1),
+    { name: 'place-a', predicate: A_ON_TARGET, progress: { a: 'cubeA', b: 'goalA', sigma: 0.2 } },
     {
-      name: 'place-a',
-      predicate: { kind: 'distance', a: 'cubeA', b: 'goalA', below: 0.04 },
-      progress: { a: 'cubeA', b: 'goalA', sigma: 0.2 },
+      name: 'release-a',
+      predicate: { kind: 'all', of: [{ kind: 'distance', a: 'grip', b: 'aboveA', below: 0.03 }, { kind: 'gripper', state: 'open', threshold: 0.06 }, A_ON_TARGET] },
+      progress: { a: 'grip', b: 'aboveA', sigma: 0.1 },
     },
-    graspStage('pick-b', 'cubeB', 0.1),
+    { ...PICK_B, predicate: { kind: 'all', of: [...(PICK_B.predicate.kind === 'all' ? PICK_B.predicate.of : [PICK_B.predicate]), A_ON_TARGET] } },
     {
       name: 'place-b',
-      predicate: { kind: 'distance', a: 'cubeB', b: 'goalB', below: 0.04 },
+      predicate: { kind: 'all', of: [{ kind: 'distance', a: 'cubeB', b: 'goalB', below: 0.04 }, A_ON_TARGET] },
       progress: { a: 'cubeB', b: 'goalB', sigma: 0.2 },
     },
   ],
 };
+
+/** Stack's PPO defaults: an entropy bonus, and the latched stage in the policy input (README, Learning: Stack). */
+export const STACK_PPO = { entCoef: 0.03, stageInObs: true } as const;
 
 const OBJECT_FIELDS = ['pos', 'rel_pos', 'rot', 'velp', 'velr'];
 const STACK_OBS: ObsField[] = [['grip_pos', 0, 3], ['gripper_state', 3, 5], ['grip_velp', 5, 8], ['gripper_vel', 8, 10]];
@@ -68,6 +80,7 @@ export const stack: TaskDef = {
   distanceThreshold: 0.05,
   pointNames: ['grip', 'cubeA', 'cubeB', 'goalA', 'goalB'],
   subgoals: STACK_SUBGOALS,
+  ppoDefaults: STACK_PPO,
   obsLayout: STACK_OBS,
   sampleEpisode(rng, out) {
     const [ax, ay] = drawXY(rng, STACK_MIN_GRIP_DIST, []);

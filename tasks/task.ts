@@ -41,6 +41,8 @@ export interface TaskPpoDefaults {
   lr?: number;
   /** Entropy coefficient (PpoConfig.hp.entCoef). */
   entCoef?: number;
+  /** Append the latched stage (one-hot) to the policy input (PpoConfig.stageInObs). */
+  stageInObs?: boolean;
 }
 
 /** A goal-conditioned manipulation task. */

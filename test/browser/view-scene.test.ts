@@ -109,8 +109,10 @@ function expectedTarget(task: string, points: number[], numPoints: number, i: nu
     const [object, goal, carry] = [p(1), p(2), p(3)];
     return [[object[0], object[1], object[2] + 0.04], object, carry, goal][Math.min(stage, 3)];
   }
-  // Stack: points grip, cubeA, cubeB, goalA, goalB; stages pick-a, place-a, pick-b, place-b.
-  return [p(1), p(3), p(2), p(4)][Math.min(stage, 3)];
+  // Stack: points grip, cubeA, cubeB, goalA, goalB; stages pick-a (cubeA), place-a (goalA), release-a (cubeA + 6 cm up),
+  // pick-b (cubeB), place-b (goalB).
+  const a = p(1);
+  return [a, p(3), [a[0], a[1], a[2] + 0.06], p(2), p(4)][Math.min(stage, 4)];
 }
 
 for (const task of ['PickAndPlace', 'Stack']) {

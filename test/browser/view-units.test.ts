@@ -103,7 +103,7 @@ test('stage targets: a shift point (10 cm above the object) and an offset point 
   near([1.3, 0.75, 0.525]);
 });
 
-test('stage targets: PickAndPlace (a point 4 cm above the cube, then cube, carry height, goal) and Stack (four stages over two cubes)', () => {
+test('stage targets: PickAndPlace (a point 4 cm above the cube, then cube, carry height, goal) and Stack (five stages over two cubes)', () => {
   const pick = new SubgoalTargets(PICK_SUBGOALS, pickAndPlace.pointNames);
   assert.deepEqual(pick.targetNames, ['aboveObject', 'object', 'carryHeight', 'goal']);
   // Points grip, object, goal, carryHeight. Stage 0: the cube + (0, 0, 0.04) = (1.3, 0.8, 0.465); stage k >= 4 (done): the goal.
@@ -113,13 +113,13 @@ test('stage targets: PickAndPlace (a point 4 cm above the cube, then cube, carry
   const wants = [[1.3, 0.8, 0.465], [1.3, 0.8, 0.425], [1.3, 0.8, 0.525], [1.4, 0.7, 0.6], [1.4, 0.7, 0.6]];
   wants.forEach((w, k) => { pick.compute(points, new Int32Array([k]), 1, out); near(w); });
 
-  const stack4 = new SubgoalTargets(STACK_SUBGOALS, stack.pointNames);
-  assert.equal(stack4.numStages, 4);
-  assert.deepEqual(stack4.targetNames, ['cubeA', 'goalA', 'cubeB', 'goalB']);
-  // Points grip, cubeA, cubeB, goalA, goalB: the targets are those points themselves, in stage order.
+  const stack5 = new SubgoalTargets(STACK_SUBGOALS, stack.pointNames);
+  assert.equal(stack5.numStages, 5);
+  assert.deepEqual(stack5.targetNames, ['cubeA', 'goalA', 'aboveA', 'cubeB', 'goalB']);
+  // Points grip, cubeA, cubeB, goalA, goalB: the targets are those points in stage order, release-a's a point 6 cm above cube A.
   const sp = new Float32Array([1.34, 0.75, 0.55, /**/ 1.2, 0.7, 0.425, /**/ 1.45, 0.8, 0.425, /**/ 1.3, 0.6, 0.425, /**/ 1.3, 0.6, 0.475]);
-  [[1.2, 0.7, 0.425], [1.3, 0.6, 0.425], [1.45, 0.8, 0.425], [1.3, 0.6, 0.475], [1.3, 0.6, 0.475]].forEach((w, k) => {
-    stack4.compute(sp, new Int32Array([k]), 1, out);
+  [[1.2, 0.7, 0.425], [1.3, 0.6, 0.425], [1.2, 0.7, 0.485], [1.45, 0.8, 0.425], [1.3, 0.6, 0.475], [1.3, 0.6, 0.475]].forEach((w, k) => {
+    stack5.compute(sp, new Int32Array([k]), 1, out);
     near(w);
   });
 });

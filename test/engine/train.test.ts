@@ -13,6 +13,7 @@ import { trainRun, type TrainRunOptions } from '../../engine/train/run.ts';
 import { WasmBackend } from '../../engine/nn/wasm-backend.ts';
 import { tempDirs } from '../helpers/tmp.ts';
 import { PICK_ENT_COEF } from '../../tasks/pick-and-place.ts';
+import { STACK_PPO } from '../../tasks/stack.ts';
 
 const tmp = tempDirs('cairn-train-');
 const quiet = () => {};
@@ -161,6 +162,9 @@ describe('PPO training', () => {
     assert.deepEqual([slide.hp.lr, slide.numMinibatches, slide.hp.entCoef], [DEFAULT_PPO_CONFIG.hp.lr, DEFAULT_PPO_CONFIG.numMinibatches, 0], 'Slide: the trainer\'s');
     assert.equal((await ppoOf({ task: 'PickAndPlace' })).hp.entCoef, PICK_ENT_COEF, 'PickAndPlace: its entropy coefficient');
     assert.equal((await ppoOf({ task: 'PickAndPlace', ppo: { hp: { ...DEFAULT_PPO_CONFIG.hp, lr: 1e-3, entCoef: 0 } } })).hp.entCoef, 0, 'an explicit entCoef wins');
+    const stack = await ppoOf({ task: 'Stack', ppo: {} });
+    assert.deepEqual([stack.hp.entCoef, stack.stageInObs], [STACK_PPO.entCoef, true], 'Stack: its entropy coefficient and the stage in the input');
+    assert.equal((await ppoOf({ task: 'Stack', ppo: { stageInObs: false } })).stageInObs, undefined, 'an explicit stageInObs: false wins (recorded only when on)');
   });
 
   it('a tiny-budget run improves the return on Reach', async () => {
