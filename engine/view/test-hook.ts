@@ -86,6 +86,8 @@ export interface ViewHandle {
   train(): TrainState;
   /** The run's current checkpoint as files (the weights base64), what the Train box's download saves. */
   trainCheckpoint(): Promise<{ manifestText: string; weightsName: string; weightsBase64: string }>;
+  /** [iterations] the PPO loss of each iteration of the page's run so far (its metrics), to find where two runs part. */
+  trainLosses(): number[];
 }
 
 /** What window.cairnView.instances() returns: the drawn instances (world frame) and the batch's views (env-local). */
@@ -230,6 +232,7 @@ export function installTestHook(app: ViewApp): void {
     restart: () => app.loop.restart(),
     advance: (n, w, h) => app.loop.advance(n, () => canvasPixels(app.canvas, w, h)),
     train: () => app.trainer!.get(),
+    trainLosses: () => app.trainer!.iterationMetrics().map((m) => m.loss.loss),
     trainCheckpoint: async () => {
       const f = await app.trainer!.currentCheckpoint();
       return { manifestText: f.manifestText, weightsName: f.weightsName, weightsBase64: base64(f.weights) };

@@ -74,6 +74,11 @@ export class ViewTrainer {
     return { ...this.state };
   }
 
+  /** The metrics of the run's iterations that arrived so far, in order. */
+  iterationMetrics(): readonly IterationMetrics[] {
+    return this.metrics;
+  }
+
   /** The newest checkpoint the page holds (snapshot, requested or final), or null. */
   get checkpoint(): CheckpointFiles | null {
     return this.lastFiles;

@@ -102,7 +102,15 @@ test('the page is cross-origin isolated and trains on several threads (threads=2
     const f = await page.evaluate(() => window.cairnView!.trainCheckpoint());
     const manifest = JSON.parse(f.manifestText) as { weights: { sha256: string }; config: { run: { threads: number; numWorkers: number } } };
     assert.deepEqual([manifest.config.run.threads, manifest.config.run.numWorkers], [2, 2]);
-    assert.equal(manifest.weights.sha256, await nodeWeightsHash(dir, 2, 2), 'browser and Node weights differ on 2 threads');
+    const nodeHash = await nodeWeightsHash(dir, 2, 2);
+    if (manifest.weights.sha256 !== nodeHash) {
+      // Where the two runs part: the first iteration whose PPO loss differs (the page's metrics against Node's metrics.jsonl).
+      const pageLosses = await page.evaluate(() => window.cairnView!.trainLosses());
+      const nodeLosses = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: { loss: number } }).loss.loss);
+      const k = nodeLosses.findIndex((v, i) => v !== pageLosses[i]);
+      assert.fail(`browser and Node weights differ on 2 threads (${manifest.weights.sha256.slice(0, 8)} against ${nodeHash.slice(0, 8)}); ` +
+        `${pageLosses.length} and ${nodeLosses.length} iterations, losses first differ at iteration ${k + 1} (${pageLosses[k]} against ${nodeLosses[k]})`);
+    }
     assert.deepEqual(errors, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
