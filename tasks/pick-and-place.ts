@@ -6,7 +6,7 @@
  */
 import { FETCH_TABLE, INITIAL_GRIP } from '../engine/physics/fetch-scene.ts';
 import { P_TABLE_DZ } from '../engine/domain-randomization.ts';
-import type { SubgoalSpec, SubgoalStage } from '../engine/shaping/spec.ts';
+import type { LeafPredicate, SubgoalSpec, SubgoalStage } from '../engine/shaping/spec.ts';
 import { FETCH_CUBE, PUSH_MIN_OBJ_DIST, PUSH_OBJ_RANGE, PUSH_TARGET_RANGE } from './push.ts';
 import { FETCH_OBJECT_OBS, poseAt, sampleFetchEpisode, writeFetchObjectObs, writeGripObjectGoalPoints, writeObjectAchievedGoal, type TaskDef } from './task.ts';
 
@@ -26,12 +26,13 @@ export const PICK_CLEARANCE = 0.03;
  */
 /**
  * A stage "grasp `object`": the grip site (between the fingertips) within 2 cm of the object's centre and the
- * fingers closed on it (opening under 4.5 cm: a 5 cm cube stops them at ~3.3 cm); progress grip → object at σ.
+ * fingers closed on it (opening under 4.5 cm: a 5 cm cube stops them at ~3.3 cm), and every predicate of `also`
+ * (at most two more); progress grip → object at σ.
  */
-export function graspStage(name: string, object: string, sigma: number): SubgoalStage {
+export function graspStage(name: string, object: string, sigma: number, also: readonly LeafPredicate[] = []): SubgoalStage {
   return {
     name,
-    predicate: { kind: 'all', of: [{ kind: 'distance', a: 'grip', b: object, below: 0.02 }, { kind: 'gripper', state: 'closed', threshold: 0.045 }] },
+    predicate: { kind: 'all', of: [{ kind: 'distance', a: 'grip', b: object, below: 0.02 }, { kind: 'gripper', state: 'closed', threshold: 0.045 }, ...also] },
     progress: { a: 'grip', b: object, sigma },
   };
 }

@@ -21,7 +21,6 @@ export const STACK_MIN_SPACING = 0.08;
 
 /** A within 4 cm of its target: place A's predicate, and a condition of every later stage. */
 const A_ON_TARGET = { kind: 'distance', a: 'cubeA', b: 'goalA', below: 0.04 } as const;
-const PICK_B = graspStage('pick-b', 'cubeB', 0.1);
 
 /**
  * Stack (points 'grip', 'cubeA', 'cubeB', 'goalA', 'goalB', and 'aboveA' 6 cm above A): pick A (grip site within
@@ -41,7 +40,7 @@ export const STACK_SUBGOALS: SubgoalSpec = {
       predicate: { kind: 'all', of: [{ kind: 'distance', a: 'grip', b: 'aboveA', below: 0.03 }, { kind: 'gripper', state: 'open', threshold: 0.06 }, A_ON_TARGET] },
       progress: { a: 'grip', b: 'aboveA', sigma: 0.1 },
     },
-    { ...PICK_B, predicate: { kind: 'all', of: [...(PICK_B.predicate.kind === 'all' ? PICK_B.predicate.of : [PICK_B.predicate]), A_ON_TARGET] } },
+    graspStage('pick-b', 'cubeB', 0.1, [A_ON_TARGET]),
     {
       name: 'place-b',
       predicate: { kind: 'all', of: [{ kind: 'distance', a: 'cubeB', b: 'goalB', below: 0.04 }, A_ON_TARGET] },
