@@ -139,10 +139,10 @@ export class SimSlice {
       b.truncated[g] = t >= task.maxEpisodeSteps ? 1 : 0;
       b.done[g] = b.terminated[g] | b.truncated[g];
       b.penalties[PENALTY_WIDTH * g + 2] = infraction ? infractionCost(gamma, task.maxEpisodeSteps - t) : 0;
-      b.finalObs.set(b.obs.subarray(g * O, g * O + O), g * O);
-      b.finalAchievedGoal.set(b.achievedGoal.subarray(g * G, g * G + G), g * G);
-      b.finalDesiredGoal.set(b.desiredGoal.subarray(g * G, g * G + G), g * G);
     }
+    b.finalObs.set(b.obs.subarray(lo * O, hi * O), lo * O);
+    b.finalAchievedGoal.set(b.achievedGoal.subarray(lo * G, hi * G), lo * G);
+    b.finalDesiredGoal.set(b.desiredGoal.subarray(lo * G, hi * G), lo * G);
     // SHAPING (without a shaper the learner's reward is the task reward and the slice keeps the episode sums)
     if (this.shaping) this.shaping.step(lo, hi);
     else {

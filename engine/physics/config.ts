@@ -12,10 +12,12 @@ export interface PhysicsConfig {
   maxObjectSpeed: number;
   /** Most envs in one Rapier World; a thread steps its Worlds one after another (README, Physics). */
   envsPerWorld: number;
+  /** Gap under which Rapier builds predictive contacts, m (its `normalizedPredictionDistance` at lengthUnit 1; Rapier's default is 0.02). */
+  contactPrediction: number;
 }
 
 /** Chosen with bench/physics.ts: 25 Hz control, dt 0.01 × 4, 2 solver iterations (README, Physics, explains). */
-export const DEFAULT_PHYSICS: PhysicsConfig = { dt: 0.01, substeps: 4, solverIterations: 2, followOmega: 50, maxObjectSpeed: 1.5, envsPerWorld: 128 };
+export const DEFAULT_PHYSICS: PhysicsConfig = { dt: 0.01, substeps: 4, solverIterations: 2, followOmega: 50, maxObjectSpeed: 1.5, envsPerWorld: 128, contactPrediction: 0.01 };
 
 /** Merges user settings over the defaults and rejects values that are not finite and positive. */
 export function resolvePhysicsConfig(user: Partial<PhysicsConfig> = {}): PhysicsConfig {

@@ -94,6 +94,10 @@ export class SceneWorld {
   private readonly groups: Int32Array;
   private readonly v = { x: 0, y: 0, z: 0 };
   private readonly q = { x: 0, y: 0, z: 0, w: 1 };
+  /** Targets that Rapier's getters fill in place of allocating: a position, a velocity and a rotation. */
+  private readonly readP = { x: 0, y: 0, z: 0 };
+  private readonly readV = { x: 0, y: 0, z: 0 };
+  private readonly readQ = { x: 0, y: 0, z: 0, w: 1 };
   private freed = false;
 
   constructor(R: Rapier, numEnvs: number, scene: SceneDef, cfg: PhysicsConfig) {
@@ -106,6 +110,7 @@ export class SceneWorld {
     liveWorlds++;
     this.world.timestep = cfg.dt;
     this.world.numSolverIterations = cfg.solverIterations;
+    this.world.integrationParameters.normalizedPredictionDistance = cfg.contactPrediction;
     const K = this.numObjects;
     this.origin = new Float64Array(numEnvs * 3);
     this.gripPos = new Float64Array(numEnvs * 3);
@@ -220,7 +225,8 @@ export class SceneWorld {
     const moving = !this.scene.blockGripper;
     for (let s = 0; s < cfg.substeps; s++) {
       for (let i = 0; i < this.numEnvs; i++) {
-        if (K > 0) this.refreshNearObjects(i);
+        // The first substep needs no refresh: readState and writeState leave every object's pose cached.
+        if (K > 0 && s > 0) this.refreshNearObjects(i);
         const zPrev = p[3 * i + 2];
         // Exact critically damped step toward the target: e(t) = (e0 + (v0 + ω e0) t) e^{-ωt}.
         const w = this.omega[i], decay = this.decay[i];
@@ -268,9 +274,9 @@ export class SceneWorld {
         const a = this.aabbHalf(o);
         if (!this.touchesGripper(i, dx, dy, dz, a, CAP_MARGIN)) continue;
         const body = this.objects[o];
-        const v = body.linvel();
+        const v = body.linvel(this.readV);
         let vx = v.x, vy = v.y, vz = v.z;
-        const pos = body.translation();
+        const pos = body.translation(this.readP);
         const lx = pos.x - this.origin[3 * i], ly = pos.y - this.origin[3 * i + 1];
         const over = Math.abs(lx - t.center[0]) < t.half[0] && Math.abs(ly - t.center[1]) < t.half[1];
         const sink = this.tableTop[i] - SINK_LIMIT - (pos.z - a[2]);
@@ -403,7 +409,7 @@ export class SceneWorld {
   /** Copies object o's pose (env-local) from the World into the cache; returns the body. */
   private cacheObjectPose(i: number, o: number): RigidBody {
     const b = this.objects[o];
-    const t = b.translation(), r = b.rotation();
+    const t = b.translation(this.readP), r = b.rotation(this.readQ);
     this.objPos[3 * o] = t.x - this.origin[3 * i]; this.objPos[3 * o + 1] = t.y - this.origin[3 * i + 1]; this.objPos[3 * o + 2] = t.z;
     this.objQuat[4 * o] = r.x; this.objQuat[4 * o + 1] = r.y; this.objQuat[4 * o + 2] = r.z; this.objQuat[4 * o + 3] = r.w;
     return b;
@@ -437,11 +443,12 @@ export class SceneWorld {
       for (let k = 0; k < K; k++) {
         const o = i * K + k;
         const body = this.cacheObjectPose(i, o);
-        const lv = body.linvel(), av = body.angvel();
         const bp = po + (1 + k) * POSE_WIDTH, bv = vo + (1 + k) * VEL_WIDTH;
         for (let c = 0; c < 3; c++) pose[bp + c] = this.objPos[3 * o + c];
         for (let c = 0; c < 4; c++) pose[bp + 3 + c] = this.objQuat[4 * o + c];
+        const lv = body.linvel(this.readV);
         vel[bv] = lv.x; vel[bv + 1] = lv.y; vel[bv + 2] = lv.z;
+        const av = body.angvel(this.readV);
         vel[bv + 3] = av.x; vel[bv + 4] = av.y; vel[bv + 5] = av.z;
       }
     }
