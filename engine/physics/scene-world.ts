@@ -6,7 +6,7 @@
  * the scene's dynamic objects. Envs never touch: each env's colliders share one of 16 collision-group bits
  * tiled 4 × 4 over the grid, so same-bit envs are 12 m apart.
  *
- * Fingers: with blockGripper they are colliders of the palm, closed. Otherwise each is a kinematic body beside
+ * Fingers: with blockGripper they are closed, one collider of the palm spanning both. Otherwise each is a kinematic body beside
  * the palm whose half-opening q moves toward its target at most FINGER_SPEED, and stops where it would press
  * more than GRASP_BUDGET into an object (an object between the fingers bounds q from below, one outside from
  * above). Objects are held only by contact and friction.
@@ -88,6 +88,7 @@ export class SceneWorld {
   private readonly aabb = new Float64Array(3);
   private readonly palms: RigidBody[] = [];
   private readonly fingerBodies: RigidBody[] = [];
+  /** [n × 2] each env's finger colliders (+y, −y); with blockGripper both entries are the one closed-finger box. */
   private readonly fingerColliders: Collider[] = [];
   private readonly tables: RigidBody[] = [];
   private readonly objects: RigidBody[] = [];
@@ -152,13 +153,17 @@ export class SceneWorld {
     const palm = world.createRigidBody(R.RigidBodyDesc.kinematicPositionBased().setTranslation(ox, oy, 1));
     world.createCollider(shape(R.ColliderDesc.cuboid(PALM_HALF[0], PALM_HALF[1], PALM_HALF[2]).setTranslation(0, 0, PALM_OFFSET_Z)), palm);
     this.palms.push(palm);
-    for (const s of [1, -1]) {
-      const finger = R.ColliderDesc.cuboid(FINGER_HALF[0], FINGER_HALF[1], FINGER_HALF[2]);
-      if (scene.blockGripper) {
-        this.fingerColliders.push(world.createCollider(shape(finger.setTranslation(0, s * FINGER_CLOSED_Y, FINGER_OFFSET_Z)), palm));
-      } else {
+    if (scene.blockGripper) {
+      // Closed fingers collide as one box from the outer face of one to the outer face of the other: the gap
+      // between them (2 × FINGER_GAP0) is narrower than any object, and one box halves the contacts of a push.
+      const fingers = R.ColliderDesc.cuboid(FINGER_HALF[0], FINGER_CLOSED_Y + FINGER_HALF[1], FINGER_HALF[2]).setTranslation(0, 0, FINGER_OFFSET_Z);
+      const collider = world.createCollider(shape(fingers), palm);
+      this.fingerColliders.push(collider, collider);
+    } else {
+      for (const s of [1, -1]) {
         const body = world.createRigidBody(R.RigidBodyDesc.kinematicPositionBased().setTranslation(ox, oy + s * FINGER_CLOSED_Y, 1));
-        this.fingerColliders.push(world.createCollider(shape(finger.setTranslation(0, 0, FINGER_OFFSET_Z)), body));
+        const finger = R.ColliderDesc.cuboid(FINGER_HALF[0], FINGER_HALF[1], FINGER_HALF[2]).setTranslation(0, 0, FINGER_OFFSET_Z);
+        this.fingerColliders.push(world.createCollider(shape(finger), body));
         this.fingerBodies.push(body);
       }
     }
