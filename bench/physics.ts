@@ -74,6 +74,8 @@ const minEpisodes = quick ? 64 : 256;
 const repeats = quick ? 2 : 3;
 const warm = quick ? 100 : 300;
 const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
+/** The settings a row ran with: step, substeps, solver iterations and contact prediction. */
+const physicsLabel = (p: PhysicsConfig) => `dt ${p.dt} × ${p.substeps}, ${p.solverIterations} it, prediction ${p.contactPrediction * 1000} mm`;
 
 console.log(`cairn physics benchmark (${quick ? 'quick' : 'full'}): ${RAPIER_BUILD}, default physics ${JSON.stringify(DEFAULT_PHYSICS)}`);
 const sizes: PushRun[] = [];
@@ -88,8 +90,8 @@ for (const w of [1, 2]) {
   workers.push(run);
   if (w > 1) console.log(`N=1024 workers=${w}: ${fmt(run.envStepsPerSec)} env-steps/s, success ${(run.successRate * 100).toFixed(1)}% of ${run.episodes}`);
 }
-// The settings sweep at N = 256: Push over step size and solver iterations, and Stack (the task whose contacts
-// a weaker solver loses first: a cube resting on a cube) over solver iterations.
+// The settings sweep at N = 256: Push over step size, solver iterations and contact prediction, and Stack (the task
+// whose contacts a weaker solver loses first: a cube resting on a cube) over solver iterations and contact prediction.
 const sweep: PushRun[] = [];
 for (const [task, physics] of [
   ['Push', { dt: 0.01, substeps: 4, solverIterations: 1 }],
@@ -98,9 +100,13 @@ for (const [task, physics] of [
   ['Push', { dt: 0.01, substeps: 4, solverIterations: 8 }],
   ['Push', { dt: 0.005, substeps: 8, solverIterations: 2 }],
   ['Push', { dt: 0.002, substeps: 20, solverIterations: 2 }],
+  ['Push', { contactPrediction: 0.02 }],
+  ['Push', { contactPrediction: 0.005 }],
   ['Stack', { dt: 0.01, substeps: 4, solverIterations: 1 }],
   ['Stack', { dt: 0.01, substeps: 4, solverIterations: 2 }],
   ['Stack', { dt: 0.01, substeps: 4, solverIterations: 4 }],
+  ['Stack', { contactPrediction: 0.02 }],
+  ['Stack', { contactPrediction: 0.005 }],
 ] as const) {
   const run = await runScripted(task, 256, 1, physics, minEpisodes, warm, repeats);
   sweep.push(run);
@@ -159,10 +165,10 @@ console.log(`wrote ${out}`);
 if (!quick) {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   const rows: (string | number)[][] = [
-    ...sizes.map((r) => [`cairn Push, ${r.numEnvs} env${r.numEnvs > 1 ? 's' : ''}, 1 thread`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
-    ...workers.slice(1).map((r) => [`cairn Push, ${r.numEnvs} envs, ${r.numWorkers} workers`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
-    ...sweep.map((r) => [`cairn ${r.task}, ${r.numEnvs} envs, 1 thread (sweep)`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
-    ...tasks.map((r) => [`cairn ${r.task}, ${r.numEnvs} envs, 1 thread`, `dt ${r.physics.dt} × ${r.physics.substeps}, ${r.physics.solverIterations} it`, fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
+    ...sizes.map((r) => [`cairn Push, ${r.numEnvs} env${r.numEnvs > 1 ? 's' : ''}, 1 thread`, physicsLabel(r.physics), fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
+    ...workers.slice(1).map((r) => [`cairn Push, ${r.numEnvs} envs, ${r.numWorkers} workers`, physicsLabel(r.physics), fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
+    ...sweep.map((r) => [`cairn ${r.task}, ${r.numEnvs} envs, 1 thread (sweep)`, physicsLabel(r.physics), fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
+    ...tasks.map((r) => [`cairn ${r.task}, ${r.numEnvs} envs, 1 thread`, physicsLabel(r.physics), fmt(r.envStepsPerSec), pct(r.successRate), r.episodes]),
     [`mujoco-js push_mocap, ${mujoco.N} envs, 1 thread`, 'dt 0.002 × 20, Newton', fmt(mujoco.env_steps_per_s as number), pct(mujoco.success_rate as number), mujoco.episodes as number],
     [`mujoco-js pick_mocap, ${mujocoPick.N} envs, 1 thread`, 'dt 0.002 × 20, Newton', fmt(mujocoPick.env_steps_per_s as number), pct(mujocoPick.success_rate as number), mujocoPick.episodes as number],
   ];
