@@ -11,12 +11,13 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseFlags } from '../engine/cli/args.ts';
+import { exitWithHelpIfAsked, parseFlags } from '../engine/cli/args.ts';
 import { cairnJson } from '../engine/lab/pool.ts';
 import { launchChromium, openView, startVite } from '../test/browser/view-harness.ts';
 import { TRAIN_VIEW_ENVS } from '../engine/view/train-params.ts';
 import { gitCommit, machineInfo, markdownTable, updateReadmeTable } from './util.ts';
 
+exitWithHelpIfAsked(process.argv.slice(2), import.meta.url);
 const f = parseFlags(process.argv.slice(2), { task: 'string', steps: 'number', envs: 'number', shown: 'number', threads: 'number' });
 const task = (f.task as string | undefined) ?? 'push';
 const steps = (f.steps as number | undefined) ?? 5e6;

@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { parseFlags } from '../engine/cli/args.ts';
+import { exitWithHelpIfAsked, parseFlags } from '../engine/cli/args.ts';
 import { lineChartSvg, type Series } from '../engine/train/plot.ts';
 import { cairnJson, runPool } from '../engine/lab/pool.ts';
 import { gitCommit, machineInfo, markdownTable, updateReadmeTable } from './util.ts';
@@ -41,6 +41,7 @@ const TRAIN_MODES: Record<string, string[]> = {
   'pbrs-carl': ['--shaping', 'pbrs', '--terminate-on-infraction'],
 };
 
+exitWithHelpIfAsked(process.argv.slice(2), import.meta.url);
 const f = parseFlags(process.argv.slice(2), { steps: 'number', seeds: 'number', envs: 'number', parallel: 'number', only: 'string', tag: 'string', 'explore-share': 'number', 'start-threshold': 'number', 'init-log-std': 'number', 'demo-share': 'number' });
 /** Share of go-explore's robustify episodes started from demonstrations (cairn train --demo-share); the trainer's default when absent. */
 const demoShare = f['demo-share'] as number | undefined;

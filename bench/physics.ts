@@ -15,7 +15,7 @@ import { DEFAULT_PHYSICS } from '../engine/physics/config.ts';
 import { RAPIER_BUILD } from '../engine/physics/rapier.ts';
 import { scriptedController } from '../tasks/scripted.ts';
 import { getTask } from '../tasks/registry.ts';
-import { parseFlags } from '../engine/cli/args.ts';
+import { exitWithHelpIfAsked, parseFlags } from '../engine/cli/args.ts';
 import { gitCommit, machineInfo, markdownTable, median, updateReadmeTable } from './util.ts';
 
 interface PushRun {
@@ -68,6 +68,7 @@ function runMujoco(script: string, numEnvs: number, episodes: number): Record<st
   return JSON.parse(res.stdout.trim().split('\n').pop()!);
 }
 
+exitWithHelpIfAsked(process.argv.slice(2), import.meta.url);
 const flags = parseFlags(process.argv.slice(2), { quick: 'boolean', out: 'string' });
 const quick = flags.quick === true;
 const minEpisodes = quick ? 64 : 256;

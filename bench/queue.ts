@@ -12,11 +12,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseFlags } from '../engine/cli/args.ts';
+import { exitWithHelpIfAsked, parseFlags } from '../engine/cli/args.ts';
 import { cairnJson } from '../engine/lab/pool.ts';
 import { gitCommit, machineInfo, markdownTable, updateReadmeTable } from './util.ts';
 import { startRedis } from '../test/helpers/redis.ts';
 
+exitWithHelpIfAsked(process.argv.slice(2), import.meta.url);
 const f = parseFlags(process.argv.slice(2), { runs: 'number', steps: 'number', repeats: 'number' });
 const numRuns = (f.runs as number | undefined) ?? 8;
 const steps = (f.steps as number | undefined) ?? 20000;

@@ -1,5 +1,7 @@
 /** Flag helpers: parseFlags for the bench scripts (the cairn CLI parses with commander, engine/cli/command.ts), flag, parseHidden and readJsonFlag for both. */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 
 /** Kinds of flag values. */
 export type FlagKind = 'boolean' | 'string' | 'number';
@@ -35,6 +37,14 @@ export function parseFlags(argv: string[], schema: Record<string, FlagKind>, max
   }
   if (maxPositional > 0) out.positional = positional;
   return out;
+}
+
+/** When argv asks for --help or -h, prints the script's header comment (its first doc comment, with the usage line) and exits 0. */
+export function exitWithHelpIfAsked(argv: string[], scriptUrl: string): void {
+  if (!argv.includes('--help') && !argv.includes('-h')) return;
+  const header = /\/\*\*([\s\S]*?)\*\//.exec(readFileSync(fileURLToPath(scriptUrl), 'utf8'));
+  console.log((header?.[1] ?? '').split('\n').map((line) => line.replace(/^\s*\* ?/, '')).join('\n').trim());
+  process.exit(0);
 }
 
 /** A boolean flag's value from its inline text (`--name` alone, `--name=true`, `--name=false`); anything else throws. */

@@ -28,6 +28,20 @@ describe('parseFlags', () => {
   });
 });
 
+describe('bench scripts --help', () => {
+  it('prints the script\'s header with its usage line and every flag it parses, and exits 0', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { readFileSync } = await import('node:fs');
+    for (const script of ['bench/physics.ts', 'bench/learning.ts', 'bench/queue.ts', 'bench/browser-train.ts']) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script, '--help'], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${script}: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`Usage: node --import tsx ${script}`), script);
+      const flags = [...readFileSync(script, 'utf8').matchAll(/parseFlags\(process\.argv\.slice\(2\), \{([^}]*)\}/g)][0][1];
+      for (const [, name] of flags.matchAll(/'?([a-z-]+)'?: '/g)) assert.ok(r.stdout.includes(`--${name}`), `${script} --help names --${name}`);
+    }
+  });
+});
+
 describe('cairn COMMAND --help and flag errors (commander)', () => {
   it('--help and -h print every flag with its description and default, and exit 0', async () => {
     const { COMMANDS, main } = await import('../../engine/cli/main.ts');
