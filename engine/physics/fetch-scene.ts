@@ -34,7 +34,7 @@ export const WORKSPACE_MAX = [1.7, 1.25, 0.9] as const;
 export const ACTION_SCALE = 0.05;
 /** Spacing of env cells on the world grid, metres. */
 export const CELL_SPACING = 3;
-/** Half-size of each env's floor, metres (kept inside its cell). */
+/** How far a World's floor reaches beyond the centre of its outermost tables, metres. */
 export const FLOOR_HALF = 1.4;
 /** Inner-face half-gap of the fingers at half-opening 0, metres: a finger's inner face sits at y = ±(FINGER_GAP0 + q). */
 export const FINGER_GAP0 = FINGER_CLOSED_Y - FINGER_HALF[1];

@@ -1,8 +1,8 @@
 /**
  * (Longer than 500 lines: the kinematic gripper's contact bounds read and write this World's per-env body caches, which a split would have to expose.)
  *
- * One Rapier World holding many envs of one scene (engine/physics/scene-def.ts) on a compact grid: per env a
- * fixed table and floor, a kinematic palm that follows its mocap target critically damped, two fingers, and
+ * One Rapier World holding many envs of one scene (engine/physics/scene-def.ts) on a compact grid over one floor:
+ * per env a fixed table, a kinematic palm that follows its mocap target critically damped, two fingers, and
  * the scene's dynamic objects. Envs never touch: each env's colliders share one of 16 collision-group bits
  * tiled 4 × 4 over the grid, so same-bit envs are 12 m apart.
  *
@@ -137,9 +137,13 @@ export class SceneWorld {
       this.groups[i] = (bit << 16) | bit;
       this.buildEnv(i);
     }
+    // One floor under the whole grid (one collider per World, not one per env: fewer colliders for Rapier to keep).
+    const half = ((side - 1) / 2) * CELL_SPACING + FLOOR_HALF;
+    const floor = this.world.createRigidBody(R.RigidBodyDesc.fixed());
+    this.world.createCollider(R.ColliderDesc.cuboid(half, half, 0.5).setTranslation(0, 0, -0.5).setFriction(1).setRestitution(0), floor);
   }
 
-  /** Creates env i's table, floor, palm and fingers, and its objects at rest on the table centre. */
+  /** Creates env i's table, palm and fingers, and its objects at rest on the table centre. */
   private buildEnv(i: number): void {
     const { R, world, scene } = this;
     const t = scene.table;
@@ -148,7 +152,6 @@ export class SceneWorld {
     const fixed = world.createRigidBody(R.RigidBodyDesc.fixed().setTranslation(ox, oy, 0));
     const shape = (d: InstanceType<Rapier['ColliderDesc']>) => d.setCollisionGroups(groups).setFriction(1).setRestitution(0);
     world.createCollider(shape(R.ColliderDesc.cuboid(t.half[0], t.half[1], t.half[2]).setTranslation(t.center[0], t.center[1], t.topZ - t.half[2])), fixed);
-    world.createCollider(shape(R.ColliderDesc.cuboid(FLOOR_HALF, FLOOR_HALF, 0.5).setTranslation(t.center[0], t.center[1], -0.5)), fixed);
     this.tables.push(fixed);
     const palm = world.createRigidBody(R.RigidBodyDesc.kinematicPositionBased().setTranslation(ox, oy, 1));
     world.createCollider(shape(R.ColliderDesc.cuboid(PALM_HALF[0], PALM_HALF[1], PALM_HALF[2]).setTranslation(0, 0, PALM_OFFSET_Z)), palm);
