@@ -29,6 +29,7 @@ export function resolvePhysicsConfig(user: Partial<PhysicsConfig> = {}): Physics
     throw new Error(`physics.substeps, physics.solverIterations and physics.envsPerWorld must be integers`);
   }
   if (cfg.dt > 0.01 + 1e-12) throw new Error(`physics.dt must be at most 0.01 s, got ${cfg.dt}`);
+  if (cfg.contactPrediction > 0.1) throw new Error(`physics.contactPrediction must be at most 0.1 m (a gap wider than the objects builds contacts between bodies apart), got ${cfg.contactPrediction}`);
   if (cfg.substeps > 1000 || cfg.solverIterations > 1000) throw new Error(`physics.substeps and physics.solverIterations must be at most 1000`);
   return cfg;
 }

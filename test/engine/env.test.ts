@@ -46,6 +46,24 @@ describe('determinism', () => {
   });
 });
 
+describe('physics settings', () => {
+  it('passes the contact prediction to Rapier: the same scripted pushes part ways at 5 mm and 20 mm', async () => {
+    const { scriptedController } = await import('../../tasks/scripted.ts');
+    const final: Float32Array[] = [];
+    for (const contactPrediction of [0.005, 0.02, 0.005]) {
+      const N = 8, env = await makeEnv('Push', { numEnvs: N, seed: 3, physics: { contactPrediction } });
+      assert.equal(env.physics.contactPrediction, contactPrediction);
+      const ctl = scriptedController('Push', N), act = new Float32Array(N * 4);
+      let r = env.reset();
+      for (let t = 0; t < 30; t++) { ctl.act(r.obs, r.desiredGoal, env.batch.episodeStep, act); r = env.step(act); }
+      final.push(r.obs.slice());
+      await env.close();
+    }
+    assert.deepEqual(final[2], final[0], 'the same setting replays bit for bit');
+    assert.notDeepEqual(final[1], final[0], 'another prediction distance moves the cubes differently');
+  });
+});
+
 describe('episodes', () => {
   it('truncates after 50 steps with same-step autoreset and keeps the final observation', async () => {
     const N = 4;
