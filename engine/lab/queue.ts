@@ -32,6 +32,8 @@ export const QUEUE_NAME = 'cairn-sweep';
 export const KEEP_SECONDS = 24 * 3600;
 /** Times a job may stall (its worker died) before BullMQ gives up on it. */
 export const MAX_STALLS = 20;
+/** Times a worker restarts a trainer that stopped making progress (stallSeconds) before the run fails. */
+export const MAX_TRAINER_RESTARTS = 2;
 
 /** One run as a queue job: its name, its run directory and log (absolute paths on the shared directory), and train's arguments. */
 export interface RunJob {
@@ -131,6 +133,12 @@ export interface WorkerOptions {
   parallel: number;
   /** Seconds a job's lock lives without renewal: how long a dead worker's job waits before another worker takes it. */
   lockSeconds: number;
+  /**
+   * Seconds a trainer may go without a new metrics row or any output before the worker kills it and resumes the run
+   * from its last checkpoint (MAX_TRAINER_RESTARTS times, then the run fails): a hung trainer would hold its job forever,
+   * since the worker itself keeps renewing the job's lock.
+   */
+  stallSeconds: number;
   /** Where progress lines go. */
   log: (line: string) => void;
 }
@@ -142,22 +150,53 @@ interface Running {
 }
 
 /**
- * Runs one job: `cairn train` into its run directory (resuming the run there, if any); rejects with the end of its
- * stderr when it fails. While the worker stops it never settles: the job stays active, its lock expires, and another
- * worker resumes the run (a failure would end it for good).
+ * Kills `child` with SIGKILL once it has gone `seconds` without output and without its metrics file (metricsPath)
+ * changing; `stalled()` says whether it did. `stop()` ends the watch.
  */
-async function runJob(job: Job<RunJob>, running: Running): Promise<{ code: number }> {
+function watchProgress(child: ChildProcess, metricsPath: string, seconds: number): { stalled: () => boolean; stop: () => void } {
+  let last = Date.now(), lastSize = -1, lastMtime = -1, stalled = false;
+  const touch = () => (last = Date.now());
+  child.stdout?.on('data', touch);
+  child.stderr?.on('data', touch);
+  const timer = setInterval(() => {
+    fs.stat(metricsPath).then((st) => {
+      if (st.size !== lastSize || st.mtimeMs !== lastMtime) [lastSize, lastMtime, last] = [st.size, st.mtimeMs, Date.now()];
+    }, () => {}).finally(() => {
+      if (stalled || Date.now() - last < seconds * 1000) return;
+      stalled = true;
+      child.kill('SIGKILL');
+    });
+  }, Math.min(5000, seconds * 250));
+  return { stalled: () => stalled, stop: () => clearInterval(timer) };
+}
+
+/**
+ * Runs one job: `cairn train` into its run directory (resuming the run there, if any); rejects with the end of its
+ * stderr when it fails. A trainer that stops making progress for stallSeconds is killed and the run resumed from its
+ * last checkpoint, MAX_TRAINER_RESTARTS times before the job fails. While the worker stops it never settles: the job
+ * stays active, its lock expires, and another worker resumes the run (a failure would end it for good).
+ */
+async function runJob(job: Job<RunJob>, running: Running, o: WorkerOptions): Promise<{ code: number }> {
   const j = job.data;
-  const names = await fs.readdir(j.dir).catch(() => [] as string[]);
-  const resume = names.includes(MANIFEST_FILE) || names.includes('config.json');
   await fs.mkdir(path.dirname(j.log), { recursive: true });
-  const { child, exited } = startCairn([...j.args, ...(resume ? ['--resume'] : [])], { log: j.log, exitWithParent: true });
-  running.children.set(job.id!, child);
-  const r = await exited;
-  running.children.delete(job.id!);
-  if (running.stopping) return new Promise(() => {});
-  if (r.code !== 0) throw new Error(`cairn train exited with ${r.code ?? r.signal}: ${r.stderrTail.trim().split('\n').slice(-3).join(' / ')}`);
-  return { code: 0 };
+  for (let restarts = 0; ; restarts++) {
+    const names = await fs.readdir(j.dir).catch(() => [] as string[]);
+    const resume = names.includes(MANIFEST_FILE) || names.includes('config.json');
+    const { child, exited } = startCairn([...j.args, ...(resume ? ['--resume'] : [])], { log: j.log, exitWithParent: true });
+    running.children.set(job.id!, child);
+    const watch = watchProgress(child, path.join(j.dir, 'metrics.jsonl'), o.stallSeconds);
+    const r = await exited;
+    watch.stop();
+    running.children.delete(job.id!);
+    if (running.stopping) return new Promise(() => {});
+    if (watch.stalled()) {
+      if (restarts >= MAX_TRAINER_RESTARTS) throw new Error(`cairn train made no progress for ${o.stallSeconds} s, ${restarts + 1} times; the run stops here`);
+      o.log(`cairn worker: ${j.name} made no progress for ${o.stallSeconds} s: killed; resuming it from its last checkpoint`);
+      continue;
+    }
+    if (r.code !== 0) throw new Error(`cairn train exited with ${r.code ?? r.signal}: ${r.stderrTail.trim().split('\n').slice(-3).join(' / ')}`);
+    return { code: 0 };
+  }
 }
 
 /**
@@ -171,7 +210,7 @@ export async function runWorker(url: string, o: WorkerOptions): Promise<void> {
   const running: Running = { children: new Map(), stopping: false };
   const worker = new Worker<RunJob>(QUEUE_NAME, async (job) => {
     o.log(`cairn worker: start ${job.data.name}${job.attemptsStarted > 1 ? ` (attempt ${job.attemptsStarted})` : ''}`);
-    const r = await runJob(job, running);
+    const r = await runJob(job, running, o);
     o.log(`cairn worker: done ${job.data.name}`);
     return r;
   }, { connection, concurrency: o.parallel, lockDuration, stalledInterval: Math.max(1000, Math.round(lockDuration / 2)), maxStalledCount: MAX_STALLS });

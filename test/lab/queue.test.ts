@@ -3,7 +3,7 @@
 // last checkpoint), completes with every run finished once and the same results as the local sweep.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { redisConnection, runJobId } from '../../engine/lab/queue.ts';
@@ -14,11 +14,26 @@ import { evals, groupAlive, readResults, runDir, startSweep, sweepFile, until } 
 const tmp = tempDirs('cairn-queue-');
 
 /** Starts `cairn worker` as the leader of its own process group (its train children in it). */
-function startWorker(url: string) {
-  const child = spawn(process.execPath, ['bin/cairn.mjs', 'worker', '--queue', url, '--parallel', '1', '--lock-seconds', '3'], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+function startWorker(url: string, extra: string[] = []) {
+  const child = spawn(process.execPath, ['bin/cairn.mjs', 'worker', '--queue', url, '--parallel', '1', '--lock-seconds', '3', ...extra], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   return { child, stderr: () => stderr };
+}
+
+/** Process ids whose parent is pid, with their command lines (from /proc). */
+function childrenOf(pid: number): { pid: number; cmdline: string }[] {
+  const out: { pid: number; cmdline: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push({ pid: Number(d), cmdline: readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ') });
+    } catch {
+      // The process ended while we read it.
+    }
+  }
+  return out;
 }
 
 describe('cairn sweep --queue', { timeout: 300_000 }, () => {
@@ -101,5 +116,37 @@ describe('cairn sweep --queue', { timeout: 300_000 }, () => {
     }
     b.child.kill('SIGTERM');
     await until(() => !groupAlive(b.child.pid!), 30_000, 'the second worker to stop on SIGTERM');
+  });
+
+  it('a frozen trainer (SIGSTOP) is killed after --stall-seconds and its run resumed: every run finishes once', async () => {
+    const file = await sweepFile(tmp());
+    const out = path.join(tmp(), 'stalled');
+    const w = startWorker(url, ['--stall-seconds', '2']);
+    workers.push(w.child);
+    const sweep = startSweep(file, out, false, ['--queue', url]);
+    // Freeze the worker's trainer while its run is mid-training.
+    let victim = '';
+    await until(async () => {
+      const trainers = childrenOf(w.child.pid!).filter((c) => / train /.test(c.cmdline));
+      if (trainers.length !== 1) return false;
+      const name = /runs\/(reach-\S+)/.exec(trainers[0].cmdline)?.[1];
+      if (!name) return false;
+      const state = await runDir(out, name);
+      if (state.finished || state.rows < 2) return false;
+      process.kill(trainers[0].pid, 'SIGSTOP');
+      victim = name;
+      return true;
+    }, 120_000, 'a trainer mid-run');
+    const r = await sweep.exited;
+    assert.equal(r.code, 0, r.stderr);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.deepEqual([summary.runs, summary.finished, summary.failed], [4, 4, 0]);
+    assert.match(w.stderr(), new RegExp(`${victim} made no progress for 2 s: killed; resuming it from its last checkpoint`));
+    const log = await fs.readFile(path.join(out, 'logs', `${victim}.log`), 'utf8');
+    assert.match(log, /resuming at [1-9]/, 'the restarted trainer resumed the run from a checkpoint');
+    const its = (await fs.readFile(path.join(out, 'runs', victim, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).iteration);
+    assert.deepEqual(its, Array.from({ length: its.length }, (_, k) => k + 1), 'each iteration once, in order');
+    w.child.kill('SIGTERM');
+    await until(() => !groupAlive(w.child.pid!), 30_000, 'the worker to stop on SIGTERM');
   });
 });
