@@ -21,6 +21,12 @@ function startWorker(url: string, extra: string[] = []) {
   return { child, stderr: () => stderr };
 }
 
+/** Asserts that run `name` of sweep `out` logged each iteration once, in order (1, 2, …) in its metrics.jsonl. */
+async function assertEachIterationOnce(out: string, name: string): Promise<void> {
+  const its = (await fs.readFile(path.join(out, 'runs', name, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).iteration);
+  assert.deepEqual(its, Array.from({ length: its.length }, (_, k) => k + 1), `${name}: each iteration once, in order`);
+}
+
 /** Process ids whose parent is pid, with their command lines (from /proc). */
 function childrenOf(pid: number): { pid: number; cmdline: string }[] {
   const out: { pid: number; cmdline: string }[] = [];
@@ -111,8 +117,7 @@ describe('cairn sweep --queue', { timeout: 300_000 }, () => {
     assert.deepEqual(await evals(out, names), await evals(local, names));
     // Each run once: one eval.json, and metrics.jsonl holding each iteration once, in order.
     for (const n of names) {
-      const its = (await fs.readFile(path.join(out, 'runs', n, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).iteration);
-      assert.deepEqual(its, Array.from({ length: its.length }, (_, k) => k + 1), n);
+      await assertEachIterationOnce(out, n);
     }
     b.child.kill('SIGTERM');
     await until(() => !groupAlive(b.child.pid!), 30_000, 'the second worker to stop on SIGTERM');
@@ -144,8 +149,7 @@ describe('cairn sweep --queue', { timeout: 300_000 }, () => {
     assert.match(w.stderr(), new RegExp(`${victim} made no progress for 2 s: killed; resuming it from its last checkpoint`));
     const log = await fs.readFile(path.join(out, 'logs', `${victim}.log`), 'utf8');
     assert.match(log, /resuming at [1-9]/, 'the restarted trainer resumed the run from a checkpoint');
-    const its = (await fs.readFile(path.join(out, 'runs', victim, 'metrics.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l).iteration);
-    assert.deepEqual(its, Array.from({ length: its.length }, (_, k) => k + 1), 'each iteration once, in order');
+    await assertEachIterationOnce(out, victim);
     w.child.kill('SIGTERM');
     await until(() => !groupAlive(w.child.pid!), 30_000, 'the worker to stop on SIGTERM');
   });
